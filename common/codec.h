@@ -1,0 +1,92 @@
+/* codec.h - the posting-list codec: how one term's postings are laid out in
+ * a chunk (an LMDB value), and the cursor that decodes it block by block.
+ * The byte layout is documented at the top of codec.c and in docs/FORMAT.md.
+ *
+ * A posting is (doc, tf, ttf, positions): doc ids strictly increasing,
+ * tf = occurrences in title + body (>= 1), ttf = occurrences in the title
+ * (<= tf), and tf positions: ttf title positions ascending, then tf - ttf
+ * body positions ascending (title and body each count from 0).
+ * Postings go in blocks of TR_BLOCK_DOCS; each block has a directory entry
+ * with its last doc, checksums of its payloads, and a score bound made of
+ * non-dominated (tf, dl) points that holds for any BM25 k1 and b. */
+#ifndef TRAWL_CODEC_H
+#define TRAWL_CODEC_H
+
+#include "trawl.h"
+
+#define TR_BLOCK_DOCS 128
+#define TR_BOUND_POINTS 4        /* (tf, dl) points kept per block and per chunk */
+#define TR_DOC_END UINT32_MAX    /* cursor exhausted; never a real doc id */
+#define TR_SAT16 65535u          /* saturated u16: tf means "unbounded", dl means ">= 65535" */
+
+/* What a chunk is encoded from. pos may be NULL (no positions stored);
+ * otherwise it holds sum(tf) positions in the order described above.
+ * dl[i] = title length + body length of docs[i], in terms: used for bounds. */
+typedef struct tr_postings_in {
+    uint32_t n;
+    const uint32_t *docs, *tf, *ttf, *dl, *pos;
+} tr_postings_in;
+
+/* Append the chunk for in (n >= 1) to out. TR_EINPUT if the postings break
+ * the rules above (unsorted docs, tf 0, ttf > tf, ...), TR_ENOMEM. */
+int tr_chunk_encode(const tr_postings_in *in, tr_buf *out);
+
+/* A score bound: up to TR_BOUND_POINTS (tf, dl) pairs such that for every
+ * posting some point has tf >= posting tf and dl <= posting dl; max_ttf
+ * bounds the title tf. Values are as stored (TR_SAT16 semantics). */
+typedef struct tr_bound {
+    uint16_t max_ttf;
+    uint8_t npoints;
+    struct { uint16_t tf, dl; } pt[TR_BOUND_POINTS];
+} tr_bound;
+
+/* A decoded chunk header: borrowed view of the value, valid as long as the
+ * value's memory (the LMDB read transaction). */
+typedef struct tr_chunk {
+    const uint8_t *data;
+    size_t len;
+    uint32_t nblocks, ndocs;
+    uint32_t first_doc, last_doc;
+    int has_positions;
+    tr_bound bound;             /* over the whole chunk */
+    const uint8_t *dir;         /* nblocks entries */
+    const uint8_t *docdata, *posdata;
+    size_t doclen, poslen;
+} tr_chunk;
+
+/* Parse and verify a chunk's header and directory (checksum, lengths,
+ * offsets, last docs increasing). TR_ECORRUPT on any failure. */
+int tr_chunk_open(tr_chunk *c, const void *data, size_t len);
+
+uint32_t tr_chunk_block_last(const tr_chunk *c, uint32_t b);
+uint32_t tr_chunk_block_count(const tr_chunk *c, uint32_t b); /* postings in block b */
+void tr_chunk_block_bound(const tr_chunk *c, uint32_t b, tr_bound *out);
+
+/* Decode block b into docs/tf/ttf (each room for TR_BLOCK_DOCS); verifies
+ * the block checksum (unless verify == 0). Returns the count or TR_ECORRUPT. */
+int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
+                          uint32_t *docs, uint32_t *tf, uint32_t *ttf);
+
+/* Decode block b's positions (sum of the block's tf values; tf as decoded
+ * above) into pos, which has room for cap values. Returns the count,
+ * TR_ELIMIT if cap is too small, TR_ECORRUPT. */
+int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
+                             const uint32_t *tf, uint32_t n,
+                             uint32_t *pos, size_t cap);
+
+/* BM25 term part bound: max over the points of
+ *   tf'(k1+1) / (tf' + k1 (1 - b + b dl'/avgdl))
+ * with tf' = tf + (w-1) max_ttf and dl' = dl when the title weight w >= 1,
+ * tf' = tf and dl' = w dl when w < 1 (see docs/FORMAT.md for why this bounds
+ * BM25 over title and body with title weight w). avgdl is the weighted one. */
+double tr_bound_bm25(const tr_bound *bd, double k1, double b, double w, double avgdl);
+
+/* Bit-packing primitives (exposed for tests and benchmarks).
+ * tr_bits_needed: width (0..32) that holds every value.
+ * tr_pack writes ceil(n*w/8) bytes; tr_unpack reads them. */
+unsigned tr_bits_needed(const uint32_t *v, size_t n);
+size_t tr_pack(uint8_t *out, const uint32_t *v, size_t n, unsigned w);
+void tr_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w);
+static inline size_t tr_packed_size(size_t n, unsigned w) { return (n * w + 7) / 8; }
+
+#endif

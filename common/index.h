@@ -1,0 +1,187 @@
+/* index.h - the LMDB index: opening it, writing documents into it, and
+ * reading it back (term lookup, posting cursors, stored documents).
+ * The schema (databases, keys, values) is documented at the top of schema.c
+ * and in docs/FORMAT.md. */
+#ifndef TRAWL_INDEX_H
+#define TRAWL_INDEX_H
+
+#include "trawl.h"
+#include "analyze.h"
+#include "codec.h"
+
+#define TR_FORMAT_VERSION 1
+#define TR_NO_DATE INT64_MIN
+/* Longest external document id (bytes): LMDB keys are at most 511 bytes. */
+#define TR_MAX_ID_BYTES 256
+/* Terms whose whole posting chunk is at most this many bytes are stored
+ * inside their terms-database value instead of under a postings key. */
+#define TR_INLINE_MAX 64
+
+/* Collection statistics, as of a snapshot. Deleted documents are not in
+ * docs or the token totals. */
+typedef struct tr_stats {
+    uint64_t docs;          /* live documents */
+    uint64_t deleted;       /* deleted, not yet purged by a merge */
+    uint32_t next_doc;      /* the next internal id to assign (ids start at 1) */
+    uint32_t next_term;     /* the next term id to assign (ids start at 1) */
+    uint64_t terms;         /* distinct terms */
+    uint64_t title_tokens, body_tokens; /* sums over live documents */
+} tr_stats;
+
+typedef struct tr_index tr_index;
+
+/* Open an index directory. Reading: the index must exist (TR_ENOTFOUND) and
+ * be of TR_FORMAT_VERSION (TR_EVERSION). The message, if any, goes to err. */
+int tr_index_open(const char *dir, tr_index **out, char *err, size_t errcap);
+void tr_index_close(tr_index *ix); /* accepts NULL */
+
+/* ---- writing -------------------------------------------------------- */
+
+typedef struct tr_doc_in {
+    const char *id;     size_t id_len;     /* required, 1..TR_MAX_ID_BYTES */
+    const char *title;  size_t title_len;  /* may be empty */
+    const char *body;   size_t body_len;
+    const char *url;    size_t url_len;    /* may be empty */
+    int64_t date;                           /* seconds since 1970 UTC, or TR_NO_DATE */
+} tr_doc_in;
+
+typedef struct tr_writer_opts {
+    tr_settings settings;   /* used when the index is created; an existing
+                               index keeps its own (a mismatch is an error) */
+    int settings_given;     /* 1: settings were chosen explicitly */
+    size_t memory;          /* in-memory inversion budget (bytes) */
+    unsigned threads;       /* analysis threads (>= 1) */
+    uint32_t batch_docs;    /* commit at least every this many docs (0: by memory only) */
+    size_t initial_map;     /* initial LMDB map size (grows when full) */
+} tr_writer_opts;
+
+void tr_writer_opts_default(tr_writer_opts *o);
+
+typedef struct tr_writer_stats {
+    uint64_t added, replaced, deleted, missing_deletes, batches;
+    uint64_t bytes_in;      /* title+body bytes analysed */
+} tr_writer_stats;
+
+typedef struct tr_writer tr_writer;
+
+/* Create the index directory if needed, or open an existing index to add
+ * to it. Only one writer may be open on an index (LMDB's writer lock). */
+int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out,
+                   char *err, size_t errcap);
+
+/* Queue one document (its bytes are copied). A document whose id exists
+ * replaces the old one. Committing happens by itself when the batch is
+ * full. TR_EINPUT (with err) for an id that is empty or too long. */
+int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap);
+
+/* Delete by external id (in the current batch, after the documents queued
+ * before it). Not finding the id is counted, not an error. */
+int tr_writer_delete(tr_writer *w, const char *id, size_t id_len);
+
+/* Commit everything queued as one LMDB transaction (durable on return). */
+int tr_writer_commit(tr_writer *w, char *err, size_t errcap);
+
+/* Drop everything queued since the last commit. */
+void tr_writer_rollback(tr_writer *w);
+
+void tr_writer_get_stats(const tr_writer *w, tr_writer_stats *out);
+
+/* Commit what is queued and close. Returns the commit's result. */
+int tr_writer_close(tr_writer *w, char *err, size_t errcap);
+
+/* ---- reading -------------------------------------------------------- */
+
+/* A reader is one LMDB read transaction: a consistent snapshot for as long
+ * as it lives, whatever a writer commits meanwhile. Everything a reader
+ * returns by pointer is valid until tr_reader_end. Not thread-safe: one
+ * reader per thread. */
+typedef struct tr_reader tr_reader;
+
+int tr_reader_begin(tr_index *ix, tr_reader **out, char *err, size_t errcap);
+void tr_reader_end(tr_reader *r); /* accepts NULL */
+
+const tr_stats *tr_reader_stats(const tr_reader *r);
+const tr_settings *tr_reader_settings(const tr_reader *r);
+
+/* Field lengths (terms) of a document; 0 for ids never assigned. */
+uint32_t tr_reader_title_len(const tr_reader *r, uint32_t doc);
+uint32_t tr_reader_body_len(const tr_reader *r, uint32_t doc);
+int tr_reader_is_deleted(const tr_reader *r, uint32_t doc);
+
+typedef struct tr_term_info {
+    uint32_t term_id;
+    uint64_t df;            /* postings (including deleted docs not yet purged) */
+    uint64_t cf;            /* occurrences */
+    uint32_t nchunks;
+    tr_bound bound;         /* over the whole list */
+    const uint8_t *inline_chunk; size_t inline_len; /* when stored inline */
+} tr_term_info;
+
+/* Look a term up (already analysed). TR_ENOTFOUND when absent. */
+int tr_reader_term(tr_reader *r, const char *term, size_t len, tr_term_info *out);
+
+/* Call fn for every term starting with prefix, in byte order, at most limit
+ * times. Returns 0, TR_ELIMIT if more terms matched than limit, or fn's
+ * non-zero result. */
+typedef int (*tr_term_fn)(void *ctx, const char *term, size_t len, const tr_term_info *info);
+int tr_reader_prefix(tr_reader *r, const char *prefix, size_t len, size_t limit,
+                     tr_term_fn fn, void *ctx);
+
+/* A stored document: all pointers borrow from the snapshot except body,
+ * which tr_reader_doc_body decompresses into a caller's buffer. */
+typedef struct tr_doc_view {
+    const char *id;    size_t id_len;
+    const char *title; size_t title_len;
+    const char *url;   size_t url_len;
+    int64_t date;
+    uint32_t title_terms, body_terms;
+} tr_doc_view;
+
+int tr_reader_doc(tr_reader *r, uint32_t doc, tr_doc_view *out);      /* TR_ENOTFOUND if deleted/absent */
+int tr_reader_doc_body(tr_reader *r, uint32_t doc, tr_buf *out);      /* original body bytes */
+int tr_reader_lookup_id(tr_reader *r, const char *id, size_t len, uint32_t *doc);
+
+/* ---- posting cursors ---------------------------------------------------
+ * Walks one term's postings across its chunks in doc order. The fields are
+ * public so the query evaluator's hot loop can read them inline; only the
+ * functions below change them. doc is TR_DOC_END when exhausted. A cursor
+ * does not skip deleted documents: the evaluator does, with
+ * tr_reader_is_deleted. Errors are sticky in rc. */
+typedef struct tr_cursor {
+    uint32_t doc;                 /* current doc, or TR_DOC_END */
+    uint32_t i, n;                /* index into the decoded block, its size */
+    uint32_t docs[TR_BLOCK_DOCS], tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS];
+    int rc;                       /* first error met (TR_ECORRUPT, ...) */
+    /* block pointer: the block that holds (or would hold) the target of the
+     * last shallow seek; its bound and last doc are valid once positioned */
+    uint32_t blk_last;
+    tr_bound blk_bound;
+    /* private */
+    tr_reader *r;
+    const tr_term_info *term;
+    void *mc;                     /* MDB_cursor over the term's chunks */
+    tr_chunk chunk;
+    uint32_t blk;                 /* block index in chunk */
+    int decoded;                  /* blk decoded into docs/tf/ttf */
+    int want_positions, verify;
+    uint32_t *pos; size_t pos_cap; uint32_t *pos_start; /* positions of the decoded block */
+    int pos_decoded;
+} tr_cursor;
+
+/* Open a cursor at the term's first posting. verify: check block checksums
+ * as they are decoded (queries do; benchmarks may turn it off). */
+int tr_cursor_open(tr_reader *r, const tr_term_info *t, int want_positions,
+                   int verify, tr_cursor *c);
+void tr_cursor_close(tr_cursor *c);
+
+int tr_cursor_next(tr_cursor *c);                 /* advance by one posting */
+int tr_cursor_seek(tr_cursor *c, uint32_t target); /* first posting with doc >= target */
+/* Move the block pointer to the block that would hold target, without
+ * decoding it; sets blk_last and blk_bound (blk_last = TR_DOC_END when no
+ * block remains). Never moves backwards. */
+int tr_cursor_shallow(tr_cursor *c, uint32_t target);
+/* Positions of the current posting: ttf title positions then body
+ * positions (see codec.h). *pos borrows from the cursor until it moves. */
+int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n);
+
+#endif

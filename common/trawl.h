@@ -1,0 +1,87 @@
+/* trawl.h - error codes, limits and small byte helpers shared by every module.
+ *
+ * Fallible functions return int: 0 (TR_OK) or one of the negative codes below;
+ * tr_strerror() names them. Human error text with context (file, offset, term)
+ * travels separately, through a caller-supplied buffer or error object. */
+#ifndef TRAWL_H
+#define TRAWL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TRAWL_VERSION "0.1.0"
+
+enum {
+    TR_OK = 0,
+    TR_ENOMEM = -1,    /* allocation failed */
+    TR_ECORRUPT = -2,  /* stored data fails a check: checksum, length, order */
+    TR_EFULL = -3,     /* LMDB map full (the writer grows the map and retries) */
+    TR_EINPUT = -4,    /* malformed input: document, query, command line */
+    TR_EIO = -5,       /* read/write/open failed (errno is meaningful) */
+    TR_EVERSION = -6,  /* index written by an unknown format version */
+    TR_ELIMIT = -7,    /* a named limit was exceeded */
+    TR_ENOTFOUND = -8, /* key, term, document or index not present */
+    TR_ELMDB = -9,     /* any other LMDB error */
+};
+
+/* Static text for a TR_E* code; never NULL. */
+const char *tr_strerror(int rc);
+
+/* ---- growable byte buffer ------------------------------------------------
+ * Owns its memory; tr_buf_free() releases it. A failed append leaves the
+ * buffer unchanged and returns TR_ENOMEM. */
+typedef struct tr_buf {
+    uint8_t *data;
+    size_t len, cap;
+} tr_buf;
+
+void tr_buf_free(tr_buf *b);
+int tr_buf_reserve(tr_buf *b, size_t extra);
+int tr_buf_append(tr_buf *b, const void *p, size_t n);
+int tr_buf_put_varint(tr_buf *b, uint64_t v);
+static inline void tr_buf_clear(tr_buf *b) { b->len = 0; }
+
+/* ---- stored integers: explicit width and byte order ----------------------
+ * Keys are big-endian (so LMDB's memcmp order is numeric order); values are
+ * little-endian. Varints are LEB128 (7 bits a byte, low group first). */
+static inline void tr_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);  p[3] = (uint8_t)v;
+}
+static inline uint32_t tr_get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void tr_put_le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+}
+static inline uint16_t tr_get_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline void tr_put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline uint32_t tr_get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline void tr_put_le64(uint8_t *p, uint64_t v)
+{
+    tr_put_le32(p, (uint32_t)v); tr_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint64_t tr_get_le64(const uint8_t *p)
+{
+    return (uint64_t)tr_get_le32(p) | (uint64_t)tr_get_le32(p + 4) << 32;
+}
+
+/* Decode one varint from [*p, end). Returns 0 and advances *p, or
+ * TR_ECORRUPT on a truncated or over-long (> 10 bytes / > 64 bits) varint. */
+int tr_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out);
+
+#endif

@@ -1,0 +1,84 @@
+/* util.c - error names, the growable buffer and varints (see trawl.h). */
+#include "trawl.h"
+
+#include <stdlib.h>
+
+const char *tr_strerror(int rc)
+{
+    switch (rc) {
+    case TR_OK: return "ok";
+    case TR_ENOMEM: return "out of memory";
+    case TR_ECORRUPT: return "index data is corrupt";
+    case TR_EFULL: return "index map is full";
+    case TR_EINPUT: return "malformed input";
+    case TR_EIO: return "input/output error";
+    case TR_EVERSION: return "unsupported index format version";
+    case TR_ELIMIT: return "limit exceeded";
+    case TR_ENOTFOUND: return "not found";
+    case TR_ELMDB: return "LMDB error";
+    default: return "unknown error";
+    }
+}
+
+void tr_buf_free(tr_buf *b)
+{
+    if (!b) return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int tr_buf_reserve(tr_buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra) return TR_OK;
+    if (extra > SIZE_MAX / 2 - b->len) return TR_ENOMEM;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap - b->len < extra) cap *= 2;
+    uint8_t *p = realloc(b->data, cap);
+    if (!p) return TR_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return TR_OK;
+}
+
+int tr_buf_append(tr_buf *b, const void *p, size_t n)
+{
+    if (n == 0) return TR_OK;
+    int rc = tr_buf_reserve(b, n);
+    if (rc) return rc;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return TR_OK;
+}
+
+int tr_buf_put_varint(tr_buf *b, uint64_t v)
+{
+    int rc = tr_buf_reserve(b, 10);
+    if (rc) return rc;
+    uint8_t *p = b->data + b->len;
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    b->len = (size_t)(p - b->data);
+    return TR_OK;
+}
+
+int tr_get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (p >= end) return TR_ECORRUPT;
+        uint8_t c = *p++;
+        if (shift == 63 && c > 1) return TR_ECORRUPT;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *pp = p;
+            *out = v;
+            return TR_OK;
+        }
+    }
+    return TR_ECORRUPT;
+}
