@@ -65,6 +65,16 @@ void tr_analyzer_free(tr_analyzer *a); /* accepts NULL */
 int tr_analyze(tr_analyzer *a, const char *text, size_t len, uint32_t first_pos,
                tr_token_fn fn, void *ctx);
 
+/* Fold one word as documents' words are folded (NFKC, case folding,
+ * diacritics per the settings; apostrophes unified) but without splitting
+ * or stemming: what prefix queries match against. Replaces out's contents.
+ * Returns 0 or TR_ENOMEM. */
+int tr_fold(tr_analyzer *a, const char *text, size_t len, tr_buf *out);
+
+/* Stem one folded word (as tr_analyze would): result valid until the next
+ * call on this analyzer. */
+const char *tr_stem(tr_analyzer *a, const char *word, size_t len, size_t *out_len);
+
 /* Counters since the analyzer was made. */
 typedef struct tr_analyze_stats {
     uint64_t bytes, terms;
