@@ -107,6 +107,9 @@ const tr_settings *tr_reader_settings(const tr_reader *r);
 uint32_t tr_reader_title_len(const tr_reader *r, uint32_t doc);
 uint32_t tr_reader_body_len(const tr_reader *r, uint32_t doc);
 int tr_reader_is_deleted(const tr_reader *r, uint32_t doc);
+/* A document's date (seconds since 1970 UTC) or TR_NO_DATE: served from the
+ * same in-memory arrays as the lengths, cheap enough for filtering. */
+int64_t tr_reader_date(const tr_reader *r, uint32_t doc);
 
 typedef struct tr_term_info {
     uint32_t term_id;
