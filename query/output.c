@@ -74,7 +74,11 @@ int tq_out_date(int64_t date, char *buf, size_t cap)
     struct tm tm;
     if (!gmtime_r(&t, &tm))
         return TR_EINPUT;
-    snprintf(buf, cap, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    char tmp[48]; /* room for any ints, to keep the compiler's range check quiet */
+    int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (n < 0 || (size_t)n >= cap)
+        return TR_EINPUT;
+    memcpy(buf, tmp, (size_t)n + 1);
     return 0;
 }
 
