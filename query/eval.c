@@ -1,0 +1,1357 @@
+/* eval.c - query evaluation, document at a time: the query tree compiled
+ * into matchers over posting cursors, an exhaustive top-k evaluator (the
+ * reference), pruned evaluators (MaxScore with block-max bounds for term
+ * disjunctions, leapfrog intersection with block-max skipping for term
+ * conjunctions, bound-gated position checks elsewhere), counting and
+ * explanations.
+ *
+ * Exactness: every path computes a document's score with the same functions
+ * (tr_bm25_score on the same tf', dl') summed in the same clause order, so the
+ * pruned results equal the exhaustive ones bit for bit. Pruning compares
+ * inflated bounds (bound_inflate) with the k-th score and skips a document
+ * only when its bound is <= that score: documents arrive in increasing id
+ * order, so a later document with an equal score loses the tie anyway. */
+#include "eval.h"
+#include "score.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+_Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == (int)TR_FIELD_TITLE &&
+               (int)TQ_FIELD_BODY == (int)TR_FIELD_BODY, "field numbering of parse.h and score.h");
+
+/* Relative and absolute margins added to every bound before it is compared
+ * with a score: they cover rounding differences between the bound's and the
+ * score's order of operations (~1e-16 relative per operation). */
+#define TQ_BOUND_REL_SLACK 1e-9
+#define TQ_BOUND_ABS_SLACK 1e-9
+/* Deepest compiled tree (the parser stops at TQ_MAX_DEPTH; hand-made trees
+ * are checked here). */
+#define TQ_MAX_COMPILE_DEPTH (2 * TQ_MAX_DEPTH)
+
+static double bound_inflate(double x)
+{
+    return x * (1.0 + TQ_BOUND_REL_SLACK) + TQ_BOUND_ABS_SLACK;
+}
+
+void tq_eval_opts_default(tq_eval_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->k1 = TQ_DEFAULT_K1;
+    o->b = TQ_DEFAULT_B;
+    o->title_weight = TQ_DEFAULT_TITLE_WEIGHT;
+    o->k = 10;
+    o->after = TR_NO_DATE;
+    o->before = TR_NO_DATE;
+    o->verify = 1;
+}
+
+void tq_result_free(tq_result *res)
+{
+    if (!res) return;
+    free(res->hits);
+    res->hits = NULL;
+    res->nhits = 0;
+}
+
+/* ---- compiled plan ------------------------------------------------------ */
+
+enum { X_NONE, X_TERM, X_POS, X_BOOL };
+
+/* One unit of a positional clause: terms cur[first..first+n) at offsets. */
+typedef struct pos_unit {
+    size_t first, n;
+    uint32_t *starts; size_t nstarts, cap; /* scratch: occurrence starts in one field */
+} pos_unit;
+
+typedef struct xnode xnode;
+struct xnode {
+    int type, occur, field;
+    uint32_t doc;               /* current candidate, TR_DOC_END when done */
+    uint32_t conf_doc;          /* confirm() cache: doc it holds for */
+    int conf_ok;
+    double conf_tf;             /* X_POS: tf' of the confirmed doc */
+    double max_score;           /* inflated upper bound over the whole list */
+    tr_bm25_term bm;
+    /* X_TERM */
+    tr_cursor *cur;
+    const char *label; size_t label_len;
+    uint32_t blk_last_cached;   /* block bound cache (pruned evaluators) */
+    double blk_ub;
+    /* X_POS: cursors of all units' terms; units; NEAR slop */
+    tr_cursor **curs; uint32_t *offs; size_t ncur;
+    pos_unit *units; size_t nunits;
+    uint32_t slop;
+    /* X_BOOL */
+    xnode **kids; size_t nkids, nmust, nshould;
+};
+
+typedef struct plan {
+    tr_reader *r;
+    const tq_eval_opts *o;
+    tr_bm25 bm;
+    int64_t after, before;
+    tr_cursor **cursors; const char **labels; size_t *label_lens; size_t ncursors, capcursors;
+    xnode **nodes; size_t nnodes, capnodes;
+    int rc;                     /* sticky: first cursor error */
+    char *err; size_t errcap;
+    char warning[256];
+    uint32_t dl_doc; uint32_t tl, bl; /* per-candidate length cache */
+    uint64_t scored;
+} plan;
+
+static void set_err(plan *p, const char *fmt, ...)
+{
+    if (!p->err || !p->errcap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->err, p->errcap, fmt, ap);
+    va_end(ap);
+}
+
+static xnode *new_node(plan *p, int type, int occur, int field)
+{
+    if (p->nnodes == p->capnodes) {
+        size_t nc = p->capnodes ? 2 * p->capnodes : 16;
+        xnode **nn = realloc(p->nodes, nc * sizeof *nn);
+        if (!nn) return NULL;
+        p->nodes = nn;
+        p->capnodes = nc;
+    }
+    xnode *n = calloc(1, sizeof *n);
+    if (!n) return NULL;
+    n->type = type;
+    n->occur = occur;
+    n->field = field;
+    n->conf_doc = TR_DOC_END;
+    n->blk_last_cached = 0;
+    n->doc = type == X_NONE ? TR_DOC_END : 0;
+    p->nodes[p->nnodes++] = n;
+    return n;
+}
+
+static void plan_free(plan *p)
+{
+    for (size_t i = 0; i < p->ncursors; i++) {
+        tr_cursor_close(p->cursors[i]);
+        free(p->cursors[i]);
+        free((void *)p->labels[i]);
+    }
+    free(p->cursors);
+    free(p->labels);
+    free(p->label_lens);
+    for (size_t i = 0; i < p->nnodes; i++) {
+        xnode *n = p->nodes[i];
+        free(n->curs);
+        free(n->offs);
+        for (size_t u = 0; u < n->nunits; u++) free(n->units[u].starts);
+        free(n->units);
+        free(n->kids);
+        free(n);
+    }
+    free(p->nodes);
+}
+
+/* Error check after a cursor call: the message names the term. */
+static int cursor_failed(plan *p, tr_cursor *c, int rc)
+{
+    if (rc == 0 && c->rc == 0) return 0;
+    if (p->rc == 0) {
+        p->rc = rc ? rc : c->rc;
+        for (size_t i = 0; i < p->ncursors; i++)
+            if (p->cursors[i] == c) {
+                set_err(p, "term '%.*s': %s", (int)p->label_lens[i], p->labels[i],
+                        tr_strerror(p->rc));
+                break;
+            }
+    }
+    return 1;
+}
+
+typedef struct owned_cursor { tr_cursor c; tr_term_info info; } owned_cursor;
+
+/* Open a cursor on a term; *out = NULL when the term is absent. */
+static int open_term(plan *p, const char *term, size_t len, int positions,
+                     tr_cursor **out, double *idf, tr_bound *bound)
+{
+    tr_term_info info;
+    *out = NULL;
+    int rc = tr_reader_term(p->r, term, len, &info);
+    if (rc == TR_ENOTFOUND) return 0;
+    if (rc) {
+        set_err(p, "term '%.*s': %s", (int)len, term, tr_strerror(rc));
+        return rc;
+    }
+    if (p->ncursors == p->capcursors) {
+        size_t nc = p->capcursors ? 2 * p->capcursors : 16;
+        tr_cursor **c = realloc(p->cursors, nc * sizeof *c);
+        if (!c) return TR_ENOMEM;
+        p->cursors = c;
+        const char **l = realloc(p->labels, nc * sizeof *l);
+        if (!l) return TR_ENOMEM;
+        p->labels = l;
+        size_t *ll = realloc(p->label_lens, nc * sizeof *ll);
+        if (!ll) return TR_ENOMEM;
+        p->label_lens = ll;
+        p->capcursors = nc;
+    }
+    /* the cursor keeps a pointer to its term info: allocate them together
+     * (cursor first, so freeing the cursor frees both) */
+    owned_cursor *oc = calloc(1, sizeof *oc);
+    char *label = malloc(len + 1);
+    if (!oc || !label) { free(oc); free(label); return TR_ENOMEM; }
+    memcpy(label, term, len);
+    label[len] = 0;
+    oc->info = info;
+    tr_cursor *c = &oc->c;
+    rc = tr_cursor_open(p->r, &oc->info, positions, p->o->verify, c);
+    /* registered even on failure so plan_free releases it */
+    p->cursors[p->ncursors] = c;
+    p->labels[p->ncursors] = label;
+    p->label_lens[p->ncursors] = len;
+    p->ncursors++;
+    if (rc || c->rc) {
+        cursor_failed(p, c, rc);
+        return p->rc;
+    }
+    *out = c;
+    *idf = tr_bm25_idf(p->bm.n_docs, (double)info.df);
+    *bound = info.bound;
+    return 0;
+}
+
+static int make_term(plan *p, const char *term, size_t len, int occur, int field, xnode **out)
+{
+    tr_cursor *c;
+    double idf = 0;
+    tr_bound bd;
+    int rc = open_term(p, term, len, 0, &c, &idf, &bd);
+    if (rc) return rc;
+    if (!c) {
+        *out = new_node(p, X_NONE, occur, field);
+        return *out ? 0 : TR_ENOMEM;
+    }
+    xnode *n = new_node(p, X_TERM, occur, field);
+    if (!n) return TR_ENOMEM;
+    n->cur = c;
+    n->label = p->labels[p->ncursors - 1];
+    n->label_len = len;
+    tr_bm25_term_init(&p->bm, field, idf, &n->bm);
+    n->max_score = bound_inflate(tr_bm25_bound(&p->bm, &n->bm, &bd));
+    n->doc = c->doc;
+    *out = n;
+    return 0;
+}
+
+/* ---- prefix expansion: the TQ_MAX_PREFIX_TERMS highest-df terms ---------- */
+
+typedef struct pfx_term { char term[TR_MAX_TERM_BYTES + 1]; size_t len; uint64_t df; } pfx_term;
+typedef struct pfx_ctx { pfx_term *t; size_t n; uint64_t seen; } pfx_ctx;
+
+/* Keeps the best TQ_MAX_PREFIX_TERMS by (df desc, term order) in a min-heap. */
+static int pfx_worse(const pfx_term *a, const pfx_term *b)
+{
+    if (a->df != b->df) return a->df < b->df;
+    size_t m = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->term, b->term, m);
+    return c ? c > 0 : a->len > b->len;
+}
+
+static void pfx_sift_down(pfx_term *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && pfx_worse(&h[l], &h[m])) m = l;
+        if (r < n && pfx_worse(&h[r], &h[m])) m = r;
+        if (m == i) return;
+        pfx_term t = h[i]; h[i] = h[m]; h[m] = t;
+        i = m;
+    }
+}
+
+static int pfx_collect(void *ctx, const char *term, size_t len, const tr_term_info *info)
+{
+    pfx_ctx *pc = ctx;
+    pc->seen++;
+    if (len > TR_MAX_TERM_BYTES) return 0; /* cannot be a stored term; ignore */
+    pfx_term cand;
+    memcpy(cand.term, term, len);
+    cand.term[len] = 0;
+    cand.len = len;
+    cand.df = info->df;
+    if (pc->n < TQ_MAX_PREFIX_TERMS) {
+        size_t i = pc->n++;
+        pc->t[i] = cand;
+        while (i > 0 && pfx_worse(&pc->t[i], &pc->t[(i - 1) / 2])) {
+            pfx_term t = pc->t[i]; pc->t[i] = pc->t[(i - 1) / 2]; pc->t[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+    } else if (pfx_worse(&pc->t[0], &cand)) {
+        pc->t[0] = cand;
+        pfx_sift_down(pc->t, pc->n, 0);
+    }
+    return 0;
+}
+
+static int pfx_cmp_bytes(const void *a, const void *b)
+{
+    const pfx_term *x = a, *y = b;
+    size_t m = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->term, y->term, m);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* A prefix becomes a BOOL of SHOULD terms (scored as separate terms, like
+ * Lucene's scoring rewrite), in byte order of the terms. */
+static int make_prefix(plan *p, const tq_node *q, int occur, xnode **out)
+{
+    pfx_ctx pc = { calloc(TQ_MAX_PREFIX_TERMS, sizeof(pfx_term)), 0, 0 };
+    if (!pc.t) return TR_ENOMEM;
+    int rc = tr_reader_prefix(p->r, q->text, q->len, SIZE_MAX, pfx_collect, &pc);
+    if (rc) {
+        free(pc.t);
+        set_err(p, "prefix '%.*s*': %s", (int)q->len, q->text, tr_strerror(rc));
+        return rc;
+    }
+    if (pc.seen > TQ_MAX_PREFIX_TERMS)
+        snprintf(p->warning, sizeof p->warning,
+                 "prefix '%.*s*' matched more than %d terms; using the %d most frequent",
+                 (int)(q->len > 64 ? 64 : q->len), q->text, TQ_MAX_PREFIX_TERMS,
+                 TQ_MAX_PREFIX_TERMS);
+    qsort(pc.t, pc.n, sizeof *pc.t, pfx_cmp_bytes);
+    xnode *b = new_node(p, X_BOOL, occur, q->field);
+    if (!b || (pc.n && !(b->kids = calloc(pc.n, sizeof *b->kids)))) { free(pc.t); return TR_ENOMEM; }
+    for (size_t i = 0; i < pc.n; i++) {
+        xnode *t;
+        rc = make_term(p, pc.t[i].term, pc.t[i].len, TQ_SHOULD, q->field, &t);
+        if (rc) { free(pc.t); return rc; }
+        if (t->type != X_NONE) b->kids[b->nkids++] = t;
+    }
+    free(pc.t);
+    b->nshould = b->nkids;
+    *out = b;
+    return 0;
+}
+
+/* ---- positional clauses (PHRASE, NEAR) ---------------------------------- */
+
+static int pos_add_unit(plan *p, xnode *n, const tq_node *q, double *idf_sum, int *absent)
+{
+    size_t m = q->kind == TQ_TERM ? 1 : q->nterms;
+    tr_cursor **nc = realloc(n->curs, (n->ncur + m) * sizeof *nc);
+    if (!nc) return TR_ENOMEM;
+    n->curs = nc;
+    uint32_t *no = realloc(n->offs, (n->ncur + m) * sizeof *no);
+    if (!no) return TR_ENOMEM;
+    n->offs = no;
+    pos_unit *nu = realloc(n->units, (n->nunits + 1) * sizeof *nu);
+    if (!nu) return TR_ENOMEM;
+    n->units = nu;
+    pos_unit *u = &n->units[n->nunits++];
+    memset(u, 0, sizeof *u);
+    u->first = n->ncur;
+    u->n = m;
+    for (size_t i = 0; i < m; i++) {
+        const char *t = q->kind == TQ_TERM ? q->text : q->terms[i];
+        size_t len = q->kind == TQ_TERM ? q->len : q->term_lens[i];
+        tr_cursor *c;
+        double idf = 0;
+        tr_bound bd;
+        int rc = open_term(p, t, len, 1, &c, &idf, &bd);
+        if (rc) return rc;
+        if (!c) { *absent = 1; return 0; }
+        n->curs[n->ncur] = c;
+        n->offs[n->ncur] = q->kind == TQ_TERM ? 0 : q->offsets[i];
+        n->ncur++;
+        *idf_sum += idf;
+    }
+    return 0;
+}
+
+static int make_pos(plan *p, const tq_node *q, int occur, xnode **out)
+{
+    xnode *n = new_node(p, X_POS, occur, q->field);
+    if (!n) return TR_ENOMEM;
+    double idf = 0;
+    int absent = 0, rc = 0;
+    if (q->kind == TQ_PHRASE) {
+        rc = pos_add_unit(p, n, q, &idf, &absent);
+    } else {
+        n->slop = q->slop;
+        for (size_t i = 0; i < q->nkids && !rc && !absent; i++) {
+            const tq_node *k = q->kids[i];
+            if (k->kind != TQ_TERM && k->kind != TQ_PHRASE) {
+                set_err(p, "NEAR accepts only words and phrases");
+                return TR_EINPUT;
+            }
+            if (k->kind == TQ_PHRASE && k->nterms == 0) { absent = 1; break; }
+            rc = pos_add_unit(p, n, k, &idf, &absent);
+        }
+        if (q->nkids == 0) absent = 1;
+    }
+    if (rc) return rc;
+    if (absent || n->ncur == 0) {
+        n->type = X_NONE;
+        n->doc = TR_DOC_END;
+        *out = n;
+        return 0;
+    }
+    tr_bm25_term_init(&p->bm, q->field, idf, &n->bm);
+    n->max_score = bound_inflate(n->bm.num);
+    *out = n;
+    return 0;
+}
+
+/* ---- tree compilation --------------------------------------------------- */
+
+static int compile(plan *p, const tq_node *q, int occur, int depth, xnode **out);
+
+/* Splice kids into a BOOL, flattening what cannot change the result: a
+ * SHOULD kid that is a pure OR, a MUST kid that is a pure AND; NONE kids
+ * that cannot match are dropped (a NONE MUST makes the BOOL NONE). */
+static int bool_push(xnode *b, xnode *k, size_t *cap, int *dead)
+{
+    if (k->type == X_NONE) {
+        if (k->occur == TQ_MUST) *dead = 1;
+        return 0;
+    }
+    if (k->type == X_BOOL && k->occur == TQ_SHOULD && k->nmust == 0 && k->nshould == k->nkids) {
+        for (size_t i = 0; i < k->nkids; i++) {
+            k->kids[i]->occur = TQ_SHOULD;
+            int rc = bool_push(b, k->kids[i], cap, dead);
+            if (rc) return rc;
+        }
+        return 0;
+    }
+    if (k->type == X_BOOL && k->occur == TQ_MUST && k->nmust == k->nkids) {
+        for (size_t i = 0; i < k->nkids; i++) {
+            k->kids[i]->occur = TQ_MUST;
+            int rc = bool_push(b, k->kids[i], cap, dead);
+            if (rc) return rc;
+        }
+        return 0;
+    }
+    if (b->nkids == *cap) {
+        size_t nc = *cap ? 2 * *cap : 8;
+        xnode **nk = realloc(b->kids, nc * sizeof *nk);
+        if (!nk) return TR_ENOMEM;
+        b->kids = nk;
+        *cap = nc;
+    }
+    b->kids[b->nkids++] = k;
+    if (k->occur == TQ_MUST) b->nmust++;
+    else if (k->occur == TQ_SHOULD) b->nshould++;
+    return 0;
+}
+
+static int make_bool(plan *p, const tq_node *q, int occur, int depth, xnode **out)
+{
+    xnode *b = new_node(p, X_BOOL, occur, TQ_FIELD_ANY);
+    if (!b) return TR_ENOMEM;
+    size_t cap = 0;
+    int dead = 0;
+    for (size_t i = 0; i < q->nkids; i++) {
+        xnode *k;
+        int ko = q->kids[i]->occur;
+        if (ko != TQ_MUST && ko != TQ_MUST_NOT) ko = TQ_SHOULD;
+        int rc = compile(p, q->kids[i], ko, depth + 1, &k);
+        if (rc) return rc;
+        rc = bool_push(b, k, &cap, &dead);
+        if (rc) return rc;
+    }
+    if (dead || b->nmust + b->nshould == 0) {
+        b->type = X_NONE;
+        b->doc = TR_DOC_END;
+    } else if (b->nkids == 1) {
+        b->kids[0]->occur = occur;
+        *out = b->kids[0];
+        return 0;
+    } else {
+        for (size_t i = 0; i < b->nkids; i++)
+            if (b->kids[i]->occur != TQ_MUST_NOT) b->max_score += b->kids[i]->max_score;
+    }
+    *out = b;
+    return 0;
+}
+
+static int compile(plan *p, const tq_node *q, int occur, int depth, xnode **out)
+{
+    *out = NULL;
+    if (!q) { *out = new_node(p, X_NONE, occur, 0); return *out ? 0 : TR_ENOMEM; }
+    if (depth > TQ_MAX_COMPILE_DEPTH) {
+        set_err(p, "query nested deeper than %d", TQ_MAX_COMPILE_DEPTH);
+        return TR_ELIMIT;
+    }
+    int field = q->field;
+    if (field != TQ_FIELD_TITLE && field != TQ_FIELD_BODY) field = TQ_FIELD_ANY;
+    switch (q->kind) {
+    case TQ_TERM:
+        return make_term(p, q->text, q->len, occur, field, out);
+    case TQ_PREFIX:
+        return make_prefix(p, q, occur, out);
+    case TQ_PHRASE:
+        if (q->nterms == 1) return make_term(p, q->terms[0], q->term_lens[0], occur, field, out);
+        if (q->nterms == 0) break;
+        return make_pos(p, q, occur, out);
+    case TQ_NEAR:
+        return make_pos(p, q, occur, out);
+    case TQ_BOOL:
+        return make_bool(p, q, occur, depth, out);
+    default:
+        break;
+    }
+    *out = new_node(p, X_NONE, occur, field);
+    return *out ? 0 : TR_ENOMEM;
+}
+
+/* ---- per-document helpers ----------------------------------------------- */
+
+static inline void load_dl(plan *p, uint32_t doc)
+{
+    if (p->dl_doc != doc) {
+        p->dl_doc = doc;
+        p->tl = tr_reader_title_len(p->r, doc);
+        p->bl = tr_reader_body_len(p->r, doc);
+    }
+}
+
+static inline int doc_filtered(const plan *p, uint32_t doc)
+{
+    if (tr_reader_is_deleted(p->r, doc)) return 1;
+    if (p->after != TR_NO_DATE || p->before != TR_NO_DATE) {
+        int64_t d = tr_reader_date(p->r, doc);
+        if (d == TR_NO_DATE) return 1;
+        if (p->after != TR_NO_DATE && d < p->after) return 1;
+        if (p->before != TR_NO_DATE && d > p->before) return 1;
+    }
+    return 0;
+}
+
+/* tf' of the cursor's current posting in the node's field; 0 = no match. */
+static inline double term_tfp(const plan *p, const xnode *n)
+{
+    const tr_cursor *c = n->cur;
+    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+    if (ttf > tf) ttf = tf; /* corrupt counts: never underflow */
+    if (n->field == TR_FIELD_TITLE) return ttf;
+    if (n->field == TR_FIELD_BODY) return (double)(tf - ttf);
+    return tr_bm25_tf(TR_FIELD_ANY, p->bm.w, tf, ttf);
+}
+
+static inline int term_present(const xnode *n)
+{
+    const tr_cursor *c = n->cur;
+    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+    if (n->field == TR_FIELD_TITLE) return ttf > 0;
+    if (n->field == TR_FIELD_BODY) return tf > ttf;
+    return 1;
+}
+
+static inline double term_score(plan *p, const xnode *n)
+{
+    p->scored++;
+    return tr_bm25_score(&n->bm, term_tfp(p, n), tr_bm25_dl(n->field, p->bm.w, p->tl, p->bl));
+}
+
+static int cursor_seek(plan *p, tr_cursor *c, uint32_t target)
+{
+    if (c->doc >= target) return 0;
+    int rc = tr_cursor_seek(c, target);
+    if (rc || c->rc) {
+        cursor_failed(p, c, rc);
+        c->doc = TR_DOC_END;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- matchers: advance to a candidate, confirm it, score it -------------- */
+
+static void x_advance(plan *p, xnode *n, uint32_t target);
+
+static void pos_advance(plan *p, xnode *n, uint32_t target)
+{
+    uint32_t d = target;
+again:
+    for (size_t i = 0; i < n->ncur; i++) {
+        tr_cursor *c = n->curs[i];
+        cursor_seek(p, c, d);
+        if (c->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
+        if (c->doc > d) { d = c->doc; goto again; }
+    }
+    n->doc = d;
+}
+
+static void bool_advance(plan *p, xnode *n, uint32_t target)
+{
+    if (n->nmust) {
+        uint32_t d = target;
+    again:
+        for (size_t i = 0; i < n->nkids; i++) {
+            xnode *k = n->kids[i];
+            if (k->occur != TQ_MUST) continue;
+            if (k->doc < d) x_advance(p, k, d);
+            if (k->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
+            if (k->doc > d) { d = k->doc; goto again; }
+        }
+        n->doc = d;
+        return;
+    }
+    uint32_t best = TR_DOC_END;
+    for (size_t i = 0; i < n->nkids; i++) {
+        xnode *k = n->kids[i];
+        if (k->occur != TQ_SHOULD) continue;
+        if (k->doc < target) x_advance(p, k, target);
+        if (k->doc < best) best = k->doc;
+    }
+    n->doc = best;
+}
+
+static void x_advance(plan *p, xnode *n, uint32_t target)
+{
+    if (n->doc >= target) return;
+    switch (n->type) {
+    case X_TERM:
+        cursor_seek(p, n->cur, target);
+        n->doc = n->cur->doc;
+        break;
+    case X_POS: pos_advance(p, n, target); break;
+    case X_BOOL: bool_advance(p, n, target); break;
+    default: n->doc = TR_DOC_END; break;
+    }
+}
+
+/* Occurrence starts of unit u in one field (title: the first ttf positions of
+ * each posting, body: the rest), sorted ascending. */
+static int unit_starts(plan *p, xnode *n, pos_unit *u, int body)
+{
+    const uint32_t *seg[TQ_MAX_PHRASE_TERMS];
+    uint32_t segn[TQ_MAX_PHRASE_TERMS], idx[TQ_MAX_PHRASE_TERMS];
+    if (u->n > TQ_MAX_PHRASE_TERMS) return TR_ELIMIT;
+    for (size_t i = 0; i < u->n; i++) {
+        tr_cursor *c = n->curs[u->first + i];
+        const uint32_t *pos;
+        uint32_t np;
+        int rc = tr_cursor_positions(c, &pos, &np);
+        if (rc || c->rc) { cursor_failed(p, c, rc); return p->rc; }
+        uint32_t ttf = c->ttf[c->i];
+        if (ttf > np) ttf = np;
+        seg[i] = body ? pos + ttf : pos;
+        segn[i] = body ? np - ttf : ttf;
+        idx[i] = 0;
+    }
+    u->nstarts = 0;
+    if (u->cap < segn[0]) {
+        uint32_t *ns = realloc(u->starts, segn[0] * sizeof *ns);
+        if (!ns) return TR_ENOMEM;
+        u->starts = ns;
+        u->cap = segn[0];
+    }
+    uint32_t off0 = n->offs[u->first];
+    for (uint32_t a = 0; a < segn[0]; a++) {
+        if (seg[0][a] < off0) continue;
+        uint64_t start = seg[0][a] - off0;
+        int ok = 1;
+        for (size_t i = 1; i < u->n && ok; i++) {
+            uint64_t want = start + n->offs[u->first + i];
+            while (idx[i] < segn[i] && seg[i][idx[i]] < want) idx[i]++;
+            if (idx[i] == segn[i]) return 0;
+            ok = seg[i][idx[i]] == want;
+        }
+        if (ok && (u->nstarts == 0 || u->starts[u->nstarts - 1] != start))
+            u->starts[u->nstarts++] = (uint32_t)start;
+    }
+    return 0;
+}
+
+/* Matches of a positional clause in one field. PHRASE: occurrences. NEAR:
+ * occurrences of the first unit that have, for every other unit, an
+ * occurrence starting within slop positions (either side). */
+static int pos_count_field(plan *p, xnode *n, int body, uint32_t *count)
+{
+    *count = 0;
+    for (size_t u = 0; u < n->nunits; u++) {
+        int rc = unit_starts(p, n, &n->units[u], body);
+        if (rc) return rc;
+        if (n->units[u].nstarts == 0) return 0;
+    }
+    pos_unit *u0 = &n->units[0];
+    if (n->nunits == 1) { *count = (uint32_t)u0->nstarts; return 0; }
+    size_t idx[TQ_MAX_CLAUSES < 64 ? TQ_MAX_CLAUSES : 64] = {0};
+    if (n->nunits > sizeof idx / sizeof idx[0]) return TR_ELIMIT;
+    uint32_t c = 0;
+    for (size_t a = 0; a < u0->nstarts; a++) {
+        uint64_t s = u0->starts[a];
+        uint64_t lo = s > n->slop ? s - n->slop : 0, hi = s + n->slop;
+        int ok = 1;
+        for (size_t k = 1; k < n->nunits && ok; k++) {
+            pos_unit *uk = &n->units[k];
+            while (idx[k] < uk->nstarts && uk->starts[idx[k]] < lo) idx[k]++;
+            ok = idx[k] < uk->nstarts && uk->starts[idx[k]] <= hi;
+        }
+        c += ok;
+    }
+    *count = c;
+    return 0;
+}
+
+static int x_confirm(plan *p, xnode *n);
+
+static int pos_confirm(plan *p, xnode *n)
+{
+    uint32_t ct = 0, cb = 0;
+    int rc = 0;
+    if (n->field != TR_FIELD_BODY) rc = pos_count_field(p, n, 0, &ct);
+    if (!rc && n->field != TR_FIELD_TITLE) rc = pos_count_field(p, n, 1, &cb);
+    if (rc) {
+        if (!p->rc) { p->rc = rc; set_err(p, "positions: %s", tr_strerror(rc)); }
+        return 0;
+    }
+    if (n->field == TR_FIELD_TITLE) n->conf_tf = ct;
+    else if (n->field == TR_FIELD_BODY) n->conf_tf = cb;
+    else n->conf_tf = p->bm.w * (double)ct + (double)cb;
+    return ct + cb > 0;
+}
+
+static int bool_confirm(plan *p, xnode *n)
+{
+    uint32_t d = n->doc;
+    int ok = 0;
+    if (n->nmust) {
+        ok = 1;
+        for (size_t i = 0; i < n->nkids && ok; i++)
+            if (n->kids[i]->occur == TQ_MUST) ok = x_confirm(p, n->kids[i]);
+    } else {
+        for (size_t i = 0; i < n->nkids && !ok; i++) {
+            xnode *k = n->kids[i];
+            if (k->occur != TQ_SHOULD) continue;
+            x_advance(p, k, d);
+            ok = k->doc == d && x_confirm(p, k);
+        }
+    }
+    for (size_t i = 0; i < n->nkids && ok; i++) {
+        xnode *k = n->kids[i];
+        if (k->occur != TQ_MUST_NOT) continue;
+        x_advance(p, k, d);
+        if (k->doc == d && x_confirm(p, k)) ok = 0;
+    }
+    return ok;
+}
+
+/* Does n (positioned on a candidate) really match there? Cached per doc. */
+static int x_confirm(plan *p, xnode *n)
+{
+    if (n->conf_doc == n->doc) return n->conf_ok;
+    int ok;
+    switch (n->type) {
+    case X_TERM: ok = term_present(n); break;
+    case X_POS: ok = pos_confirm(p, n); break;
+    case X_BOOL: ok = bool_confirm(p, n); break;
+    default: ok = 0; break;
+    }
+    n->conf_doc = n->doc;
+    n->conf_ok = ok;
+    return ok;
+}
+
+/* Score of a confirmed match; the canonical order of operations. */
+static double x_score(plan *p, xnode *n)
+{
+    switch (n->type) {
+    case X_TERM:
+        return term_score(p, n);
+    case X_POS:
+        p->scored++;
+        return tr_bm25_score(&n->bm, n->conf_tf, tr_bm25_dl(n->field, p->bm.w, p->tl, p->bl));
+    case X_BOOL: {
+        double s = 0.0;
+        uint32_t d = n->doc;
+        for (size_t i = 0; i < n->nkids; i++) {
+            xnode *k = n->kids[i];
+            if (k->occur == TQ_MUST_NOT) continue;
+            if (k->occur == TQ_SHOULD) {
+                x_advance(p, k, d);
+                if (k->doc != d || !x_confirm(p, k)) continue;
+            }
+            s += x_score(p, k);
+        }
+        return s;
+    }
+    default:
+        return 0.0;
+    }
+}
+
+/* Upper bound of n's score at candidate doc d (n->doc == d), without
+ * checking positions: a positional clause's matches are at most the fewest
+ * field occurrences among its first unit's terms. Not inflated. */
+static double x_ubound(plan *p, xnode *n)
+{
+    switch (n->type) {
+    case X_TERM:
+        return term_present(n) ? term_score(p, n) : 0.0;
+    case X_POS: {
+        pos_unit *u = &n->units[0];
+        uint32_t mt = UINT32_MAX, mb = UINT32_MAX;
+        for (size_t i = 0; i < u->n; i++) {
+            tr_cursor *c = n->curs[u->first + i];
+            uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+            if (ttf > tf) ttf = tf;
+            if (ttf < mt) mt = ttf;
+            if (tf - ttf < mb) mb = tf - ttf;
+        }
+        double tfp = n->field == TR_FIELD_TITLE ? (double)mt
+                   : n->field == TR_FIELD_BODY ? (double)mb
+                   : p->bm.w * (double)mt + (double)mb;
+        return tr_bm25_score(&n->bm, tfp, tr_bm25_dl(n->field, p->bm.w, p->tl, p->bl));
+    }
+    case X_BOOL: {
+        double s = 0.0;
+        uint32_t d = n->doc;
+        for (size_t i = 0; i < n->nkids; i++) {
+            xnode *k = n->kids[i];
+            if (k->occur == TQ_MUST_NOT) continue;
+            if (k->occur == TQ_SHOULD) {
+                x_advance(p, k, d);
+                if (k->doc != d) continue;
+            }
+            s += x_ubound(p, k);
+        }
+        return s;
+    }
+    default:
+        return 0.0;
+    }
+}
+
+/* ---- top-k heap: the worst hit on top ------------------------------------ */
+
+typedef struct topk {
+    tq_hit *h; size_t n, cap;
+} topk;
+
+/* a ranks below b: lower score, or equal score and higher doc id */
+static inline int hit_worse(const tq_hit *a, const tq_hit *b)
+{
+    return a->score < b->score || (a->score == b->score && a->doc > b->doc);
+}
+
+static inline double topk_threshold(const topk *t)
+{
+    return t->n == t->cap && t->cap ? t->h[0].score : -INFINITY;
+}
+
+static void topk_push(topk *t, uint32_t doc, double score)
+{
+    tq_hit x = { doc, score };
+    if (t->n < t->cap) {
+        size_t i = t->n++;
+        while (i > 0) {
+            size_t up = (i - 1) / 2;
+            if (!hit_worse(&x, &t->h[up])) break;
+            t->h[i] = t->h[up];
+            i = up;
+        }
+        t->h[i] = x;
+        return;
+    }
+    if (t->cap == 0 || !hit_worse(&t->h[0], &x)) return;
+    size_t i = 0, n = t->n;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const tq_hit *mv = &x;
+        if (l < n && hit_worse(&t->h[l], mv)) { m = l; mv = &t->h[l]; }
+        if (r < n && hit_worse(&t->h[r], mv)) { m = r; }
+        if (m == i) break;
+        t->h[i] = t->h[m];
+        i = m;
+    }
+    t->h[i] = x;
+}
+
+static int hit_cmp_best_first(const void *a, const void *b)
+{
+    const tq_hit *x = a, *y = b;
+    if (hit_worse(x, y)) return 1;
+    if (hit_worse(y, x)) return -1;
+    return 0;
+}
+
+/* ---- exhaustive evaluation ------------------------------------------------ */
+
+/* One TERM at the root: a plain loop over the cursor's decoded arrays. */
+static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int scoring)
+{
+    tr_cursor *c = n->cur;
+    uint64_t cnt = 0;
+    int field = n->field;
+    double w = p->bm.w;
+    const tr_bm25_term bm = n->bm;
+    int filter_dates = p->after != TR_NO_DATE || p->before != TR_NO_DATE;
+    while (c->doc != TR_DOC_END) {
+        uint32_t nb = c->n;
+        for (uint32_t i = c->i; i < nb; i++) {
+            uint32_t d = c->docs[i];
+            if (tr_reader_is_deleted(p->r, d)) continue;
+            if (filter_dates && doc_filtered(p, d)) continue;
+            uint32_t tf = c->tf[i], ttf = c->ttf[i];
+            if (ttf > tf) ttf = tf;
+            double tfp = tr_bm25_tf(field, w, tf, ttf);
+            if (field != TR_FIELD_ANY && tfp == 0) continue;
+            cnt++;
+            if (!scoring) continue;
+            double s = tr_bm25_score(&bm, tfp, tr_bm25_dl(field, w, tr_reader_title_len(p->r, d),
+                                                       tr_reader_body_len(p->r, d)));
+            if (t->n < t->cap || s > t->h[0].score) topk_push(t, d, s);
+        }
+        if (scoring) p->scored += nb > c->i ? nb - c->i : 0;
+        if (nb == 0) break;
+        uint32_t last = c->docs[nb - 1];
+        if (last == TR_DOC_END - 1 || last < c->doc) { c->doc = TR_DOC_END; break; }
+        if (cursor_seek(p, c, last + 1)) break;
+    }
+    *count = cnt;
+}
+
+static void run_exhaustive(plan *p, xnode *root, topk *t, uint64_t *count, int scoring)
+{
+    if (root->type == X_TERM) { run_single_term(p, root, t, count, scoring); return; }
+    uint64_t cnt = 0;
+    uint32_t d = 0;
+    while (!p->rc) {
+        x_advance(p, root, d);
+        if (root->doc == TR_DOC_END) break;
+        d = root->doc;
+        if (!doc_filtered(p, d) && x_confirm(p, root)) {
+            cnt++;
+            if (scoring) {
+                load_dl(p, d);
+                double s = x_score(p, root);
+                topk_push(t, d, s);
+            }
+        }
+        if (d == TR_DOC_END - 1) break;
+        d++;
+    }
+    *count = cnt;
+}
+
+/* ---- pruned evaluation ------------------------------------------------------ */
+
+/* Block bound of a term node at target (inflated), cached per block. Sets
+ * *last to the block's last doc (TR_DOC_END: list exhausted). */
+static double term_block_ub(plan *p, xnode *n, uint32_t target, uint32_t *last)
+{
+    tr_cursor *c = n->cur;
+    int rc = tr_cursor_shallow(c, target);
+    if (rc || c->rc) { cursor_failed(p, c, rc); *last = TR_DOC_END; return 0; }
+    *last = c->blk_last;
+    if (c->blk_last == TR_DOC_END) return 0;
+    if (n->blk_last_cached != c->blk_last) {
+        n->blk_last_cached = c->blk_last;
+        n->blk_ub = bound_inflate(tr_bm25_bound(&p->bm, &n->bm, &c->blk_bound));
+    }
+    return n->blk_ub;
+}
+
+static int must_not_hit(plan *p, xnode *root, uint32_t d)
+{
+    for (size_t i = 0; i < root->nkids; i++) {
+        xnode *k = root->kids[i];
+        if (k->occur != TQ_MUST_NOT) continue;
+        x_advance(p, k, d);
+        if (k->doc == d && x_confirm(p, k)) return 1;
+    }
+    return 0;
+}
+
+/* Scratch per term clause of a flat root. */
+typedef struct slot { xnode *n; double ub, sc; int present; size_t kid; } slot;
+
+static int cmp_slot_ub(const void *a, const void *b)
+{
+    const slot *x = *(slot *const *)a, *y = *(slot *const *)b;
+    return (x->ub > y->ub) - (x->ub < y->ub);
+}
+
+/* MaxScore over a disjunction of terms (the root's SHOULD kids, or the root
+ * itself), with block-max bounds on both essential and non-essential lists. */
+static int run_maxscore(plan *p, xnode *root, topk *t)
+{
+    size_t nt = root->type == X_TERM ? 1 : root->nshould;
+    slot *sl = calloc(nt, sizeof *sl);
+    slot **ord = calloc(nt, sizeof *ord);
+    double *cum = calloc(nt, sizeof *cum);
+    if (!sl || !ord || !cum) { free(sl); free(ord); free(cum); return TR_ENOMEM; }
+    if (root->type == X_TERM) {
+        sl[0].n = root;
+    } else {
+        size_t j = 0;
+        for (size_t i = 0; i < root->nkids; i++)
+            if (root->kids[i]->occur == TQ_SHOULD) { sl[j].n = root->kids[i]; sl[j].kid = i; j++; }
+    }
+    for (size_t i = 0; i < nt; i++) { sl[i].ub = sl[i].n->max_score; ord[i] = &sl[i]; }
+    qsort(ord, nt, sizeof *ord, cmp_slot_ub);
+    for (size_t i = 0; i < nt; i++) cum[i] = (i ? cum[i - 1] : 0.0) + ord[i]->ub;
+    size_t first_ess = 0;
+    double thr = topk_threshold(t);
+    while (!p->rc) {
+        while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
+        if (first_ess == nt) break;
+        double ness_ub = first_ess ? cum[first_ess - 1] : 0.0;
+        uint32_t d = TR_DOC_END;
+        for (size_t j = first_ess; j < nt; j++)
+            if (ord[j]->n->cur->doc < d) d = ord[j]->n->cur->doc;
+        if (d == TR_DOC_END) break;
+        if (thr > -INFINITY) {
+            /* block-max over the essential lists: all docs up to the
+             * nearest block end score at most the sum of block bounds */
+            double bub = ness_ub;
+            uint32_t minlast = TR_DOC_END;
+            for (size_t j = first_ess; j < nt; j++) {
+                uint32_t last;
+                bub += term_block_ub(p, ord[j]->n, d, &last);
+                if (last < minlast) minlast = last;
+            }
+            if (bub <= thr) {
+                uint32_t to = minlast == TR_DOC_END ? TR_DOC_END : minlast + 1;
+                for (size_t j = first_ess; j < nt; j++) cursor_seek(p, ord[j]->n->cur, to);
+                continue;
+            }
+        }
+        int skip = 0;
+        if (doc_filtered(p, d)) skip = 1;
+        double partial = 0.0;
+        int any = 0;
+        if (!skip) {
+            load_dl(p, d);
+            for (size_t j = first_ess; j < nt; j++) {
+                slot *s = ord[j];
+                s->present = s->n->cur->doc == d && term_present(s->n);
+                if (s->present) { s->sc = term_score(p, s->n); partial += s->sc; any = 1; }
+            }
+            if (!any) skip = 1;
+        }
+        if (!skip) {
+            double bound = partial + ness_ub;
+            for (size_t jj = first_ess; jj-- > 0;) {
+                if (bound <= thr) { skip = 1; break; }
+                slot *s = ord[jj];
+                s->present = 0;
+                uint32_t last;
+                double bb = term_block_ub(p, s->n, d, &last);
+                if (last == TR_DOC_END) { bound -= s->ub; continue; }
+                if (bound - s->ub + bb <= thr) { skip = 1; break; }
+                cursor_seek(p, s->n->cur, d);
+                if (s->n->cur->doc == d && term_present(s->n)) {
+                    s->present = 1;
+                    s->sc = term_score(p, s->n);
+                    bound = bound - s->ub + s->sc;
+                } else {
+                    bound -= s->ub;
+                }
+            }
+        }
+        if (!skip && !must_not_hit(p, root, d)) {
+            double score = 0.0;
+            if (root->type == X_TERM) score = sl[0].sc;
+            else
+                for (size_t i = 0; i < nt; i++)
+                    if (sl[i].present) score += sl[i].sc;
+            topk_push(t, d, score);
+            thr = topk_threshold(t);
+        }
+        for (size_t j = first_ess; j < nt; j++)
+            if (ord[j]->n->cur->doc == d) cursor_seek(p, ord[j]->n->cur, d + 1);
+        for (size_t j = 0; j < nt; j++) sl[j].present = 0;
+    }
+    free(sl); free(ord); free(cum);
+    return p->rc;
+}
+
+static int cmp_node_df(const void *a, const void *b)
+{
+    const xnode *x = *(xnode *const *)a, *y = *(xnode *const *)b;
+    uint64_t dx = x->cur->term ? x->cur->term->df : 0, dy = y->cur->term ? y->cur->term->df : 0;
+    return (dx > dy) - (dx < dy);
+}
+
+/* A conjunction of terms (the root's MUST kids) with any SHOULD and MUST_NOT
+ * kids: leapfrog in df order, skipping runs of blocks whose bounds cannot
+ * reach the threshold. */
+static int run_conjunction(plan *p, xnode *root, topk *t)
+{
+    size_t nm = root->nmust;
+    xnode **m = calloc(nm, sizeof *m);
+    if (!m) return TR_ENOMEM;
+    size_t j = 0;
+    double should_ub = 0.0;
+    for (size_t i = 0; i < root->nkids; i++) {
+        if (root->kids[i]->occur == TQ_MUST) m[j++] = root->kids[i];
+        else if (root->kids[i]->occur == TQ_SHOULD) should_ub += root->kids[i]->max_score;
+    }
+    qsort(m, nm, sizeof *m, cmp_node_df);
+    uint32_t d = 0;
+    while (!p->rc) {
+        double thr = topk_threshold(t);
+        if (thr > -INFINITY) {
+            double ub = should_ub;
+            uint32_t minlast = TR_DOC_END;
+            for (size_t i = 0; i < nm; i++) {
+                uint32_t last;
+                ub += term_block_ub(p, m[i], d, &last);
+                if (last < minlast) minlast = last;
+            }
+            if (minlast == TR_DOC_END) break;
+            if (ub <= thr) { d = minlast + 1; continue; }
+        }
+    again:
+        for (size_t i = 0; i < nm; i++) {
+            tr_cursor *c = m[i]->cur;
+            cursor_seek(p, c, d);
+            if (c->doc == TR_DOC_END) goto done;
+            if (c->doc > d) { d = c->doc; goto again; }
+        }
+        for (size_t i = 0; i < nm; i++) m[i]->doc = d;
+        int ok = !doc_filtered(p, d);
+        for (size_t i = 0; i < nm && ok; i++) ok = term_present(m[i]);
+        if (ok) {
+            load_dl(p, d);
+            root->doc = d;
+            if (thr > -INFINITY && should_ub > 0) {
+                double ub = 0.0;
+                for (size_t i = 0; i < nm; i++) ub += term_score(p, m[i]);
+                ok = bound_inflate(ub) + should_ub > thr;
+            }
+        }
+        if (ok && !must_not_hit(p, root, d)) {
+            double s = x_score(p, root);
+            topk_push(t, d, s);
+        }
+        if (d == TR_DOC_END - 1) break;
+        d++;
+    }
+done:
+    free(m);
+    return p->rc;
+}
+
+/* Anything else: the exhaustive loop, skipping documents whose bound at the
+ * candidate cannot enter (before positions are read) and stopping once the
+ * whole query's bound cannot. */
+static int run_generic_pruned(plan *p, xnode *root, topk *t)
+{
+    uint32_t d = 0;
+    while (!p->rc) {
+        double thr = topk_threshold(t);
+        if (root->max_score <= thr) break;
+        x_advance(p, root, d);
+        if (root->doc == TR_DOC_END) break;
+        d = root->doc;
+        if (!doc_filtered(p, d)) {
+            load_dl(p, d);
+            if ((thr == -INFINITY || bound_inflate(x_ubound(p, root)) > thr) && x_confirm(p, root)) {
+                double s = x_score(p, root);
+                topk_push(t, d, s);
+            }
+        }
+        if (d == TR_DOC_END - 1) break;
+        d++;
+    }
+    return p->rc;
+}
+
+static int all_kids_terms(const xnode *root, int occur)
+{
+    for (size_t i = 0; i < root->nkids; i++)
+        if (root->kids[i]->occur == occur && root->kids[i]->type != X_TERM) return 0;
+    return 1;
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+static int has_positive(const tq_node *q)
+{
+    if (!q) return 0;
+    if (q->kind != TQ_BOOL) return 1; /* TQ_NONE too: it just matches nothing */
+    for (size_t i = 0; i < q->nkids; i++)
+        if (q->kids[i] && q->kids[i]->occur != TQ_MUST_NOT) return 1;
+    return 0;
+}
+
+static int plan_build(plan *p, tr_reader *r, const tq_query *q, const tq_eval_opts *o,
+                      xnode **root, char *err, size_t errcap)
+{
+    memset(p, 0, sizeof *p);
+    p->r = r;
+    p->o = o;
+    p->err = err;
+    p->errcap = errcap;
+    p->dl_doc = TR_DOC_END;
+    if (err && errcap) err[0] = 0;
+    int rc = tr_bm25_init(&p->bm, tr_reader_stats(r), o->k1, o->b, o->title_weight);
+    if (rc) { set_err(p, "bad BM25 parameters (k1 %g, b %g, title weight %g)", o->k1, o->b, o->title_weight); return rc; }
+    p->after = o->after != TR_NO_DATE ? o->after : q->after;
+    p->before = o->before != TR_NO_DATE ? o->before : q->before;
+    if (!q->root || !has_positive(q->root)) {
+        set_err(p, "the query has no positive clause (only exclusions)");
+        return TR_EINPUT;
+    }
+    rc = compile(p, q->root, TQ_SHOULD, 0, root);
+    if (!rc && p->rc) rc = p->rc;
+    return rc;
+}
+
+int tq_search(tr_reader *r, const tq_query *q, const tq_eval_opts *o,
+              tq_result *out, char *err, size_t errcap)
+{
+    memset(out, 0, sizeof *out);
+    tq_eval_opts def;
+    if (!o) { tq_eval_opts_default(&def); o = &def; }
+    if (o->k > TQ_MAX_TOP || o->offset > TQ_MAX_TOP - o->k) {
+        if (err && errcap) snprintf(err, errcap, "k + offset is more than %d", TQ_MAX_TOP);
+        return TR_ELIMIT;
+    }
+    plan p;
+    xnode *root = NULL;
+    int rc = plan_build(&p, r, q, o, &root, err, errcap);
+    topk t = { NULL, 0, o->k + o->offset };
+    if (!rc && t.cap && !(t.h = malloc(t.cap * sizeof *t.h))) rc = TR_ENOMEM;
+    if (!rc) {
+        uint64_t count = 0;
+        if (o->exhaustive || o->want_total) {
+            run_exhaustive(&p, root, &t, &count, 1);
+            out->total = count;
+        } else if (t.cap == 0 || root->type == X_NONE) {
+            /* nothing wanted, or nothing can match */
+        } else if (root->type == X_TERM ||
+                   (root->type == X_BOOL && root->nmust == 0 && all_kids_terms(root, TQ_SHOULD))) {
+            rc = run_maxscore(&p, root, &t);
+        } else if (root->type == X_BOOL && root->nmust > 0 && all_kids_terms(root, TQ_MUST)) {
+            rc = run_conjunction(&p, root, &t);
+        } else {
+            rc = run_generic_pruned(&p, root, &t);
+        }
+        if (!rc) rc = p.rc;
+    }
+    if (!rc) {
+        qsort(t.h, t.n, sizeof *t.h, hit_cmp_best_first);
+        if (t.n > o->offset) {
+            out->nhits = t.n - o->offset;
+            memmove(t.h, t.h + o->offset, out->nhits * sizeof *t.h);
+            out->hits = t.h;
+            t.h = NULL;
+        }
+        memcpy(out->warning, p.warning, sizeof out->warning);
+        out->postings_scored = p.scored;
+    }
+    free(t.h);
+    plan_free(&p);
+    return rc;
+}
+
+int tq_count(tr_reader *r, const tq_query *q, const tq_eval_opts *o,
+             uint64_t *count, char *err, size_t errcap)
+{
+    *count = 0;
+    tq_eval_opts def;
+    if (!o) { tq_eval_opts_default(&def); o = &def; }
+    plan p;
+    xnode *root = NULL;
+    int rc = plan_build(&p, r, q, o, &root, err, errcap);
+    if (!rc) {
+        topk t = { NULL, 0, 0 };
+        run_exhaustive(&p, root, &t, count, 0);
+        rc = p.rc;
+    }
+    plan_free(&p);
+    return rc;
+}
+
+/* ---- explain ---------------------------------------------------------------- */
+
+static const char *field_prefix(int field)
+{
+    return field == TR_FIELD_TITLE ? "title:" : field == TR_FIELD_BODY ? "body:" : "";
+}
+
+static void explain_node(plan *p, xnode *n, tq_explain_fn fn, void *ctx)
+{
+    char buf[512];
+    switch (n->type) {
+    case X_TERM: {
+        tr_cursor *c = n->cur;
+        double s = x_score(p, n);
+        snprintf(buf, sizeof buf, "%s%.*s tf=%u ttf=%u dl=%g idf=%.4f", field_prefix(n->field),
+                 (int)n->label_len, n->label, c->tf[c->i], c->ttf[c->i],
+                 tr_bm25_dl(n->field, p->bm.w, p->tl, p->bl), n->bm.idf);
+        fn(ctx, buf, s);
+        break;
+    }
+    case X_POS: {
+        double s = x_score(p, n);
+        size_t len = 0;
+        buf[0] = 0;
+        len += (size_t)snprintf(buf, sizeof buf, "%s%s\"", field_prefix(n->field),
+                                n->nunits > 1 ? "NEAR " : "");
+        for (size_t i = 0; i < n->ncur && len < sizeof buf - 64; i++) {
+            for (size_t j = 0; j < p->ncursors; j++)
+                if (p->cursors[j] == n->curs[i]) {
+                    len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.*s", i ? " " : "",
+                                            (int)(p->label_lens[j] > 40 ? 40 : p->label_lens[j]),
+                                            p->labels[j]);
+                    break;
+                }
+        }
+        if (len < sizeof buf)
+            snprintf(buf + len, sizeof buf - len, "\" matches=%g dl=%g idf=%.4f", n->conf_tf,
+                     tr_bm25_dl(n->field, p->bm.w, p->tl, p->bl), n->bm.idf);
+        fn(ctx, buf, s);
+        break;
+    }
+    case X_BOOL:
+        for (size_t i = 0; i < n->nkids; i++) {
+            xnode *k = n->kids[i];
+            if (k->occur == TQ_MUST_NOT) continue;
+            if (k->occur == TQ_SHOULD) {
+                x_advance(p, k, n->doc);
+                if (k->doc != n->doc || !x_confirm(p, k)) continue;
+            }
+            explain_node(p, k, fn, ctx);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+int tq_explain(tr_reader *r, const tq_query *q, const tq_eval_opts *o, uint32_t doc,
+               tq_explain_fn fn, void *ctx, double *score, char *err, size_t errcap)
+{
+    *score = 0;
+    tq_eval_opts def;
+    if (!o) { tq_eval_opts_default(&def); o = &def; }
+    plan p;
+    xnode *root = NULL;
+    int rc = plan_build(&p, r, q, o, &root, err, errcap);
+    if (!rc) {
+        if (doc == TR_DOC_END) doc = TR_DOC_END - 1;
+        x_advance(&p, root, doc);
+        if (root->doc != doc || doc_filtered(&p, doc) || !x_confirm(&p, root)) {
+            rc = p.rc ? p.rc : TR_ENOTFOUND;
+            if (!p.rc) set_err(&p, "document %u does not match the query", doc);
+        } else {
+            load_dl(&p, doc);
+            *score = x_score(&p, root);
+            if (fn) {
+                /* the walk rescores each clause; its sum equals *score */
+                explain_node(&p, root, fn, ctx);
+            }
+            rc = p.rc;
+        }
+    }
+    plan_free(&p);
+    return rc;
+}
