@@ -49,8 +49,11 @@
  *   varint first_doc
  *   u8   ndocs - 1        0..127
  *   varint last_doc - first_doc   only when ndocs > 1
- *   varint max_ttf        <= 65535
- *   npoints x (varint tf, varint dl)   each <= 65535
+ *   if ndocs == 1:        (max_ttf and the point's tf are the posting's own)
+ *     varint dl           <= 65535; npoints must be 1
+ *   else:
+ *     varint max_ttf      <= 65535
+ *     npoints x (varint tf, varint dl)   each <= 65535
  *   doc-block             its length follows from its widths
  *   pos-block             up to the checksum
  *   u32  checksum         low 32 bits of XXH3_64(every byte before it)
@@ -411,10 +414,15 @@ static int encode_compact(const tr_postings_in *in, tr_buf *out, uint32_t **scra
     uint8_t nm1 = (uint8_t)(in->n - 1);
     if (!rc) rc = tr_buf_append(out, &nm1, 1);
     if (!rc && in->n > 1) rc = tr_buf_put_varint(out, in->docs[in->n - 1] - in->docs[0]);
-    if (!rc) rc = tr_buf_put_varint(out, bd.max_ttf);
-    for (unsigned i = 0; !rc && i < bd.npoints; i++) {
-        rc = tr_buf_put_varint(out, bd.pt[i].tf);
-        if (!rc) rc = tr_buf_put_varint(out, bd.pt[i].dl);
+    if (in->n == 1) {
+        /* a singleton's max_ttf and point tf are its own ttf and tf */
+        if (!rc) rc = tr_buf_put_varint(out, bd.pt[0].dl);
+    } else {
+        if (!rc) rc = tr_buf_put_varint(out, bd.max_ttf);
+        for (unsigned i = 0; !rc && i < bd.npoints; i++) {
+            rc = tr_buf_put_varint(out, bd.pt[i].tf);
+            if (!rc) rc = tr_buf_put_varint(out, bd.pt[i].dl);
+        }
     }
     if (!rc) rc = encode_doc_block(in, 0, in->n, in->docs[0], out);
     if (!rc && in->pos) rc = encode_pos_block(in, 0, in->n, in->pos, scratch, scratch_cap, out);
@@ -527,6 +535,8 @@ static size_t doc_block_len(const uint8_t *p, size_t avail, uint32_t n)
     return len <= avail ? len : 0;
 }
 
+static int decode_tf(const uint8_t *p, uint32_t n, uint32_t *tf, uint32_t *ttf);
+
 static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
 {
     if (len < 2 + 4) return TR_ECORRUPT;
@@ -542,19 +552,30 @@ static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
     uint32_t ndocs = (uint32_t)*q++ + 1;
     if (ndocs > 1 && (tr_get_varint(&q, end, &span) || span < ndocs - 1)) return TR_ECORRUPT;
     if (first + span >= TR_DOC_END) return TR_ECORRUPT;
-    if (tr_get_varint(&q, end, &v) || v > TR_SAT16) return TR_ECORRUPT;
     memset(&c->bound, 0, sizeof c->bound);
-    c->bound.max_ttf = (uint16_t)v;
     c->bound.npoints = (uint8_t)npoints;
-    for (unsigned i = 0; i < npoints; i++) {
-        uint64_t t, d;
-        if (tr_get_varint(&q, end, &t) || t > TR_SAT16) return TR_ECORRUPT;
-        if (tr_get_varint(&q, end, &d) || d > TR_SAT16) return TR_ECORRUPT;
-        c->bound.pt[i].tf = (uint16_t)t;
-        c->bound.pt[i].dl = (uint16_t)d;
+    if (ndocs == 1) {
+        if (npoints != 1 || tr_get_varint(&q, end, &v) || v > TR_SAT16) return TR_ECORRUPT;
+        c->bound.pt[0].dl = (uint16_t)v;
+    } else {
+        if (tr_get_varint(&q, end, &v) || v > TR_SAT16) return TR_ECORRUPT;
+        c->bound.max_ttf = (uint16_t)v;
+        for (unsigned i = 0; i < npoints; i++) {
+            uint64_t t, d;
+            if (tr_get_varint(&q, end, &t) || t > TR_SAT16) return TR_ECORRUPT;
+            if (tr_get_varint(&q, end, &d) || d > TR_SAT16) return TR_ECORRUPT;
+            c->bound.pt[i].tf = (uint16_t)t;
+            c->bound.pt[i].dl = (uint16_t)d;
+        }
     }
     size_t dlen = doc_block_len(q, (size_t)(end - q), ndocs);
     if (!dlen) return TR_ECORRUPT;
+    if (ndocs == 1) {
+        uint32_t tf, ttf;
+        if (decode_tf(q, 1, &tf, &ttf)) return TR_ECORRUPT;
+        c->bound.max_ttf = sat16(ttf);
+        c->bound.pt[0].tf = sat16(tf);
+    }
     c->has_positions = flags & FLAG_POSITIONS;
     c->nblocks = 1;
     c->ndocs = ndocs;
