@@ -6,6 +6,7 @@
 #include "index.h"
 #include "output.h"
 #include "parse.h"
+#include "score.h"
 #include "snippet.h"
 
 #include <errno.h>
@@ -175,11 +176,9 @@ static int parse_cli(int argc, char **argv, cli *o)
         {"version", no_argument, 0, OPT_VERSION}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    tq_eval_opts ev;
-    tq_eval_opts_default(&ev);
     memset(o, 0, sizeof *o);
     o->top = DEFAULT_TOP;
-    o->k1 = ev.k1; o->b = ev.b; o->title_weight = ev.title_weight;
+    o->k1 = TQ_DEFAULT_K1; o->b = TQ_DEFAULT_B; o->title_weight = TQ_DEFAULT_TITLE_WEIGHT;
     o->after = o->before = TR_NO_DATE;
     o->verify = 1;
     o->format = FMT_HUMAN;
