@@ -22,9 +22,10 @@ int tr_bm25_init(tr_bm25 *m, const tr_stats *st, double k1, double b, double w)
 
 double tr_bm25_idf(double n_docs, double df)
 {
-    /* N - df + 0.5 > -(df + 0.5) whenever N >= 0, so the log's argument
-     * stays positive even when deleted documents make df exceed N. */
-    return log(1.0 + (n_docs - df + 0.5) / (df + 0.5));
+    /* Deleted documents still count in df, which can then exceed N: clamp
+     * N - df at 0 so idf stays positive (a term in every live doc). */
+    double rest = n_docs > df ? n_docs - df : 0.0;
+    return log(1.0 + (rest + 0.5) / (df + 0.5));
 }
 
 double tr_bm25_avgdl(const tr_bm25 *m, int field)
