@@ -292,12 +292,10 @@ static void eval_opts(const cli *o, const tq_query *q, tq_eval_opts *ev)
     ev->k1 = o->k1; ev->b = o->b; ev->title_weight = o->title_weight;
     ev->k = o->top; ev->offset = o->offset;
     ev->verify = o->verify;
-    /* The query's own date:... filter, narrowed by --after/--before. */
-    ev->after = q->after; ev->before = q->before;
-    if (o->after != TR_NO_DATE && (ev->after == TR_NO_DATE || o->after > ev->after))
-        ev->after = o->after;
-    if (o->before != TR_NO_DATE && (ev->before == TR_NO_DATE || o->before < ev->before))
-        ev->before = o->before;
+    /* The query's own date:... filter; --after/--before override it (as
+     * parse.h promises), each bound on its own. */
+    ev->after = o->after != TR_NO_DATE ? o->after : q->after;
+    ev->before = o->before != TR_NO_DATE ? o->before : q->before;
 }
 
 static void on_explain(void *ctx, const char *what, double contribution)
@@ -420,6 +418,7 @@ static int run_query(run *R, const char *text, size_t len, const char *qid, int 
     if (o->count) {
         uint64_t n = 0;
         if ((rc = tq_count(rd, &q, &ev, &n, err, sizeof err))) {
+            *bad_query = rc == TR_EINPUT || rc == TR_ELIMIT;
             fprintf(stderr, PROG ": %s\n", err[0] ? err : tr_strerror(rc));
             goto out;
         }
@@ -432,6 +431,9 @@ static int run_query(run *R, const char *text, size_t len, const char *qid, int 
     tq_result res;
     memset(&res, 0, sizeof res);
     if ((rc = tq_search(rd, &q, &ev, &res, err, sizeof err))) {
+        /* A query the evaluator refuses (no positive clause, a limit) is the
+         * user's to fix, like a parse error; anything else is the index's. */
+        *bad_query = rc == TR_EINPUT || rc == TR_ELIMIT;
         fprintf(stderr, PROG ": %s\n", err[0] ? err : tr_strerror(rc));
         tq_result_free(&res);
         goto out;
@@ -580,10 +582,12 @@ static int protocol_answer(run *R, char *line, size_t len, tr_buf *out)
     if (rc) goto failed;
     goto done;
 failed:
-    fprintf(stderr, PROG ": %s\n", err[0] ? err : tr_strerror(rc));
     tr_buf_clear(out);
     tr_buf_append(out, unsupported, sizeof unsupported - 1);
-    ret = -1;
+    if (rc != TR_EINPUT && rc != TR_ELIMIT) { /* the index's fault, not the query's */
+        fprintf(stderr, PROG ": %s\n", err[0] ? err : tr_strerror(rc));
+        ret = -1;
+    }
 done:
     tq_query_free(&q);
     tr_reader_end(rd);

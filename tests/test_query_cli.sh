@@ -170,10 +170,10 @@ check "--batch exit 0" test "$rc" = 0
 run --batch - --count "$IX" < "$T/batch"
 check "--batch - --count from stdin" test "$(tr '\n' ' ' < "$T/out")" = "q7	1 2	2 q9	0 "
 
-printf 'COUNT\tchess\nTOP_10\tetna\nTOP_100\t+chess +zurich\nTOP_1000\t"night trains"\nTOP_10_COUNT\tchess\nTOP_100_COUNT\tetna gotthard\nTOP_3\tchess\nTOP_10\tzzyzzx\nFOO\tchess\nTOP_10\t(((\nCOUNT_ALL\tchess\n' > "$T/proto"
+printf 'COUNT\tchess\nTOP_10\tetna\nTOP_100\t+chess +zurich\nTOP_1000\t"night trains"\nTOP_10_COUNT\tchess\nTOP_100_COUNT\tetna gotthard\nTOP_3\tchess\nTOP_10\tzzyzzx\nFOO\tchess\nTOP_10\t(((\nCOUNT_ALL\tchess\nTOP_10\t-etna\n' > "$T/proto"
 run --protocol "$IX" < "$T/proto"
 mapfile -t ans < "$T/out"
-check "--protocol: one line per query" test "${#ans[@]}" = 11
+check "--protocol: one line per query" test "${#ans[@]}" = 12
 check "--protocol COUNT" test "${ans[0]}" = 6
 check "--protocol TOP_10" test "${ans[1]}" = volcano-etna-2021
 check "--protocol TOP_100 with +a +b" test "${ans[2]}" = chess-zurich-2023
@@ -185,6 +185,7 @@ check "--protocol empty result is an empty line" test -z "${ans[7]}"
 check "--protocol unknown command" test "${ans[8]}" = UNSUPPORTED
 check "--protocol unparsable query" test "${ans[9]}" = UNSUPPORTED
 check "--protocol COUNT_ALL is unknown" test "${ans[10]}" = UNSUPPORTED
+check "--protocol query without a positive clause" test "${ans[11]}" = UNSUPPORTED
 check "--protocol exit 0" test "$rc" = 0
 
 echo "# exit codes and messages"
