@@ -372,9 +372,8 @@ static int print_hits(run *R, tr_reader *rd, const tq_query *q, const tq_eval_op
                 break;
             }
         }
-        const tq_out_expl *ex = o->explain ? R->ex : NULL;
-        if (o->format == FMT_HUMAN) rc = tq_out_human(stdout, &h, color, ex, R->nex);
-        else if (o->format == FMT_JSON) rc = tq_out_json(stdout, &h, ex, R->nex);
+        if (o->format == FMT_HUMAN) rc = tq_out_human(stdout, &h, color, R->ex, R->nex);
+        else if (o->format == FMT_JSON) rc = tq_out_json(stdout, &h, o->explain, R->ex, R->nex);
         else rc = tq_out_trec(stdout, &h, o->runtag);
         if (rc) fprintf(stderr, PROG ": writing output: %s\n", tr_strerror(rc));
     }

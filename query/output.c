@@ -184,7 +184,8 @@ static void put_json_number(FILE *f, double v)
     else fputs("null", f);
 }
 
-int tq_out_json(FILE *f, const tq_out_hit *h, const tq_out_expl *ex, size_t nex)
+int tq_out_json(FILE *f, const tq_out_hit *h, int with_explain,
+                const tq_out_expl *ex, size_t nex)
 {
     const tr_doc_view *d = h->doc;
     int rc = 0;
@@ -216,7 +217,7 @@ int tq_out_json(FILE *f, const tq_out_hit *h, const tq_out_expl *ex, size_t nex)
     for (size_t i = 0; h->sn && i < h->sn->nmatches; i++)
         fprintf(f, "%s[%u,%u]", i ? "," : "", h->sn->matches[i].start, h->sn->matches[i].end);
     fputc(']', f);
-    if (ex) {
+    if (with_explain) {
         fputs(",\"explain\":[", f);
         for (size_t i = 0; i < nex; i++) {
             fputs(i ? ",{\"what\":" : "{\"what\":", f);

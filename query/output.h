@@ -49,9 +49,10 @@ int tq_out_human(FILE *f, const tq_out_hit *h, int color,
                  const tq_out_expl *ex, size_t nex);
 
 /* One JSON object on one line: rank, score, id, title, url, date, snippet,
- * matches (byte ranges of every match in the body), and "qid" in batch mode
- * and "explain" when given. */
-int tq_out_json(FILE *f, const tq_out_hit *h, const tq_out_expl *ex, size_t nex);
+ * matches (byte ranges of every match in the body), "qid" in batch mode,
+ * and "explain" (the nex lines of ex) when with_explain. */
+int tq_out_json(FILE *f, const tq_out_hit *h, int with_explain,
+                const tq_out_expl *ex, size_t nex);
 
 /* "qid Q0 docid rank score runtag" (qid "1" when h->qid is NULL). */
 int tq_out_trec(FILE *f, const tq_out_hit *h, const char *runtag);
