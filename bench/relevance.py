@@ -159,7 +159,10 @@ def check(results, baseline_path):
         base = json.load(f)["results"].get("trawl", {})
     problems = []
     if not base:
-        problems.append(f"{baseline_path}: no trawl figures")
+        # Nothing recorded yet (the baseline predates a working trawl): say so
+        # loudly, but there is nothing to fall below.
+        print(f"relevance check: {baseline_path} holds no trawl figures yet; record them with "
+              f"`bench/relevance.py --out DIR` and copy DIR/relevance.json there", file=sys.stderr)
     for coll, figures in base.items():
         now = results.get("trawl", {}).get(coll)
         if now is None:
