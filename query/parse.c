@@ -429,20 +429,27 @@ static tq_node *parse_word(parser *p, int field, size_t start, size_t end)
         return NULL;
     }
     if (analyse(p, start, pe)) return NULL;
-    if (p->ntoks != 1) {
-        fail(p, TR_EINPUT, start, p->ntoks ? "a prefix before '*' must be a single word, "
-             "and '%.*s' is %zu words" : "prefix '%.*s' has no letters or digits",
-             (int)(pe - start), p->s + start, p->ntoks);
+    if (p->ntoks > 1) {
+        fail(p, TR_EINPUT, start, "a prefix before '*' must be a single word, and '%.*s' is %zu "
+             "words", (int)(pe - start), p->s + start, p->ntoks);
         return NULL;
     }
+    /* No term at all: a removed stopword ("the*") is still a fine prefix, so
+     * fold the whole word and refuse it only if nothing word-like is left. */
+    size_t fs = p->ntoks ? p->toks[0].start : start, fe = p->ntoks ? p->toks[0].end : pe;
     tr_buf folded = {0};
-    const ptoken *t = &p->toks[0];
-    if (tr_fold(p->a, p->s + t->start, t->end - t->start, &folded)) {
+    if (tr_fold(p->a, p->s + fs, fe - fs, &folded)) {
         tr_buf_free(&folded);
         fail(p, TR_ENOMEM, start, "out of memory");
         return NULL;
     }
-    size_t flen = folded.len;
+    size_t flen = folded.len, wordlike = 0;
+    for (size_t i = 0; i < flen; i++) {
+        unsigned char c = folded.data[i];
+        wordlike += c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                    (c >= 'A' && c <= 'Z');
+    }
+    if (!wordlike) flen = 0;
     if (flen > TR_MAX_TERM_BYTES) { /* as documents' terms are cut: at a code point */
         flen = TR_MAX_TERM_BYTES;
         while (flen > 0 && (folded.data[flen] & 0xC0) == 0x80) flen--;
@@ -610,10 +617,11 @@ static tq_node *parse_unary(parser *p, int depth, int *occur, int *is_date, size
     return n;
 }
 
-/* Unwrap a one-clause BOOL that is not an exclusion. */
+/* Unwrap a BOOL whose only clause is SHOULD (a lone MUST or MUST_NOT is kept
+ * so that --parse shows what was typed). */
 static tq_node *simplify(tq_node *n)
 {
-    while (n && n->kind == TQ_BOOL && n->nkids == 1 && n->kids[0]->occur != TQ_MUST_NOT)
+    while (n && n->kind == TQ_BOOL && n->nkids == 1 && n->kids[0]->occur == TQ_SHOULD)
         n = n->kids[0];
     return n;
 }
@@ -638,7 +646,7 @@ static tq_node *make_bool(parser *p, nodevec *v, size_t start)
 static tq_node *parse_and(parser *p, int depth)
 {
     nodevec v = {0};
-    int have_left = 0, pending_and = 0, last_pushed = 0;
+    int have_left = 0, pending_and = 0, last_pushed = 0, first_default = 0;
     int dflt = p->o && p->o->default_and ? TQ_MUST : TQ_SHOULD;
     skip_space(p);
     size_t start = p->pos;
@@ -668,6 +676,7 @@ static tq_node *parse_and(parser *p, int depth)
             pending_and = 0;
             continue;
         }
+        if (v.n == 0) first_default = occur < 0 && !pending_and;
         if (occur < 0) occur = pending_and ? TQ_MUST : dflt;
         else if (occur == TQ_SHOULD && pending_and) occur = TQ_MUST;
         pending_and = 0;
@@ -676,6 +685,9 @@ static tq_node *parse_and(parser *p, int depth)
         if (vec_push(p, &v, n)) return NULL;
         last_pushed = 1;
     }
+    /* A lone clause that only got MUST from default_and is plain SHOULD:
+     * "a b OR c" gives (a AND b) OR c, not (a AND b) OR (+c). */
+    if (v.n == 1 && first_default && v.v[0]->occur == TQ_MUST) v.v[0]->occur = TQ_SHOULD;
     return make_bool(p, &v, start);
 }
 
