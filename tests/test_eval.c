@@ -1,0 +1,683 @@
+/* test_eval.c - the query evaluator (query/eval.c): hand-checked hit sets for
+ * every query form on a small inline index (deletions, dates, fields, phrases
+ * that must not span title and body), hand-computed scores, explain, and the
+ * reference check: the pruned evaluator equals the exhaustive one (ids,
+ * scores as doubles, order) on thousands of random queries over CISI. */
+#include "check.h"
+#include "eval.h"
+#include "score.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- hand-built query trees (the parser is tested on its own) ---------- */
+
+#define MAX_NODES 4096
+static tq_node *nodes[MAX_NODES];
+static size_t nnodes;
+
+static tq_node *node(tq_kind kind)
+{
+    if (nnodes == MAX_NODES) { fprintf(stderr, "test: too many nodes\n"); exit(1); }
+    tq_node *n = calloc(1, sizeof *n);
+    if (!n) exit(1);
+    n->kind = kind;
+    nodes[nnodes++] = n;
+    return n;
+}
+
+static void free_nodes(void)
+{
+    for (size_t i = 0; i < nnodes; i++) {
+        tq_node *n = nodes[i];
+        free(n->text);
+        for (size_t j = 0; j < n->nterms; j++) free(n->terms[j]);
+        free(n->terms); free(n->term_lens); free(n->offsets); free(n->kids);
+        free(n);
+    }
+    nnodes = 0;
+}
+
+static tq_node *term_f(const char *t, int field, int occur)
+{
+    tq_node *n = node(TQ_TERM);
+    n->text = strdup(t);
+    n->len = strlen(t);
+    n->field = field;
+    n->occur = occur;
+    return n;
+}
+static tq_node *term(const char *t) { return term_f(t, TQ_FIELD_ANY, TQ_SHOULD); }
+
+static tq_node *prefix(const char *t)
+{
+    tq_node *n = term(t);
+    n->kind = TQ_PREFIX;
+    return n;
+}
+
+static tq_node *phrase_n(size_t k, const char **words, const uint32_t *offs, int field)
+{
+    tq_node *n = node(TQ_PHRASE);
+    n->terms = calloc(k, sizeof *n->terms);
+    n->term_lens = calloc(k, sizeof *n->term_lens);
+    n->offsets = calloc(k, sizeof *n->offsets);
+    for (size_t i = 0; i < k; i++) {
+        n->terms[i] = strdup(words[i]);
+        n->term_lens[i] = strlen(words[i]);
+        n->offsets[i] = offs ? offs[i] : (uint32_t)i;
+    }
+    n->nterms = k;
+    n->field = field;
+    return n;
+}
+
+static tq_node *phrase2(const char *a, const char *b)
+{
+    const char *w[2] = { a, b };
+    return phrase_n(2, w, NULL, TQ_FIELD_ANY);
+}
+
+static tq_node *with_kids(tq_kind kind, size_t k, tq_node **kids)
+{
+    tq_node *n = node(kind);
+    n->kids = calloc(k ? k : 1, sizeof *n->kids);
+    memcpy(n->kids, kids, k * sizeof *kids);
+    n->nkids = k;
+    return n;
+}
+
+static tq_node *near2(tq_node *a, tq_node *b, uint32_t slop)
+{
+    tq_node *k[2] = { a, b };
+    tq_node *n = with_kids(TQ_NEAR, 2, k);
+    n->slop = slop;
+    return n;
+}
+
+static tq_node *occ(tq_node *n, int occur) { n->occur = occur; return n; }
+
+static tq_query query(tq_node *root)
+{
+    tq_query q;
+    memset(&q, 0, sizeof q);
+    q.root = root;
+    q.after = TR_NO_DATE;
+    q.before = TR_NO_DATE;
+    return q;
+}
+
+/* ---- the small index ----------------------------------------------------- */
+
+typedef struct sdoc { const char *id, *title, *body; int64_t date; } sdoc;
+
+/* Token counts (title, body): 1 (2, 6), 2 (0, 4), 3 (2, 7), 4 (1, 2), 5 (1, 7),
+ * 6 (2, 1; deleted), 7 (1, 2). Doc 7 puts "red" at title position 0 and "cat"
+ * at body position 1: a phrase that spanned fields would match it. */
+static const sdoc small_docs[] = {
+    { "d1", "red cat", "the cat sat with a dog", 1000 },
+    { "d2", "", "dog dog dog fish", 2000 },
+    { "d3", "blue fish", "red fish swim near a blue cat", 3000 },
+    { "d4", "green", "cat dog", 4000 },
+    { "d5", "dog", "the red cat is a red dog", 5000 },
+    { "d6", "cat cat", "cat", 6000 },
+    { "d7", "red", "big cat", TR_NO_DATE },
+};
+
+static char tmpdirs[4][64];
+static int ntmp;
+
+static const char *make_tmpdir(void)
+{
+    snprintf(tmpdirs[ntmp], sizeof tmpdirs[ntmp], "/tmp/trawl_test_eval_XXXXXX");
+    if (!mkdtemp(tmpdirs[ntmp])) { perror("mkdtemp"); exit(1); }
+    return tmpdirs[ntmp++];
+}
+
+static void cleanup_tmpdirs(void)
+{
+    for (int i = 0; i < ntmp; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdirs[i]);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdirs[i]);
+    }
+}
+
+static int add_doc(tr_writer *w, const char *id, const char *title, const char *body, int64_t date)
+{
+    tr_doc_in d;
+    memset(&d, 0, sizeof d);
+    d.id = id; d.id_len = strlen(id);
+    d.title = title; d.title_len = strlen(title);
+    d.body = body; d.body_len = strlen(body);
+    d.date = date;
+    char err[256];
+    int rc = tr_writer_add(w, &d, err, sizeof err);
+    if (rc) fprintf(stderr, "add %s: %s\n", id, err);
+    return rc;
+}
+
+/* Hit set as a string of external ids, in doc id order ("d1 d3"), for
+ * comparing with the sets written by hand. */
+static void hit_set(tr_reader *r, const tq_result *res, char *out, size_t cap)
+{
+    uint32_t docs[64];
+    size_t n = res->nhits < 64 ? res->nhits : 64;
+    for (size_t i = 0; i < n; i++) docs[i] = res->hits[i].doc;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && docs[j - 1] > docs[j]; j--) { uint32_t t = docs[j]; docs[j] = docs[j - 1]; docs[j - 1] = t; }
+    out[0] = 0;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        tr_doc_view v;
+        if (tr_reader_doc(r, docs[i], &v) != 0) { snprintf(out + len, cap - len, "%s?", i ? " " : ""); len = strlen(out); continue; }
+        len += (size_t)snprintf(out + len, cap - len, "%s%.*s", i ? " " : "", (int)v.id_len, v.id);
+    }
+}
+
+/* Run q both ways (and count), check they agree, and compare the hit set. */
+static void expect(tr_reader *r, tq_node *root, int64_t after, int64_t before, const char *want, int line)
+{
+    tq_query q = query(root);
+    tq_eval_opts o;
+    tq_eval_opts_default(&o);
+    o.k = 50;
+    o.after = after;
+    o.before = before;
+    char err[256] = "", got[512], got2[512];
+    tq_result ex, pr;
+    int rc1 = tq_search(r, &q, &o, &pr, err, sizeof err);
+    o.exhaustive = 1;
+    o.want_total = 1;
+    int rc2 = tq_search(r, &q, &o, &ex, err, sizeof err);
+    uint64_t count = 0;
+    int rc3 = tq_count(r, &q, &o, &count, err, sizeof err);
+    if (rc1 || rc2 || rc3) {
+        fprintf(stderr, "line %d: search failed: %d %d %d %s\n", line, rc1, rc2, rc3, err);
+        CHECK(0);
+        return;
+    }
+    hit_set(r, &ex, got, sizeof got);
+    hit_set(r, &pr, got2, sizeof got2);
+    if (strcmp(got, want) != 0) fprintf(stderr, "line %d: got {%s} want {%s}\n", line, got, want);
+    CHECK(strcmp(got, want) == 0);
+    CHECK(strcmp(got2, want) == 0);
+    CHECK_EQ_INT(count, ex.nhits);
+    CHECK_EQ_INT(ex.total, ex.nhits);
+    CHECK_EQ_INT(pr.nhits, ex.nhits);
+    for (size_t i = 0; i < ex.nhits && i < pr.nhits; i++) {
+        CHECK(ex.hits[i].doc == pr.hits[i].doc);
+        CHECK(ex.hits[i].score == pr.hits[i].score);
+    }
+    tq_result_free(&ex);
+    tq_result_free(&pr);
+}
+#define EXPECT(root, want) expect(r, (root), TR_NO_DATE, TR_NO_DATE, (want), __LINE__)
+#define EXPECT_DATES(root, a, b, want) expect(r, (root), (a), (b), (want), __LINE__)
+
+static double sum_explained;
+static int nexplained;
+static void on_explain(void *ctx, const char *what, double contribution)
+{
+    (void)ctx;
+    (void)what;
+    sum_explained += contribution;
+    nexplained++;
+}
+
+static void test_small(void)
+{
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    for (size_t i = 0; i < sizeof small_docs / sizeof small_docs[0]; i++)
+        CHECK_EQ_INT(add_doc(w, small_docs[i].id, small_docs[i].title, small_docs[i].body, small_docs[i].date), 0);
+    CHECK_EQ_INT(tr_writer_commit(w, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_writer_delete(w, "d6", 2), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+
+    tr_index *ix;
+    tr_reader *r;
+    if (tr_index_open(dir, &ix, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "reader: %s\n", err);
+        CHECK(0);
+        tr_index_close(ix);
+        return;
+    }
+    const tr_stats *st = tr_reader_stats(r);
+    CHECK_EQ_INT(st->docs, 6);
+    CHECK_EQ_INT(st->title_tokens, 7);
+    CHECK_EQ_INT(st->body_tokens, 28);
+
+    EXPECT(term("cat"), "d1 d3 d4 d5 d7");               /* d6 deleted */
+    EXPECT(term_f("cat", TQ_FIELD_TITLE, TQ_SHOULD), "d1");
+    EXPECT(term_f("cat", TQ_FIELD_BODY, TQ_SHOULD), "d1 d3 d4 d5 d7");
+    EXPECT(term_f("red", TQ_FIELD_TITLE, TQ_SHOULD), "d1 d7");
+    EXPECT(term("fish"), "d2 d3");
+    EXPECT(term("zebra"), "");
+    {   /* OR */
+        tq_node *k[2] = { term("fish"), term("green") };
+        EXPECT(with_kids(TQ_BOOL, 2, k), "d2 d3 d4");
+    }
+    {   /* AND */
+        tq_node *k[2] = { occ(term("cat"), TQ_MUST), occ(term("dog"), TQ_MUST) };
+        EXPECT(with_kids(TQ_BOOL, 2, k), "d1 d4 d5");
+    }
+    {   /* AND with an absent term: nothing */
+        tq_node *k[2] = { occ(term("cat"), TQ_MUST), occ(term("zebra"), TQ_MUST) };
+        EXPECT(with_kids(TQ_BOOL, 2, k), "");
+    }
+    {   /* cat -dog */
+        tq_node *k[2] = { term("cat"), occ(term("dog"), TQ_MUST_NOT) };
+        EXPECT(with_kids(TQ_BOOL, 2, k), "d3 d7");
+    }
+    {   /* +cat fish: fish only adds score */
+        tq_node *k[2] = { occ(term("cat"), TQ_MUST), term("fish") };
+        EXPECT(with_kids(TQ_BOOL, 2, k), "d1 d3 d4 d5 d7");
+    }
+    {   /* +red +(cat fish) -title:red */
+        tq_node *inner[2] = { term("cat"), term("fish") };
+        tq_node *k[3] = { occ(term("red"), TQ_MUST), occ(with_kids(TQ_BOOL, 2, inner), TQ_MUST),
+                          occ(term_f("red", TQ_FIELD_TITLE, TQ_SHOULD), TQ_MUST_NOT) };
+        EXPECT(with_kids(TQ_BOOL, 3, k), "d3 d5");
+    }
+    EXPECT(phrase2("red", "cat"), "d1 d5");             /* not d7: no phrase across fields */
+    EXPECT(phrase2("blue", "cat"), "d3");
+    EXPECT(phrase2("cat", "dog"), "d4");
+    EXPECT(phrase2("dog", "dog"), "d2");
+    {
+        const char *w3[3] = { "red", "fish", "swim" };
+        EXPECT(phrase_n(3, w3, NULL, TQ_FIELD_ANY), "d3");
+        EXPECT(phrase_n(3, w3, NULL, TQ_FIELD_TITLE), "");
+        const char *wg[2] = { "red", "dog" };        /* "red ? dog" (a removed word between) */
+        uint32_t og[2] = { 0, 2 };
+        EXPECT(phrase_n(2, wg, og, TQ_FIELD_ANY), "");
+        const char *wh[2] = { "red", "is" };
+        uint32_t oh[2] = { 0, 2 };
+        EXPECT(phrase_n(2, wh, oh, TQ_FIELD_BODY), "d5");  /* red cat is */
+    }
+    {
+        tq_node *p = phrase2("red", "cat");
+        p->field = TQ_FIELD_TITLE;
+        EXPECT(p, "d1");
+    }
+    EXPECT(near2(term("fish"), term("cat"), 5), "d3");   /* body: fish@1, cat@6 */
+    EXPECT(near2(term("fish"), term("cat"), 4), "");
+    EXPECT(near2(term("cat"), term("fish"), 5), "d3");   /* any order */
+    EXPECT(near2(term("dog"), phrase2("red", "cat"), 4), "d5"); /* dog@6, "red cat"@1: 5 > 4 */
+    EXPECT(near2(term("dog"), phrase2("red", "cat"), 5), "d5");
+    EXPECT(near2(term("sat"), phrase2("red", "cat"), 10), ""); /* title vs body: never */
+    EXPECT(prefix("do"), "d1 d2 d4 d5");
+    EXPECT(prefix("c"), "d1 d3 d4 d5 d7");
+    EXPECT(prefix("zz"), "");
+    EXPECT_DATES(term("cat"), 2500, 5000, "d3 d4 d5");   /* d7 has no date */
+    EXPECT_DATES(term("cat"), TR_NO_DATE, 3000, "d1 d3");
+    {   /* the query's own date filter */
+        tq_query q = query(term("cat"));
+        q.after = 3500;
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        tq_result res;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
+        char got[256];
+        hit_set(r, &res, got, sizeof got);
+        CHECK(strcmp(got, "d4 d5") == 0);
+        tq_result_free(&res);
+    }
+    {   /* only exclusions: an input error */
+        tq_node *k[1] = { occ(term("cat"), TQ_MUST_NOT) };
+        tq_query q = query(with_kids(TQ_BOOL, 1, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        tq_result res;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), TR_EINPUT);
+    }
+
+    /* Hand-computed scores. N = 6, avgdl' = (7 + 28)/6 = 35/6; "fish" df 2:
+     * idf = ln(1 + (6 - 2 + 0.5)/(2 + 0.5)) = ln(2.8) = 1.0296194171811581
+     * d2: tf 1, ttf 0, dl 4:  2.2*1/(1 + 1.2*(0.25 + 0.75*4/(35/6)))
+     *     = 2.2/1.917142857142857 = 1.1475409836065573 -> 1.1815304623554273
+     * d3: tf 2 (title 1 + body 1), dl 9: 2.2*2/(2 + 1.2*(0.25 + 0.75*9/(35/6)))
+     *     = 4.4/3.6885714285714286 = 1.1928989928525714 -> 1.2282300016432318
+     * so d3 ranks first. With title weight 2: avgdl' = (2*7 + 28)/6 = 7,
+     * d3: tf' = 2*1 + 1 = 3, dl' = 2*2 + 7 = 11:
+     *     2.2*3/(3 + 1.2*(0.25 + 0.75*11/7)) = 6.6/4.714285714285714 = 1.4
+     *     -> 1.4414671840536214 */
+    {
+        tq_query q = query(term("fish"));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        tq_result res;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
+        CHECK_EQ_INT(res.nhits, 2);
+        if (res.nhits == 2) {
+            CHECK(fabs(res.hits[0].score - 1.2282300016432318) < 1e-12);
+            CHECK(fabs(res.hits[1].score - 1.1815304623554273) < 1e-12);
+            uint32_t d3;
+            CHECK_EQ_INT(tr_reader_lookup_id(r, "d3", 2, &d3), 0);
+            CHECK_EQ_INT(res.hits[0].doc, d3);
+            /* explain: same total, contributions sum to it */
+            double total = 0;
+            sum_explained = 0;
+            nexplained = 0;
+            CHECK_EQ_INT(tq_explain(r, &q, &o, d3, on_explain, NULL, &total, err, sizeof err), 0);
+            CHECK(total == res.hits[0].score);
+            CHECK_EQ_INT(nexplained, 1);
+            CHECK(sum_explained == total);
+        }
+        tq_result_free(&res);
+        o.title_weight = 2.0;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
+        CHECK(res.nhits >= 1 && fabs(res.hits[0].score - 1.4414671840536214) < 1e-12);
+        tq_result_free(&res);
+    }
+    {   /* explain of a mixed query equals its search score; offset pages */
+        tq_node *k[3] = { term("cat"), phrase2("red", "cat"), term("dog") };
+        tq_query q = query(with_kids(TQ_BOOL, 3, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        tq_result res, page;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
+        CHECK_EQ_INT(res.nhits, 6);
+        for (size_t i = 0; i < res.nhits; i++) {
+            double total = -1;
+            sum_explained = 0;
+            CHECK_EQ_INT(tq_explain(r, &q, &o, res.hits[i].doc, on_explain, NULL, &total, err, sizeof err), 0);
+            CHECK(total == res.hits[i].score);
+            CHECK(fabs(sum_explained - total) < 1e-12);
+        }
+        o.k = 2;
+        o.offset = 3;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &page, err, sizeof err), 0);
+        CHECK_EQ_INT(page.nhits, 2);
+        for (size_t i = 0; i < page.nhits && res.nhits >= 5; i++) {
+            CHECK(page.hits[i].doc == res.hits[3 + i].doc);
+            CHECK(page.hits[i].score == res.hits[3 + i].score);
+        }
+        uint32_t d2;
+        CHECK_EQ_INT(tr_reader_lookup_id(r, "d2", 2, &d2), 0);
+        double total;
+        tq_query qf = query(term("fish"));
+        CHECK_EQ_INT(tq_explain(r, &qf, &o, d2 + 1000, NULL, NULL, &total, err, sizeof err), TR_ENOTFOUND);
+        tq_result_free(&res);
+        tq_result_free(&page);
+        o.k = TQ_MAX_TOP;
+        o.offset = 1;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), TR_ELIMIT);
+    }
+    tr_reader_end(r);
+    tr_index_close(ix);
+    free_nodes();
+}
+
+/* ---- pruned == exhaustive over a real collection ---------------------------- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13; rng_state ^= rng_state >> 7; rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static size_t rnd_below(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
+
+typedef struct dict_term { char t[TR_MAX_TERM_BYTES + 1]; uint64_t df; } dict_term;
+typedef struct dict { dict_term *v; size_t n, cap; } dict;
+
+static int dict_add(void *ctx, const char *term, size_t len, const tr_term_info *info)
+{
+    dict *d = ctx;
+    if (len > TR_MAX_TERM_BYTES) return 0;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 1024;
+        d->v = realloc(d->v, d->cap * sizeof *d->v);
+        if (!d->v) return TR_ENOMEM;
+    }
+    memcpy(d->v[d->n].t, term, len);
+    d->v[d->n].t[len] = 0;
+    d->v[d->n].df = info->df;
+    d->n++;
+    return 0;
+}
+
+static int cmp_df_desc(const void *a, const void *b)
+{
+    const dict_term *x = a, *y = b;
+    return (x->df < y->df) - (x->df > y->df);
+}
+
+/* Terms of one document body, with positions, for phrases and NEAR. */
+typedef struct toks { char t[256][TR_MAX_TERM_BYTES + 1]; uint32_t pos[256]; size_t n; } toks;
+static int on_tok(void *ctx, const tr_token *t)
+{
+    toks *k = ctx;
+    if (k->n == 256) return 1;
+    memcpy(k->t[k->n], t->term, t->len);
+    k->t[k->n][t->len] = 0;
+    k->pos[k->n] = t->pos;
+    k->n++;
+    return 0;
+}
+
+typedef struct coll { char **body; size_t n; } coll;
+
+static const char *pick_term(const dict *d)
+{
+    /* df-skewed: a third from the 50 most frequent, the rest from anywhere */
+    size_t top = d->n < 50 ? d->n : 50;
+    if (rnd_below(3) == 0) return d->v[rnd_below(top)].t;
+    return d->v[rnd_below(d->n)].t;
+}
+
+static tq_node *random_query(const dict *d, const coll *c, tr_analyzer *a)
+{
+    int kind = (int)rnd_below(8);
+    size_t nw = 1 + rnd_below(5);
+    if (kind <= 3) {  /* 0 OR, 1 AND, 2 mixed +/-, 3 fields */
+        tq_node *k[5];
+        for (size_t i = 0; i < nw; i++) {
+            k[i] = term(pick_term(d));
+            if (kind == 1) k[i]->occur = TQ_MUST;
+            if (kind == 2) k[i]->occur = (int)rnd_below(3) == 0 ? TQ_MUST : rnd_below(4) == 0 ? TQ_MUST_NOT : TQ_SHOULD;
+            if (kind == 3) k[i]->field = (int)rnd_below(3);
+        }
+        if (nw == 1 && kind != 2) return k[0];
+        return with_kids(TQ_BOOL, nw, k);
+    }
+    if (kind == 7) {  /* a prefix, alone or with terms */
+        const char *t = pick_term(d);
+        char pre[4];
+        size_t pl = 1 + rnd_below(3);
+        if (pl > strlen(t)) pl = strlen(t);
+        memcpy(pre, t, pl);
+        pre[pl] = 0;
+        tq_node *k[2] = { prefix(pre), term(pick_term(d)) };
+        if (rnd_below(2)) return k[0];
+        return with_kids(TQ_BOOL, 2, k);
+    }
+    /* phrases and NEAR from a random document's adjacent words */
+    static toks tk;
+    tk.n = 0;
+    const char *body = c->body[rnd_below(c->n)];
+    tr_analyze(a, body, strlen(body), 0, on_tok, &tk);
+    if (tk.n < 4) return term(pick_term(d));
+    size_t len = 2 + rnd_below(2);
+    size_t s = rnd_below(tk.n - len);
+    const char *w[3];
+    uint32_t off[3];
+    for (size_t i = 0; i < len; i++) { w[i] = tk.t[s + i]; off[i] = tk.pos[s + i] - tk.pos[s]; }
+    tq_node *ph = phrase_n(len, w, off, rnd_below(4) == 0 ? TQ_FIELD_BODY : TQ_FIELD_ANY);
+    if (kind == 4) return ph;
+    if (kind == 5) {  /* NEAR of two words from the same doc, some distance apart */
+        size_t j = s + rnd_below(tk.n - s < 12 ? tk.n - s : 12);
+        return near2(term(tk.t[s]), term(tk.t[j]), (uint32_t)rnd_below(10));
+    }
+    /* phrase among terms, maybe required */
+    tq_node *k[3] = { occ(ph, rnd_below(2) ? TQ_MUST : TQ_SHOULD), term(pick_term(d)), term(pick_term(d)) };
+    if (rnd_below(3) == 0) k[2]->occur = TQ_MUST_NOT;
+    return with_kids(TQ_BOOL, 3, k);
+}
+
+static int collection_ran;
+
+static int compare_runs(tr_reader *r, const dict *d, const coll *c, tr_analyzer *a, size_t nq,
+                        double k1, double b, double w, const char *label)
+{
+    int bad = 0;
+    uint64_t pruned_work = 0, exh_work = 0;
+    for (size_t qi = 0; qi < nq; qi++) {
+        tq_node *root = random_query(d, c, a);
+        tq_query q = query(root);
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        o.k1 = k1; o.b = b; o.title_weight = w;
+        static const size_t ks[3] = { 1, 10, 100 };
+        o.k = ks[rnd_below(3)];
+        if (rnd_below(10) == 0) { o.after = 1000000000 + 86400 * 300; o.before = o.after + 86400 * 600; }
+        char err[256] = "";
+        tq_result ex, pr;
+        uint64_t count = 0;
+        int rc1 = tq_search(r, &q, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        o.want_total = 1;
+        int rc2 = tq_search(r, &q, &o, &ex, err, sizeof err);
+        int rc3 = tq_count(r, &q, &o, &count, err, sizeof err);
+        int ok = rc1 == rc2 && rc2 == rc3 && (rc1 == 0 || rc1 == TR_EINPUT);
+        if (ok && rc1 == 0) {
+            ok = ex.nhits == pr.nhits && count == ex.total;
+            for (size_t i = 0; ok && i < ex.nhits; i++)
+                ok = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            pruned_work += pr.postings_scored;
+            exh_work += ex.postings_scored;
+        }
+        if (!ok) {
+            if (bad < 5) {
+                fprintf(stderr, "%s query %zu differs (rc %d %d %d, %s; k %zu; hits %zu vs %zu; count %llu total %llu):\n",
+                        label, qi, rc1, rc2, rc3, err, o.k, pr.nhits, ex.nhits,
+                        (unsigned long long)count, (unsigned long long)ex.total);
+                tq_print(&q, stderr);
+                for (size_t i = 0; i < 12 && (i < ex.nhits || i < pr.nhits); i++)
+                    fprintf(stderr, "  %zu: ex %u %.17g | pr %u %.17g\n", i,
+                            i < ex.nhits ? ex.hits[i].doc : 0, i < ex.nhits ? ex.hits[i].score : 0,
+                            i < pr.nhits ? pr.hits[i].doc : 0, i < pr.nhits ? pr.hits[i].score : 0);
+            }
+            bad++;
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        free_nodes();
+    }
+    fprintf(stderr, "%s: %zu random queries, %d differ; postings scored pruned %llu vs exhaustive %llu\n",
+            label, nq, bad, (unsigned long long)pruned_work, (unsigned long long)exh_work);
+    return bad;
+}
+
+static int build_collection(const char *path, const char *dir, uint32_t batch_docs, coll *c)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    wo.batch_docs = batch_docs;
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); fclose(f); return -1; }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    size_t i = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        json_error_t je;
+        json_t *j = json_loadb(line, (size_t)len, 0, &je);
+        if (!j) continue;
+        const char *id = json_string_value(json_object_get(j, "id"));
+        const char *title = json_string_value(json_object_get(j, "title"));
+        const char *body = json_string_value(json_object_get(j, "body"));
+        if (id && body) {
+            /* synthetic dates, one a day, so date filters have work to do */
+            add_doc(w, id, title ? title : "", body, 1000000000 + 86400 * (int64_t)i);
+            if (c) {
+                c->body = realloc(c->body, (c->n + 1) * sizeof *c->body);
+                c->body[c->n++] = strdup(body);
+            }
+            i++;
+            /* delete every 37th doc a little later, in the same batch or the next */
+            if (i % 37 == 0) tr_writer_delete(w, id, strlen(id));
+        }
+        json_decref(j);
+    }
+    free(line);
+    fclose(f);
+    int rc = tr_writer_close(w, err, sizeof err);
+    if (rc) fprintf(stderr, "close: %s\n", err);
+    return rc;
+}
+
+static void test_collection(void)
+{
+    const char *shared = getenv("TRAWL_SHARED_DATA");
+    char path[1024];
+    if (!shared) { fprintf(stderr, "TRAWL_SHARED_DATA unset: skipping the CISI comparison\n"); return; }
+    snprintf(path, sizeof path, "%s/rel/cisi/docs.jsonl", shared);
+    FILE *f = fopen(path, "r");
+    if (!f) { fprintf(stderr, "%s absent: skipping the CISI comparison\n", path); return; }
+    fclose(f);
+
+    coll c = { NULL, 0 };
+    collection_ran = 1;
+    const char *dir1 = make_tmpdir(), *dir2 = make_tmpdir();
+    CHECK_EQ_INT(build_collection(path, dir1, 0, &c), 0);
+    CHECK_EQ_INT(build_collection(path, dir2, 100, NULL), 0);
+    tr_settings s;
+    tr_settings_default(&s);
+    tr_analyzer *a = tr_analyzer_new(&s, NULL, 0);
+    CHECK(a != NULL);
+    const char *dirs[2] = { dir1, dir2 };
+    for (int v = 0; v < 2 && a; v++) {
+        tr_index *ix;
+        tr_reader *r;
+        char err[256];
+        if (tr_index_open(dirs[v], &ix, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); continue; }
+        if (tr_reader_begin(ix, &r, err, sizeof err) != 0) {
+            fprintf(stderr, "reader: %s\n", err);
+            CHECK(0);
+            tr_index_close(ix);
+            continue;
+        }
+        dict d = { NULL, 0, 0 };
+        CHECK_EQ_INT(tr_reader_prefix(r, "", 0, SIZE_MAX, dict_add, &d), 0);
+        CHECK(d.n > 1000);
+        qsort(d.v, d.n, sizeof *d.v, cmp_df_desc);
+        if (v == 0) {
+            CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1500, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi defaults"), 0);
+            CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, 0.9, 0.4, 2.0, "cisi k1 0.9 b 0.4 w 2"), 0);
+        } else {
+            CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi batches of 100"), 0);
+        }
+        free(d.v);
+        tr_reader_end(r);
+        tr_index_close(ix);
+    }
+    tr_analyzer_free(a);
+    for (size_t i = 0; i < c.n; i++) free(c.body[i]);
+    free(c.body);
+}
+
+int main(void)
+{
+    test_small();
+    test_collection();
+    cleanup_tmpdirs();
+    if (!collection_ran && check_failures == 0) {
+        check_done();
+        skip("the small-index checks passed; the pruned == exhaustive comparison needs "
+             "$TRAWL_SHARED_DATA/rel/cisi/docs.jsonl");
+    }
+    return check_done();
+}
