@@ -150,32 +150,38 @@ static inline uint64_t load64_le(const uint8_t *p)
 #endif
 }
 
-/* Eight values of width W from W bytes: every shift and offset is a
- * constant once W is, so the compiler emits straight-line loads and masks. */
-#define UNPACK8(out, in, W, MASK) do { \
-    for (unsigned j_ = 0; j_ < 8; j_++) \
-        (out)[j_] = (uint32_t)((load64_le((in) + (j_ * (W)) / 8) >> ((j_ * (W)) % 8)) & (MASK)); \
-} while (0)
+/* Eight values of width w from the w bytes at in, reading 8-byte words that
+ * may extend up to 8 bytes past the group: every shift and offset is a
+ * constant once w is, so this is straight-line loads, shifts and masks. */
+static inline __attribute__((always_inline)) void
+unpack8(uint32_t *out, const uint8_t *in, const unsigned w, const uint64_t mask)
+{
+#pragma GCC unroll 8
+    for (unsigned j = 0; j < 8; j++)
+        out[j] = (uint32_t)((load64_le(in + (j * w) / 8) >> ((j * w) % 8)) & mask);
+}
 
 static inline __attribute__((always_inline)) void
 unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w)
 {
     const uint64_t mask = w >= 32 ? 0xFFFFFFFFull : ((1ull << w) - 1);
     size_t bytes = tr_packed_size(n, w);
-    /* Fast groups: the last 8-byte load of group g starts before
-     * g*w + w, so g*w + w + 8 <= bytes keeps every load inside the input. */
-    size_t fast = bytes >= w + 8 ? (bytes - w - 8) / w + 1 : 0;
+    /* Groups whose loads stay inside the input: group g reads up to byte
+     * g*w + (7w)/8 + 8. */
+    size_t reach = (7 * w) / 8 + 8;
+    size_t fast = bytes >= reach ? (bytes - reach) / w + 1 : 0;
     if (fast > n / 8) fast = n / 8;
-    for (size_t g = 0; g < fast; g++) UNPACK8(out + 8 * g, in + g * w, w, mask);
+    for (size_t g = 0; g < fast; g++) unpack8(out + 8 * g, in + g * w, w, mask);
     size_t done = fast * 8;
     if (done == n) return;
-    /* Tail: at most w + 8 bytes remain (<= 72 values at w = 1); copy them
-     * into a zero-padded buffer so the same loads stay in bounds. */
-    uint8_t tmp[128] = {0};
-    uint32_t vals[128];
+    /* The rest (fewer than reach bytes, so at most 72 values) is decoded
+     * from a zero-padded copy with the same code. */
+    uint8_t tmp[96];
+    uint32_t vals[80];
     size_t rb = bytes - fast * w, rem = n - done;
     memcpy(tmp, in + fast * w, rb);
-    for (size_t g = 0; g * 8 < rem; g++) UNPACK8(vals + 8 * g, tmp + g * w, w, mask);
+    memset(tmp + rb, 0, sizeof tmp - rb);
+    for (size_t g = 0; g * 8 < rem; g++) unpack8(vals + 8 * g, tmp + g * w, w, mask);
     memcpy(out + done, vals, rem * sizeof *out);
 }
 
