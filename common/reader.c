@@ -1,0 +1,534 @@
+/* reader.c - reading an index snapshot: one LMDB read transaction, the
+ * dictionary, stored documents, in-memory norms and deleted bitmap, and the
+ * posting cursor that walks a term's chunks block by block (schema.c has the
+ * layout). Everything returned by pointer borrows from the LMDB map. */
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+/* Largest body we agree to decompress: a damaged length must not make us
+ * allocate without bound. */
+#define TR_MAX_BODY_BYTES ((uint64_t)1 << 32)
+
+struct tr_reader {
+    tr_index *ix;
+    MDB_txn *txn;
+    tr_stats stats;
+    tr_settings settings;
+    const uint8_t **norms;      /* per norms key: entries (borrowed from the map) */
+    uint32_t *norms_n;          /* entries in each */
+    size_t nnorms;
+    uint64_t *del;              /* deleted bitmap over [0, next_doc) */
+    size_t ndelwords;
+    ZSTD_DCtx *zd;
+};
+
+static int rerr(char *err, size_t cap, int rc, const char *what)
+{
+    if (err && cap) snprintf(err, cap, "%s: %s", what, tr_strerror(rc));
+    return rc;
+}
+
+void tr_reader_end(tr_reader *r)
+{
+    if (!r) return;
+    if (r->txn) mdb_txn_abort(r->txn);
+    free(r->norms);
+    free(r->norms_n);
+    free(r->del);
+    ZSTD_freeDCtx(r->zd);
+    free(r);
+}
+
+static int load_meta(tr_reader *r, char *err, size_t errcap)
+{
+    int rc = tr_schema_check_format(r->ix, r->txn, err, errcap);
+    if (rc) return rc;
+    MDB_dbi meta = r->ix->dbi[TR_DB_META];
+    MDB_val k = { 5, (void *)"stats" }, v;
+    if (mdb_get(r->txn, meta, &k, &v) || tr_stats_decode(&r->stats, v.mv_data, v.mv_size))
+        return rerr(err, errcap, TR_ECORRUPT, "index stats record");
+    k = (MDB_val){ 8, (void *)"settings" };
+    if (mdb_get(r->txn, meta, &k, &v) || tr_settings_decode(&r->settings, v.mv_data, v.mv_size))
+        return rerr(err, errcap, TR_ECORRUPT, "index settings record");
+    return TR_OK;
+}
+
+static int load_norms(tr_reader *r, char *err, size_t errcap)
+{
+    size_t n = ((size_t)r->stats.next_doc >> TR_NORMS_SHIFT) + 1;
+    r->norms = calloc(n, sizeof *r->norms);
+    r->norms_n = calloc(n, sizeof *r->norms_n);
+    if (!r->norms || !r->norms_n) return TR_ENOMEM;
+    r->nnorms = n;
+    MDB_cursor *mc;
+    int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_NORMS], &mc);
+    if (rc) return tr_schema_lmdb_rc(rc);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 4 || v.mv_size % TR_NORM_BYTES ||
+            v.mv_size > (size_t)TR_NORMS_PER_KEY * TR_NORM_BYTES) {
+            mdb_cursor_close(mc);
+            return rerr(err, errcap, TR_ECORRUPT, "norms record");
+        }
+        uint32_t key = tr_get_be32(k.mv_data);
+        if (key >= n) break; /* beyond next_doc: written by nobody we know; ignore */
+        r->norms[key] = v.mv_data;
+        r->norms_n[key] = (uint32_t)(v.mv_size / TR_NORM_BYTES);
+    }
+    mdb_cursor_close(mc);
+    return rc == 0 || rc == MDB_NOTFOUND ? TR_OK : tr_schema_lmdb_rc(rc);
+}
+
+static int load_deleted(tr_reader *r)
+{
+    r->ndelwords = ((size_t)r->stats.next_doc >> 6) + 1;
+    r->del = calloc(r->ndelwords, sizeof *r->del);
+    if (!r->del) return TR_ENOMEM;
+    MDB_cursor *mc;
+    int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_DELETED], &mc);
+    if (rc) return tr_schema_lmdb_rc(rc);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 4) { mdb_cursor_close(mc); return TR_ECORRUPT; }
+        uint32_t d = tr_get_be32(k.mv_data);
+        if ((d >> 6) < r->ndelwords) r->del[d >> 6] |= (uint64_t)1 << (d & 63);
+    }
+    mdb_cursor_close(mc);
+    return rc == MDB_NOTFOUND ? TR_OK : tr_schema_lmdb_rc(rc);
+}
+
+int tr_reader_begin(tr_index *ix, tr_reader **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    tr_reader *r = calloc(1, sizeof *r);
+    if (!r) return TR_ENOMEM;
+    r->ix = ix;
+    int rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &r->txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* a writer grew the map since we opened: adopt its size */
+        mdb_env_set_mapsize(ix->env, 0);
+        rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &r->txn);
+    }
+    if (rc) {
+        r->txn = NULL;
+        tr_reader_end(r);
+        if (err && errcap) snprintf(err, errcap, "cannot begin read: %s", mdb_strerror(rc));
+        return tr_schema_lmdb_rc(rc);
+    }
+    if ((rc = load_meta(r, err, errcap)) || (rc = load_norms(r, err, errcap)) || (rc = load_deleted(r))) {
+        tr_reader_end(r);
+        return rc;
+    }
+    *out = r;
+    return TR_OK;
+}
+
+const tr_stats *tr_reader_stats(const tr_reader *r) { return &r->stats; }
+const tr_settings *tr_reader_settings(const tr_reader *r) { return &r->settings; }
+
+static const uint8_t *norm_entry(const tr_reader *r, uint32_t doc)
+{
+    size_t key = doc >> TR_NORMS_SHIFT;
+    uint32_t i = doc & (TR_NORMS_PER_KEY - 1);
+    if (key >= r->nnorms || !r->norms[key] || i >= r->norms_n[key]) return NULL;
+    return r->norms[key] + (size_t)i * TR_NORM_BYTES;
+}
+
+uint32_t tr_reader_title_len(const tr_reader *r, uint32_t doc)
+{
+    const uint8_t *p = norm_entry(r, doc);
+    return p ? tr_get_le32(p) : 0;
+}
+
+uint32_t tr_reader_body_len(const tr_reader *r, uint32_t doc)
+{
+    const uint8_t *p = norm_entry(r, doc);
+    return p ? tr_get_le32(p + 4) : 0;
+}
+
+int64_t tr_reader_date(const tr_reader *r, uint32_t doc)
+{
+    const uint8_t *p = norm_entry(r, doc);
+    return p ? (int64_t)tr_get_le64(p + 8) : TR_NO_DATE;
+}
+
+int tr_reader_is_deleted(const tr_reader *r, uint32_t doc)
+{
+    size_t w = doc >> 6;
+    return w < r->ndelwords && (r->del[w] >> (doc & 63) & 1);
+}
+
+int tr_reader_term(tr_reader *r, const char *term, size_t len, tr_term_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (len == 0 || len > TR_MAX_TERM_BYTES * 4) return TR_ENOTFOUND;
+    MDB_val k = { len, (void *)term }, v;
+    int rc = mdb_get(r->txn, r->ix->dbi[TR_DB_TERMS], &k, &v);
+    if (rc) return tr_schema_lmdb_rc(rc);
+    return tr_term_value_decode(out, v.mv_data, v.mv_size);
+}
+
+int tr_reader_prefix(tr_reader *r, const char *prefix, size_t len, size_t limit,
+                     tr_term_fn fn, void *ctx)
+{
+    MDB_cursor *mc;
+    int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_TERMS], &mc);
+    if (rc) return tr_schema_lmdb_rc(rc);
+    MDB_val k = { len, (void *)prefix }, v;
+    size_t count = 0;
+    rc = len ? mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(mc, &k, &v, MDB_FIRST);
+    int out = TR_OK;
+    for (; rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < len || memcmp(k.mv_data, prefix, len)) break;
+        if (count == limit) { out = TR_ELIMIT; break; }
+        tr_term_info info;
+        if (tr_term_value_decode(&info, v.mv_data, v.mv_size)) { out = TR_ECORRUPT; break; }
+        count++;
+        out = fn(ctx, k.mv_data, k.mv_size, &info);
+        if (out) break;
+    }
+    if (rc && rc != MDB_NOTFOUND && !out) out = tr_schema_lmdb_rc(rc);
+    mdb_cursor_close(mc);
+    return out;
+}
+
+static int get_doc(tr_reader *r, uint32_t doc, tr_doc_rec *rec)
+{
+    if (tr_reader_is_deleted(r, doc)) return TR_ENOTFOUND;
+    uint8_t kb[4];
+    tr_key_u32(kb, doc);
+    MDB_val k = { 4, kb }, v;
+    int rc = mdb_get(r->txn, r->ix->dbi[TR_DB_DOCS], &k, &v);
+    if (rc) return tr_schema_lmdb_rc(rc);
+    return tr_doc_value_decode(rec, v.mv_data, v.mv_size);
+}
+
+int tr_reader_doc(tr_reader *r, uint32_t doc, tr_doc_view *out)
+{
+    memset(out, 0, sizeof *out);
+    tr_doc_rec rec;
+    int rc = get_doc(r, doc, &rec);
+    if (rc) return rc;
+    out->id = rec.id; out->id_len = rec.id_len;
+    out->title = rec.title; out->title_len = rec.title_len;
+    out->url = rec.url; out->url_len = rec.url_len;
+    out->date = rec.date;
+    out->title_terms = rec.title_terms;
+    out->body_terms = rec.body_terms;
+    return TR_OK;
+}
+
+int tr_reader_doc_body(tr_reader *r, uint32_t doc, tr_buf *out)
+{
+    tr_buf_clear(out);
+    tr_doc_rec rec;
+    int rc = get_doc(r, doc, &rec);
+    if (rc) return rc;
+    if (rec.body_len == 0) return rec.zbody_len ? TR_ECORRUPT : TR_OK;
+    if (rec.body_len > TR_MAX_BODY_BYTES) return TR_ECORRUPT;
+    unsigned long long fs = ZSTD_getFrameContentSize(rec.zbody, rec.zbody_len);
+    if (fs != rec.body_len) return TR_ECORRUPT;
+    if ((rc = tr_buf_reserve(out, (size_t)rec.body_len))) return rc;
+    if (!r->zd && !(r->zd = ZSTD_createDCtx())) return TR_ENOMEM;
+    size_t n = ZSTD_decompressDCtx(r->zd, out->data, (size_t)rec.body_len, rec.zbody, rec.zbody_len);
+    if (ZSTD_isError(n) || n != rec.body_len) return TR_ECORRUPT;
+    out->len = n;
+    return TR_OK;
+}
+
+int tr_reader_lookup_id(tr_reader *r, const char *id, size_t len, uint32_t *doc)
+{
+    *doc = 0;
+    if (len == 0 || len > TR_MAX_ID_BYTES) return TR_ENOTFOUND;
+    MDB_val k = { len, (void *)id }, v;
+    int rc = mdb_get(r->txn, r->ix->dbi[TR_DB_IDS], &k, &v);
+    if (rc) return tr_schema_lmdb_rc(rc);
+    if (v.mv_size != 4) return TR_ECORRUPT;
+    *doc = tr_get_le32(v.mv_data);
+    return TR_OK;
+}
+
+/* ---- cursors ----
+ * Two positions: the decoded block (dchunk/dblk, whose postings are in
+ * docs/tf/ttf) and the block pointer (c->chunk/c->blk), which shallow moves
+ * ahead without decoding. The MDB cursor always sits on the pointer's chunk.
+ * next/seek bring the pointer back onto the decoded block. */
+typedef struct cur_priv {
+    MDB_cursor *mc;             /* NULL for an inline term */
+    uint32_t term_id;
+    tr_chunk dchunk;
+    uint32_t dblk;
+    int ptr_end;                /* pointer ran past the last chunk */
+} cur_priv;
+
+static int cur_fail(tr_cursor *c, int rc)
+{
+    if (!c->rc) c->rc = rc;
+    c->doc = TR_DOC_END;
+    c->blk_last = TR_DOC_END;
+    c->i = c->n = 0;
+    c->decoded = 0;
+    return c->rc;
+}
+
+static void cur_end(tr_cursor *c)
+{
+    c->doc = TR_DOC_END;
+    c->i = c->n = 0;
+    c->decoded = 0;
+    c->blk_last = TR_DOC_END;
+    memset(&c->blk_bound, 0, sizeof c->blk_bound);
+}
+
+/* Open the chunk under the MDB cursor's current entry (after get rc).
+ * Returns 0, 1 when the term has no more chunks, or a TR error. */
+static int chunk_from_mc(cur_priv *p, int get_rc, MDB_val *k, MDB_val *v, tr_chunk *ch)
+{
+    if (get_rc == MDB_NOTFOUND) return 1;
+    if (get_rc) return tr_schema_lmdb_rc(get_rc);
+    if (k->mv_size != 8) return TR_ECORRUPT;
+    if (tr_get_be32(k->mv_data) != p->term_id) return 1;
+    if (tr_chunk_open(ch, v->mv_data, v->mv_size)) return TR_ECORRUPT;
+    uint32_t first = tr_get_be32((const uint8_t *)k->mv_data + 4);
+    if (ch->first_doc != first || ch->nblocks == 0) return TR_ECORRUPT;
+    return 0;
+}
+
+static int mc_step(cur_priv *p, MDB_cursor_op op, uint32_t key_doc, tr_chunk *ch)
+{
+    uint8_t kb[8];
+    tr_key_posting(kb, p->term_id, key_doc);
+    MDB_val k = { 8, kb }, v;
+    int rc = mdb_cursor_get(p->mc, &k, &v, op);
+    return chunk_from_mc(p, rc, &k, &v, ch);
+}
+
+/* First block b in [start, nblocks) of ch with last doc >= target (ch's last
+ * doc is >= target, so one exists). Galloping, then binary search. */
+static uint32_t find_block(const tr_chunk *ch, uint32_t start, uint32_t target)
+{
+    uint32_t lo = start, step = 1, hi = start;
+    while (hi < ch->nblocks && tr_chunk_block_last(ch, hi) < target) {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    if (hi >= ch->nblocks) hi = ch->nblocks - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (tr_chunk_block_last(ch, mid) < target) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static void set_pointer(tr_cursor *c, const tr_chunk *ch, uint32_t b)
+{
+    c->chunk = *ch;
+    c->blk = b;
+    c->blk_last = tr_chunk_block_last(ch, b);
+    tr_chunk_block_bound(ch, b, &c->blk_bound);
+}
+
+/* Decode block b of ch, make it current and the pointer, and move to the
+ * first posting >= target in it. */
+static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t target)
+{
+    cur_priv *p = c->mc;
+    int n = tr_chunk_block_decode(ch, b, c->verify, c->docs, c->tf, c->ttf);
+    if (n <= 0 || (uint32_t)n > TR_BLOCK_DOCS) return cur_fail(c, TR_ECORRUPT);
+    p->dchunk = *ch;
+    p->dblk = b;
+    p->ptr_end = 0;
+    set_pointer(c, ch, b);
+    c->n = (uint32_t)n;
+    c->decoded = 1;
+    c->pos_decoded = 0;
+    if (c->docs[n - 1] < target || c->docs[n - 1] != c->blk_last) return cur_fail(c, TR_ECORRUPT);
+    uint32_t i = 0;
+    while (c->docs[i] < target) i++;
+    c->i = i;
+    c->doc = c->docs[i];
+    return 0;
+}
+
+/* The slow path of seek/next: target is past the decoded block. */
+static int seek_slow(tr_cursor *c, uint32_t target)
+{
+    cur_priv *p = c->mc;
+    tr_chunk ch;
+    uint32_t start = 0;
+    int rc;
+    if (c->decoded && target <= p->dchunk.last_doc) {
+        ch = p->dchunk;
+        start = p->dblk + 1;
+        if (p->mc && (p->ptr_end || c->chunk.first_doc != ch.first_doc)) {
+            /* the pointer ran ahead: bring the MDB cursor back */
+            rc = mc_step(p, MDB_SET_KEY, ch.first_doc, &ch);
+            if (rc) return cur_fail(c, rc < 0 ? rc : TR_ECORRUPT);
+        }
+    } else {
+        if (!p->mc) { cur_end(c); return 0; }
+        uint32_t dlast = p->dchunk.last_doc;
+        if (!p->ptr_end && c->chunk.first_doc > dlast && c->chunk.first_doc <= target) {
+            ch = c->chunk;                          /* pointer chunk: MDB cursor is there */
+        } else if (!p->ptr_end && c->chunk.first_doc == p->dchunk.first_doc) {
+            rc = mc_step(p, MDB_NEXT, 0, &ch);
+            if (rc == 1) { cur_end(c); p->ptr_end = 1; return 0; }
+            if (rc) return cur_fail(c, rc);
+        } else {
+            rc = mc_step(p, MDB_SET_RANGE, dlast + 1, &ch);
+            if (rc == 1) { cur_end(c); p->ptr_end = 1; return 0; }
+            if (rc) return cur_fail(c, rc);
+        }
+        while (ch.last_doc < target) {
+            uint32_t prev = ch.last_doc;
+            rc = mc_step(p, MDB_NEXT, 0, &ch);
+            if (rc == 1) { cur_end(c); p->ptr_end = 1; return 0; }
+            if (rc) return cur_fail(c, rc);
+            if (ch.first_doc <= prev) return cur_fail(c, TR_ECORRUPT);
+        }
+    }
+    if (start >= ch.nblocks) return cur_fail(c, TR_ECORRUPT);
+    return enter_block(c, &ch, find_block(&ch, start, target), target);
+}
+
+int tr_cursor_open(tr_reader *r, const tr_term_info *t, int want_positions, int verify, tr_cursor *c)
+{
+    memset(c, 0, sizeof *c);
+    c->r = r;
+    c->term = t;
+    c->want_positions = want_positions;
+    c->verify = verify;
+    cur_priv *p = calloc(1, sizeof *p);
+    if (!p) return cur_fail(c, TR_ENOMEM);
+    c->mc = p;
+    p->term_id = t->term_id;
+    tr_chunk ch;
+    if (t->inline_chunk) {
+        if (tr_chunk_open(&ch, t->inline_chunk, t->inline_len) || ch.nblocks == 0)
+            return cur_fail(c, TR_ECORRUPT);
+    } else {
+        int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_POSTINGS], &p->mc);
+        if (rc) { p->mc = NULL; return cur_fail(c, tr_schema_lmdb_rc(rc)); }
+        rc = mc_step(p, MDB_SET_RANGE, 0, &ch);
+        if (rc) return cur_fail(c, rc == 1 ? TR_ECORRUPT : rc); /* the term says it has chunks */
+    }
+    enter_block(c, &ch, 0, 0);
+    return c->rc;
+}
+
+void tr_cursor_close(tr_cursor *c)
+{
+    cur_priv *p = c->mc;
+    if (p) {
+        if (p->mc) mdb_cursor_close(p->mc);
+        free(p);
+    }
+    free(c->pos);
+    free(c->pos_start);
+    c->mc = NULL;
+    c->pos = c->pos_start = NULL;
+    c->pos_cap = 0;
+}
+
+int tr_cursor_next(tr_cursor *c)
+{
+    if (c->doc == TR_DOC_END) return c->rc;
+    if (++c->i < c->n) {
+        c->doc = c->docs[c->i];
+        return 0;
+    }
+    return seek_slow(c, c->doc + 1);
+}
+
+int tr_cursor_seek(tr_cursor *c, uint32_t target)
+{
+    if (c->doc >= target) return c->rc;       /* includes TR_DOC_END */
+    if (c->decoded && target <= c->docs[c->n - 1]) {
+        uint32_t i = c->i + 1;
+        while (c->docs[i] < target) i++;
+        c->i = i;
+        c->doc = c->docs[i];
+        cur_priv *p = c->mc;
+        if (p->ptr_end || c->chunk.first_doc != p->dchunk.first_doc || c->blk != p->dblk) {
+            /* pointer was shallow-moved ahead but target stayed in this block */
+            if (p->mc && (p->ptr_end || c->chunk.first_doc != p->dchunk.first_doc)) {
+                tr_chunk ch;
+                int rc = mc_step(p, MDB_SET_KEY, p->dchunk.first_doc, &ch);
+                if (rc) return cur_fail(c, rc < 0 ? rc : TR_ECORRUPT);
+            }
+            p->ptr_end = 0;
+            set_pointer(c, &p->dchunk, p->dblk);
+        }
+        return 0;
+    }
+    return seek_slow(c, target);
+}
+
+int tr_cursor_shallow(tr_cursor *c, uint32_t target)
+{
+    cur_priv *p = c->mc;
+    if (c->rc) return c->rc;
+    if (!p || c->blk_last == TR_DOC_END || target <= c->blk_last) return 0;
+    tr_chunk ch = c->chunk;
+    if (target > ch.last_doc) {
+        if (!p->mc) { c->blk_last = TR_DOC_END; p->ptr_end = 1; return 0; }
+        do {
+            uint32_t prev = ch.last_doc;
+            int rc = mc_step(p, MDB_NEXT, 0, &ch);
+            if (rc == 1) {
+                c->blk_last = TR_DOC_END;
+                memset(&c->blk_bound, 0, sizeof c->blk_bound);
+                p->ptr_end = 1;
+                return 0;
+            }
+            if (rc) return cur_fail(c, rc);
+            if (ch.first_doc <= prev) return cur_fail(c, TR_ECORRUPT);
+        } while (ch.last_doc < target);
+        set_pointer(c, &ch, find_block(&ch, 0, target));
+    } else {
+        set_pointer(c, &ch, find_block(&ch, c->blk + 1, target));
+    }
+    return 0;
+}
+
+int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
+{
+    *pos = NULL;
+    *n = 0;
+    if (c->rc) return c->rc;
+    if (c->doc == TR_DOC_END || !c->decoded) return TR_ENOTFOUND;
+    cur_priv *p = c->mc;
+    if (!p->dchunk.has_positions) return TR_OK;
+    if (!c->pos_decoded) {
+        if (!c->pos_start) {
+            c->pos_start = malloc((TR_BLOCK_DOCS + 1) * sizeof *c->pos_start);
+            if (!c->pos_start) return cur_fail(c, TR_ENOMEM);
+        }
+        size_t sum = 0;
+        for (uint32_t i = 0; i < c->n; i++) {
+            c->pos_start[i] = (uint32_t)sum;
+            sum += c->tf[i];
+        }
+        if (sum > UINT32_MAX) return cur_fail(c, TR_ECORRUPT);
+        c->pos_start[c->n] = (uint32_t)sum;
+        if (sum > c->pos_cap) {
+            size_t cap = c->pos_cap ? c->pos_cap : 256;
+            while (cap < sum) cap *= 2;
+            uint32_t *np = realloc(c->pos, cap * sizeof *np);
+            if (!np) return cur_fail(c, TR_ENOMEM);
+            c->pos = np;
+            c->pos_cap = cap;
+        }
+        int rc = tr_chunk_block_positions(&p->dchunk, p->dblk, c->verify, c->tf, c->n, c->pos, c->pos_cap);
+        if (rc < 0 || (size_t)rc != sum) return cur_fail(c, TR_ECORRUPT);
+        c->pos_decoded = 1;
+    }
+    *pos = c->pos + c->pos_start[c->i];
+    *n = c->tf[c->i];
+    return TR_OK;
+}

@@ -1,0 +1,386 @@
+/* schema.c - the index's on-disk schema: how the LMDB environment is opened,
+ * and the encoders/decoders of every key and value. writer.c and reader.c
+ * never lay out bytes themselves; they go through here.
+ *
+ * An index is one LMDB environment (a directory: data.mdb, lock.mdb) with
+ * these named databases. Keys are big-endian so LMDB's memcmp order is
+ * numeric order; values are little-endian or LEB128 varints. "csum" is the
+ * low 32 bits of XXH3_64 over the value's bytes after the csum, stored LE.
+ *
+ *   meta      "format"   -> u32 TR_FORMAT_VERSION
+ *             "settings" -> tr_settings_encode text (no NUL)
+ *             "stats"    -> docs u64, deleted u64, next_doc u32, next_term u32,
+ *                           terms u64, title_tokens u64, body_tokens u64 (48 bytes)
+ *   terms     term bytes (1..TR_MAX_TERM_BYTES)
+ *             -> csum u32 | term_id v | df v | cf v | nchunks v
+ *                | bound: max_ttf u16, npoints u8, npoints x (tf u16, dl u16)
+ *                | inline_len v | inline chunk (inline_len bytes, <= TR_INLINE_MAX)
+ *                inline_len > 0 means the term's only chunk lives here and
+ *                the postings database has no key for it (nchunks = 1).
+ *   postings  term_id u32 BE | first_doc u32 BE -> chunk (codec.h, tr_chunk_encode)
+ *             Chunks of a term are appended per batch, never rewritten
+ *             (except that an inline chunk moves out when it outgrows the limit).
+ *   docs      doc u32 BE
+ *             -> csum u32 | id_len v | id | title_len v | title | url_len v | url
+ *                | date i64 | title_terms v | body_terms v | body_len v
+ *                | zstd frame of the body (rest of the value)
+ *   ids       external id bytes (1..TR_MAX_ID_BYTES) -> doc u32 LE (live docs only)
+ *   norms     doc >> 12 u32 BE -> up to 4096 entries of 16 bytes, entry i for
+ *             doc (key << 12) | i: title_len u32, body_len u32, date i64.
+ *             The last value may be shorter (only the entries assigned so far).
+ *   deleted   doc u32 BE -> empty
+ */
+#include "schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+const char *const tr_db_names[TR_DB_COUNT] = {
+    "meta", "terms", "postings", "docs", "ids", "norms", "deleted",
+};
+
+/* Map size of a new environment when the caller gives none: LMDB grows
+ * nothing by itself, and the writer doubles it on MDB_MAP_FULL anyway. */
+#define TR_DEFAULT_MAP (64u << 20)
+
+static uint32_t csum32(const void *p, size_t n)
+{
+    return (uint32_t)XXH3_64bits(p, n);
+}
+
+int tr_schema_lmdb_rc(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return TR_OK;
+    case MDB_NOTFOUND: return TR_ENOTFOUND;
+    case MDB_MAP_FULL: return TR_EFULL;
+    case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID: return TR_ECORRUPT;
+    case MDB_VERSION_MISMATCH: return TR_EVERSION;
+    case ENOMEM: return TR_ENOMEM;
+    case ENOENT: return TR_ENOTFOUND;
+    case EACCES: case EIO: case ENOSPC: case EROFS: return TR_EIO;
+    default: return TR_ELMDB;
+    }
+}
+
+static void seterr(char *err, size_t cap, const char *fmt, const char *a, const char *b)
+{
+    if (err && cap) snprintf(err, cap, fmt, a, b);
+}
+
+int tr_schema_check_format(tr_index *ix, MDB_txn *txn, char *err, size_t errcap)
+{
+    MDB_val k = { 6, (void *)"format" }, v;
+    int rc = mdb_get(txn, ix->dbi[TR_DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        seterr(err, errcap, "%s%s", "index has no format record (not a trawl index?)", "");
+        return TR_ENOTFOUND;
+    }
+    if (rc) return tr_schema_lmdb_rc(rc);
+    if (v.mv_size != 4) {
+        seterr(err, errcap, "%s%s", "index format record is damaged", "");
+        return TR_ECORRUPT;
+    }
+    uint32_t found = tr_get_le32(v.mv_data);
+    if (found != TR_FORMAT_VERSION) {
+        if (err && errcap)
+            snprintf(err, errcap, "index format version %u is not supported (this build reads version %u)",
+                     (unsigned)found, (unsigned)TR_FORMAT_VERSION);
+        return TR_EVERSION;
+    }
+    return TR_OK;
+}
+
+int tr_schema_open(const char *dir, int rdonly, size_t mapsize, tr_index **out,
+                   char *err, size_t errcap)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (rdonly || errno != ENOENT) {
+            seterr(err, errcap, "cannot open index %s: %s", dir, strerror(errno));
+            return errno == ENOENT ? TR_ENOTFOUND : TR_EIO;
+        }
+        if (mkdir(dir, 0777) != 0) {
+            seterr(err, errcap, "cannot create index directory %s: %s", dir, strerror(errno));
+            return TR_EIO;
+        }
+    }
+    if (rdonly) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        if (stat(path, &st) != 0) {
+            seterr(err, errcap, "%s is not an index (no %s)", dir, "data.mdb");
+            return TR_ENOTFOUND;
+        }
+    }
+    tr_index *ix = calloc(1, sizeof *ix);
+    if (!ix) return TR_ENOMEM;
+    ix->rdonly = rdonly;
+    int rc = mdb_env_create(&ix->env);
+    if (rc) { free(ix); return tr_schema_lmdb_rc(rc); }
+    mdb_env_set_maxdbs(ix->env, TR_MAX_DBS);
+    /* Readers are many and may be handed between threads. */
+    mdb_env_set_maxreaders(ix->env, 512);
+    if (mapsize) mdb_env_set_mapsize(ix->env, mapsize);
+    else if (!rdonly) mdb_env_set_mapsize(ix->env, TR_DEFAULT_MAP);
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (rdonly ? MDB_RDONLY : 0);
+    rc = mdb_env_open(ix->env, dir, flags, 0666);
+    if (rc == EACCES && rdonly) {
+        /* A read-only directory: no lock file can be made, so read lockless
+         * (safe as long as no writer runs, which a read-only dir implies). */
+        mdb_env_close(ix->env);
+        mdb_env_create(&ix->env);
+        mdb_env_set_maxdbs(ix->env, TR_MAX_DBS);
+        rc = mdb_env_open(ix->env, dir, flags | MDB_NOLOCK, 0666);
+    }
+    if (rc) {
+        seterr(err, errcap, "cannot open index %s: %s", dir, mdb_strerror(rc));
+        mdb_env_close(ix->env);
+        free(ix);
+        return tr_schema_lmdb_rc(rc);
+    }
+    MDB_txn *txn;
+    rc = mdb_txn_begin(ix->env, NULL, rdonly ? MDB_RDONLY : 0, &txn);
+    if (rc) goto lmdb_fail;
+    for (int i = 0; i < TR_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, tr_db_names[i], rdonly ? 0 : MDB_CREATE, &ix->dbi[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            if (rc == MDB_NOTFOUND) {
+                seterr(err, errcap, "%s is not a trawl index (no '%s' database)", dir, tr_db_names[i]);
+                tr_index_close(ix);
+                return TR_ENOTFOUND;
+            }
+            goto lmdb_fail;
+        }
+    }
+    if (rdonly) {
+        rc = tr_schema_check_format(ix, txn, err, errcap);
+        if (rc) { mdb_txn_abort(txn); tr_index_close(ix); return rc; }
+        /* commit, not abort: handles opened in an aborted txn are closed */
+        rc = mdb_txn_commit(txn);
+        if (rc) goto lmdb_fail;
+    } else {
+        rc = mdb_txn_commit(txn);
+        if (rc) goto lmdb_fail;
+    }
+    *out = ix;
+    return TR_OK;
+lmdb_fail:
+    seterr(err, errcap, "cannot open index %s: %s", dir, mdb_strerror(rc));
+    tr_index_close(ix);
+    return tr_schema_lmdb_rc(rc);
+}
+
+int tr_index_open(const char *dir, tr_index **out, char *err, size_t errcap)
+{
+    return tr_schema_open(dir, 1, 0, out, err, errcap);
+}
+
+void tr_index_close(tr_index *ix)
+{
+    if (!ix) return;
+    mdb_env_close(ix->env);
+    free(ix);
+}
+
+/* ---- stats ---- */
+
+void tr_stats_encode(const tr_stats *s, uint8_t out[TR_STATS_BYTES])
+{
+    tr_put_le64(out, s->docs);
+    tr_put_le64(out + 8, s->deleted);
+    tr_put_le32(out + 16, s->next_doc);
+    tr_put_le32(out + 20, s->next_term);
+    tr_put_le64(out + 24, s->terms);
+    tr_put_le64(out + 32, s->title_tokens);
+    tr_put_le64(out + 40, s->body_tokens);
+}
+
+int tr_stats_decode(tr_stats *s, const void *p, size_t len)
+{
+    if (len != TR_STATS_BYTES) return TR_ECORRUPT;
+    const uint8_t *b = p;
+    s->docs = tr_get_le64(b);
+    s->deleted = tr_get_le64(b + 8);
+    s->next_doc = tr_get_le32(b + 16);
+    s->next_term = tr_get_le32(b + 20);
+    s->terms = tr_get_le64(b + 24);
+    s->title_tokens = tr_get_le64(b + 32);
+    s->body_tokens = tr_get_le64(b + 40);
+    if (s->next_doc == 0 || s->next_term == 0) return TR_ECORRUPT;
+    return TR_OK;
+}
+
+/* ---- terms ---- */
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+size_t tr_term_value_encode(const tr_term_info *t, uint8_t *out)
+{
+    uint8_t *p = out + 4;
+    p = put_varint(p, t->term_id);
+    p = put_varint(p, t->df);
+    p = put_varint(p, t->cf);
+    p = put_varint(p, t->nchunks);
+    tr_put_le16(p, t->bound.max_ttf); p += 2;
+    uint8_t np = t->bound.npoints <= TR_BOUND_POINTS ? t->bound.npoints : TR_BOUND_POINTS;
+    *p++ = np;
+    for (unsigned i = 0; i < np; i++) {
+        tr_put_le16(p, t->bound.pt[i].tf);
+        tr_put_le16(p + 2, t->bound.pt[i].dl);
+        p += 4;
+    }
+    size_t il = t->inline_chunk ? t->inline_len : 0;
+    p = put_varint(p, il);
+    if (il) { memcpy(p, t->inline_chunk, il); p += il; }
+    tr_put_le32(out, csum32(out + 4, (size_t)(p - out - 4)));
+    return (size_t)(p - out);
+}
+
+int tr_term_value_decode(tr_term_info *t, const void *pv, size_t len)
+{
+    memset(t, 0, sizeof *t);
+    const uint8_t *b = pv, *end = b + len;
+    if (len < 4 || len > TR_TERM_VALUE_MAX) return TR_ECORRUPT;
+    if (tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
+    const uint8_t *p = b + 4;
+    uint64_t id, df, cf, nch, il;
+    if (tr_get_varint(&p, end, &id) || tr_get_varint(&p, end, &df) ||
+        tr_get_varint(&p, end, &cf) || tr_get_varint(&p, end, &nch))
+        return TR_ECORRUPT;
+    if (id == 0 || id > UINT32_MAX || nch == 0 || nch > UINT32_MAX || df == 0 || cf < df)
+        return TR_ECORRUPT;
+    if (end - p < 3) return TR_ECORRUPT;
+    t->bound.max_ttf = tr_get_le16(p);
+    t->bound.npoints = p[2];
+    p += 3;
+    if (t->bound.npoints > TR_BOUND_POINTS || end - p < 4 * t->bound.npoints) return TR_ECORRUPT;
+    for (unsigned i = 0; i < t->bound.npoints; i++) {
+        t->bound.pt[i].tf = tr_get_le16(p);
+        t->bound.pt[i].dl = tr_get_le16(p + 2);
+        p += 4;
+    }
+    if (tr_get_varint(&p, end, &il)) return TR_ECORRUPT;
+    if (il != (uint64_t)(end - p) || il > TR_INLINE_MAX || (il && nch != 1)) return TR_ECORRUPT;
+    t->term_id = (uint32_t)id;
+    t->df = df;
+    t->cf = cf;
+    t->nchunks = (uint32_t)nch;
+    t->inline_chunk = il ? p : NULL;
+    t->inline_len = (size_t)il;
+    return TR_OK;
+}
+
+/* Keep at most TR_BOUND_POINTS points: drop dominated points, then fuse the
+ * neighbours (in dl order) whose fusion (max tf, min dl) loosens the bound
+ * least. A fused point dominates both, so the bound stays valid. */
+void tr_bound_merge(tr_bound *acc, const tr_bound *b)
+{
+    struct { uint16_t tf, dl; } pt[2 * TR_BOUND_POINTS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < acc->npoints && i < TR_BOUND_POINTS; i++) {
+        pt[n].tf = acc->pt[i].tf; pt[n].dl = acc->pt[i].dl; n++;
+    }
+    for (unsigned i = 0; i < b->npoints && i < TR_BOUND_POINTS; i++) {
+        pt[n].tf = b->pt[i].tf; pt[n].dl = b->pt[i].dl; n++;
+    }
+    if (b->max_ttf > acc->max_ttf) acc->max_ttf = b->max_ttf;
+    /* sort by dl ascending, tf descending (insertion sort: n <= 8) */
+    for (unsigned i = 1; i < n; i++) {
+        uint16_t tf = pt[i].tf, dl = pt[i].dl;
+        unsigned j = i;
+        while (j > 0 && (pt[j - 1].dl > dl || (pt[j - 1].dl == dl && pt[j - 1].tf < tf))) {
+            pt[j] = pt[j - 1];
+            j--;
+        }
+        pt[j].tf = tf; pt[j].dl = dl;
+    }
+    /* non-dominated: as dl grows, tf must strictly grow */
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (m > 0 && pt[i].tf <= pt[m - 1].tf) continue;
+        pt[m++] = pt[i];
+    }
+    while (m > TR_BOUND_POINTS) {
+        unsigned best = 0;
+        double bestcost = 1e300;
+        for (unsigned i = 0; i + 1 < m; i++) {
+            /* fused point (tf of i+1, dl of i): cost = how far it moves */
+            double cost = (double)(pt[i + 1].tf - pt[i].tf) * (double)(pt[i + 1].dl - pt[i].dl);
+            if (cost < bestcost) { bestcost = cost; best = i; }
+        }
+        pt[best].tf = pt[best + 1].tf;
+        for (unsigned i = best + 1; i + 1 < m; i++) pt[i] = pt[i + 1];
+        m--;
+    }
+    acc->npoints = (uint8_t)m;
+    for (unsigned i = 0; i < m; i++) { acc->pt[i].tf = pt[i].tf; acc->pt[i].dl = pt[i].dl; }
+}
+
+/* ---- docs ---- */
+
+int tr_doc_value_encode(const tr_doc_rec *d, tr_buf *out)
+{
+    tr_buf_clear(out);
+    size_t need = 4 + 6 * 10 + d->id_len + d->title_len + d->url_len + 8 + d->zbody_len;
+    int rc = tr_buf_reserve(out, need);
+    if (rc) return rc;
+    uint8_t *b = out->data, *p = b + 4;
+    p = put_varint(p, d->id_len); memcpy(p, d->id, d->id_len); p += d->id_len;
+    p = put_varint(p, d->title_len); if (d->title_len) memcpy(p, d->title, d->title_len); p += d->title_len;
+    p = put_varint(p, d->url_len); if (d->url_len) memcpy(p, d->url, d->url_len); p += d->url_len;
+    tr_put_le64(p, (uint64_t)d->date); p += 8;
+    p = put_varint(p, d->title_terms);
+    p = put_varint(p, d->body_terms);
+    p = put_varint(p, d->body_len);
+    if (d->zbody_len) memcpy(p, d->zbody, d->zbody_len);
+    p += d->zbody_len;
+    out->len = (size_t)(p - b);
+    tr_put_le32(b, csum32(b + 4, out->len - 4));
+    return TR_OK;
+}
+
+static int get_bytes(const uint8_t **p, const uint8_t *end, size_t max, const char **s, size_t *n)
+{
+    uint64_t v;
+    if (tr_get_varint(p, end, &v) || v > max || v > (uint64_t)(end - *p)) return TR_ECORRUPT;
+    *s = (const char *)*p;
+    *n = (size_t)v;
+    *p += v;
+    return TR_OK;
+}
+
+int tr_doc_value_decode(tr_doc_rec *d, const void *pv, size_t len)
+{
+    memset(d, 0, sizeof *d);
+    const uint8_t *b = pv, *end = b + len;
+    if (len < 4 || tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
+    const uint8_t *p = b + 4;
+    uint64_t tt, bt, bl;
+    if (get_bytes(&p, end, TR_MAX_ID_BYTES, &d->id, &d->id_len) ||
+        get_bytes(&p, end, TR_MAX_TITLE_BYTES, &d->title, &d->title_len) ||
+        get_bytes(&p, end, TR_MAX_URL_BYTES, &d->url, &d->url_len))
+        return TR_ECORRUPT;
+    if (end - p < 8) return TR_ECORRUPT;
+    d->date = (int64_t)tr_get_le64(p);
+    p += 8;
+    if (tr_get_varint(&p, end, &tt) || tr_get_varint(&p, end, &bt) || tr_get_varint(&p, end, &bl) ||
+        tt > UINT32_MAX || bt > UINT32_MAX)
+        return TR_ECORRUPT;
+    d->title_terms = (uint32_t)tt;
+    d->body_terms = (uint32_t)bt;
+    d->body_len = bl;
+    d->zbody = p;
+    d->zbody_len = (size_t)(end - p);
+    return TR_OK;
+}

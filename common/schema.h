@@ -1,0 +1,83 @@
+/* schema.h - internal to the index: the LMDB databases, and the encoders and
+ * decoders of every key and value stored in them (layout documented at the
+ * top of schema.c and in docs/FORMAT-schema.md). Used by writer.c and reader.c. */
+#ifndef TRAWL_SCHEMA_H
+#define TRAWL_SCHEMA_H
+
+#include <lmdb.h>
+
+#include "index.h"
+
+enum { TR_DB_META, TR_DB_TERMS, TR_DB_POSTINGS, TR_DB_DOCS, TR_DB_IDS, TR_DB_NORMS,
+       TR_DB_DELETED, TR_DB_COUNT };
+extern const char *const tr_db_names[TR_DB_COUNT];
+
+/* Most named databases an environment may hold: ours plus room for later ones. */
+#define TR_MAX_DBS 16
+/* Documents per norms value (a power of two: key = doc >> TR_NORMS_SHIFT). */
+#define TR_NORMS_SHIFT 12
+#define TR_NORMS_PER_KEY (1u << TR_NORMS_SHIFT)
+#define TR_NORM_BYTES 16          /* title_len u32, body_len u32, date i64 */
+#define TR_STATS_BYTES 48
+/* Upper bound of a terms value: header varints, bound, inline chunk. */
+#define TR_TERM_VALUE_MAX (4 + 5 * 10 + 3 + 4 * TR_BOUND_POINTS + 10 + TR_INLINE_MAX)
+/* Longest stored url / title we accept into a docs value (keeps values sane). */
+#define TR_MAX_URL_BYTES 8192
+#define TR_MAX_TITLE_BYTES 65536
+
+/* The environment plus its database handles. A reading index (tr_index_open)
+ * has rdonly = 1; the writer owns its own writable one. */
+struct tr_index {
+    MDB_env *env;
+    MDB_dbi dbi[TR_DB_COUNT];
+    int rdonly;
+};
+
+/* Open (creating when !rdonly) the environment in dir and every database.
+ * For a read-only open a missing index is TR_ENOTFOUND and the format
+ * version is checked (TR_EVERSION). mapsize 0 keeps LMDB's/the file's. */
+int tr_schema_open(const char *dir, int rdonly, size_t mapsize, tr_index **out,
+                   char *err, size_t errcap);
+
+/* Check meta "format" inside txn: 0, TR_ENOTFOUND (absent), TR_EVERSION. */
+int tr_schema_check_format(tr_index *ix, MDB_txn *txn, char *err, size_t errcap);
+
+/* Map an LMDB return code to a TR_E* code. */
+int tr_schema_lmdb_rc(int rc);
+
+/* Key helpers. */
+static inline void tr_key_u32(uint8_t k[4], uint32_t v) { tr_put_be32(k, v); }
+static inline void tr_key_posting(uint8_t k[8], uint32_t term_id, uint32_t first_doc)
+{
+    tr_put_be32(k, term_id);
+    tr_put_be32(k + 4, first_doc);
+}
+
+/* Stats: TR_STATS_BYTES little-endian. decode: TR_ECORRUPT on a bad length. */
+void tr_stats_encode(const tr_stats *s, uint8_t out[TR_STATS_BYTES]);
+int tr_stats_decode(tr_stats *s, const void *p, size_t len);
+
+/* Terms value. encode writes at most TR_TERM_VALUE_MAX bytes and returns the
+ * length; decode verifies the checksum and lengths (TR_ECORRUPT), and points
+ * info->inline_chunk into p. */
+size_t tr_term_value_encode(const tr_term_info *info, uint8_t *out);
+int tr_term_value_decode(tr_term_info *info, const void *p, size_t len);
+
+/* Merge bound b into acc (keeps a valid bound of at most TR_BOUND_POINTS). */
+void tr_bound_merge(tr_bound *acc, const tr_bound *b);
+
+/* Docs value: fields (the zstd frame of the body is given pre-compressed). */
+typedef struct tr_doc_rec {
+    const char *id;    size_t id_len;
+    const char *title; size_t title_len;
+    const char *url;   size_t url_len;
+    int64_t date;
+    uint32_t title_terms, body_terms;
+    uint64_t body_len;                    /* uncompressed */
+    const uint8_t *zbody; size_t zbody_len;
+} tr_doc_rec;
+
+int tr_doc_value_encode(const tr_doc_rec *d, tr_buf *out);
+int tr_doc_value_decode(tr_doc_rec *d, const void *p, size_t len);
+
+#endif

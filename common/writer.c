@@ -1,0 +1,1100 @@
+/* writer.c - the index writer: documents are queued into a batch, analysed
+ * by worker threads a window at a time, inverted in input order into an
+ * in-memory hash of compact posting buffers, and committed as one LMDB write
+ * transaction (schema in schema.c).
+ *
+ * Determinism: doc ids are assigned at tr_writer_add, windows and batches end
+ * at limits that do not depend on the thread count, the inverter consumes the
+ * window's documents in input order, and new term ids are given in sorted
+ * byte order of the terms at commit. So every stored byte is the same for any
+ * number of threads. */
+#include "schema.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+/* A window is the unit of parallel analysis: big enough that thread start-up
+ * is noise, small enough that raw text held for it stays a few MiB. */
+#define TR_WINDOW_DOCS 512
+#define TR_WINDOW_BYTES (8u << 20)
+/* Postings per stored chunk: keeps LMDB values around a megabyte. */
+#define TR_CHUNK_MAX_DOCS 65536u
+#define TR_ZSTD_LEVEL 3
+#define TR_MAX_THREADS 64
+#define TR_DEFAULT_MEMORY ((size_t)1 << 30)
+#define TR_DEFAULT_INITIAL_MAP ((size_t)64 << 20)
+/* Share of opts.memory for the inverter; the rest is left for LMDB's dirty
+ * pages of the commit, which are about as big as the encoded batch. */
+#define TR_INVERT_SHARE 2
+/* Rough malloc overhead counted per allocation. */
+#define TR_ALLOC_OVERHEAD 16
+
+/* ---- a queued document ---- */
+typedef struct wdoc {
+    uint32_t doc;
+    char *meta;                 /* id | title | url, one allocation */
+    size_t id_len, title_len, url_len;
+    char *body; size_t body_len;
+    int64_t date;
+    /* analysis results */
+    tr_buf inv;                 /* grouped terms, see analyse_doc */
+    tr_buf zbody;
+    uint32_t title_terms, body_terms;
+    int rc;
+} wdoc;
+
+/* ---- inverter ---- */
+typedef struct term_ent {
+    uint64_t hash;
+    uint32_t len;
+    uint32_t term_id;           /* 0 until commit assigns or finds it */
+    uint32_t ndocs, last_doc;
+    uint64_t cf;
+    uint8_t *buf; size_t blen, bcap;
+    int existing;
+    tr_term_info old;           /* when existing (inline chunk copied into oldinl) */
+    uint8_t oldinl[TR_INLINE_MAX];
+    char term[];
+} term_ent;
+
+/* ---- ids touched by the batch ---- */
+typedef struct id_ent {
+    uint64_t hash;
+    char *id; size_t len;
+    uint32_t doc;               /* 0: deleted in this batch */
+} id_ent;
+
+/* ---- per analysis thread ---- */
+typedef struct tok { uint32_t off, len, pos, seq; uint8_t field; } tok;
+typedef struct worker {
+    tr_analyzer *a;
+    ZSTD_CCtx *z;
+    tr_buf arena;
+    tok *toks; size_t ntoks, tokcap;
+    uint32_t *order; size_t ordcap;
+    uint8_t field;
+    int oom;
+} worker;
+
+struct tr_writer {
+    tr_index *ix;
+    tr_writer_opts o;
+    tr_settings settings;
+    tr_stats committed;
+    tr_writer_stats ws;
+    int rc;                     /* sticky */
+    worker wk[TR_MAX_THREADS];
+    unsigned nwk;
+    /* batch */
+    wdoc *docs; size_t ndocs, doccap, win_start;
+    size_t win_bytes;
+    uint32_t next_doc;
+    uint32_t *dels; size_t ndels, delcap;
+    term_ent **tab; size_t tabcap, nterms;
+    id_ent *ids; size_t idcap, nids;
+    size_t mem;
+    MDB_txn *rtxn;              /* read snapshot for id lookups between commits */
+    /* commit scratch */
+    uint32_t *sd, *stf, *sttf, *sdl, *spos;
+    size_t scap, sposcap;
+    tr_buf chunk, val;
+    term_ent **sorted;
+};
+
+static void werr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include <stdarg.h>
+static void werr(char *err, size_t cap, const char *fmt, ...)
+{
+    if (!err || !cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+void tr_writer_opts_default(tr_writer_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    tr_settings_default(&o->settings);
+    o->memory = TR_DEFAULT_MEMORY;
+    o->threads = 1;
+    o->batch_docs = 0;
+    o->initial_map = TR_DEFAULT_INITIAL_MAP;
+}
+
+/* ---- analysis (runs in worker threads; touches only its doc and worker) ---- */
+
+static int on_token(void *ctx, const tr_token *t)
+{
+    worker *w = ctx;
+    if (w->ntoks == w->tokcap) {
+        size_t cap = w->tokcap ? w->tokcap * 2 : 1024;
+        tok *n = realloc(w->toks, cap * sizeof *n);
+        if (!n) { w->oom = 1; return 1; }
+        w->toks = n;
+        w->tokcap = cap;
+    }
+    tok *k = &w->toks[w->ntoks];
+    k->off = (uint32_t)w->arena.len;
+    k->len = t->len;
+    k->pos = t->pos;
+    k->seq = (uint32_t)w->ntoks;
+    k->field = w->field;
+    if (tr_buf_append(&w->arena, t->term, t->len)) { w->oom = 1; return 1; }
+    w->ntoks++;
+    return 0;
+}
+
+static _Thread_local const worker *sort_w;
+static int tok_cmp(const void *a, const void *b)
+{
+    const tok *x = &sort_w->toks[*(const uint32_t *)a], *y = &sort_w->toks[*(const uint32_t *)b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(sort_w->arena.data + x->off, sort_w->arena.data + y->off, n);
+    if (c) return c;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->seq < y->seq ? -1 : 1;
+}
+
+/* Output per distinct term of the doc, in term order:
+ *   term_len v | term | tail_len v | tail = tf v | ttf v | title pos deltas | body pos deltas
+ * (deltas restart at each field: first position absolute). The inverter
+ * copies the tail verbatim after a doc delta. */
+static int analyse_doc(worker *w, wdoc *d)
+{
+    w->ntoks = 0;
+    tr_buf_clear(&w->arena);
+    w->oom = 0;
+    const char *title = d->meta + d->id_len;
+    w->field = 0;
+    int rc = tr_analyze(w->a, title, d->title_len, 0, on_token, w);
+    if (rc && !w->oom) return rc < 0 ? rc : TR_ENOMEM;
+    size_t nt = w->ntoks;
+    w->field = 1;
+    rc = tr_analyze(w->a, d->body, d->body_len, 0, on_token, w);
+    if (w->oom) return TR_ENOMEM;
+    if (rc) return rc < 0 ? rc : TR_ENOMEM;
+    d->title_terms = (uint32_t)nt;
+    d->body_terms = (uint32_t)(w->ntoks - nt);
+    if (w->ordcap < w->ntoks) {
+        uint32_t *o = realloc(w->order, w->ntoks * sizeof *o);
+        if (!o) return TR_ENOMEM;
+        w->order = o;
+        w->ordcap = w->ntoks;
+    }
+    for (size_t i = 0; i < w->ntoks; i++) w->order[i] = (uint32_t)i;
+    sort_w = w;
+    qsort(w->order, w->ntoks, sizeof *w->order, tok_cmp);
+    tr_buf_clear(&d->inv);
+    uint8_t tail[64];
+    tr_buf tb = {0};
+    for (size_t i = 0; i < w->ntoks;) {
+        const tok *f = &w->toks[w->order[i]];
+        size_t j = i;
+        uint32_t ttf = 0;
+        while (j < w->ntoks) {
+            const tok *g = &w->toks[w->order[j]];
+            if (g->len != f->len || memcmp(w->arena.data + g->off, w->arena.data + f->off, f->len)) break;
+            if (g->field == 0) ttf++;
+            j++;
+        }
+        tr_buf_clear(&tb);
+        if (tr_buf_put_varint(&tb, j - i) || tr_buf_put_varint(&tb, ttf)) goto oom;
+        uint32_t prev = 0;
+        for (size_t k = i; k < j; k++) {
+            const tok *g = &w->toks[w->order[k]];
+            int first = (k == i) || (k == i + ttf);
+            if (tr_buf_put_varint(&tb, first ? g->pos : g->pos - prev)) goto oom;
+            prev = g->pos;
+        }
+        (void)tail;
+        if (tr_buf_put_varint(&d->inv, f->len) ||
+            tr_buf_append(&d->inv, w->arena.data + f->off, f->len) ||
+            tr_buf_put_varint(&d->inv, tb.len) || tr_buf_append(&d->inv, tb.data, tb.len))
+            goto oom;
+        i = j;
+    }
+    tr_buf_free(&tb);
+    /* compress the body here, in parallel, so the raw copy can go early */
+    tr_buf_clear(&d->zbody);
+    if (d->body_len) {
+        size_t bound = ZSTD_compressBound(d->body_len);
+        if (tr_buf_reserve(&d->zbody, bound)) return TR_ENOMEM;
+        size_t zn = ZSTD_compressCCtx(w->z, d->zbody.data, bound, d->body, d->body_len, TR_ZSTD_LEVEL);
+        if (ZSTD_isError(zn)) return TR_ENOMEM;
+        d->zbody.len = zn;
+    }
+    return TR_OK;
+oom:
+    tr_buf_free(&tb);
+    return TR_ENOMEM;
+}
+
+typedef struct window_job {
+    tr_writer *w;
+    atomic_size_t next;
+    size_t end;
+} window_job;
+
+typedef struct thread_arg { window_job *job; worker *wk; } thread_arg;
+
+static void *analyse_thread(void *p)
+{
+    thread_arg *ta = p;
+    window_job *job = ta->job;
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->end) break;
+        wdoc *d = &job->w->docs[i];
+        d->rc = analyse_doc(ta->wk, d);
+    }
+    return NULL;
+}
+
+/* ---- inverter ---- */
+
+static uint64_t hash_bytes(const void *p, size_t n) { return XXH3_64bits(p, n); }
+
+static int tab_grow(tr_writer *w)
+{
+    size_t cap = w->tabcap ? w->tabcap * 2 : 4096;
+    term_ent **t = calloc(cap, sizeof *t);
+    if (!t) return TR_ENOMEM;
+    for (size_t i = 0; i < w->tabcap; i++) {
+        term_ent *e = w->tab[i];
+        if (!e) continue;
+        size_t j = e->hash & (cap - 1);
+        while (t[j]) j = (j + 1) & (cap - 1);
+        t[j] = e;
+    }
+    w->mem += (cap - w->tabcap) * sizeof *t;
+    free(w->tab);
+    w->tab = t;
+    w->tabcap = cap;
+    return TR_OK;
+}
+
+static term_ent *term_get(tr_writer *w, const uint8_t *term, size_t len)
+{
+    if ((w->nterms + 1) * 4 > w->tabcap * 3 && tab_grow(w)) return NULL;
+    uint64_t h = hash_bytes(term, len);
+    size_t j = h & (w->tabcap - 1);
+    for (term_ent *e; (e = w->tab[j]); j = (j + 1) & (w->tabcap - 1))
+        if (e->hash == h && e->len == len && !memcmp(e->term, term, len)) return e;
+    term_ent *e = calloc(1, sizeof *e + len);
+    if (!e) return NULL;
+    e->hash = h;
+    e->len = (uint32_t)len;
+    memcpy(e->term, term, len);
+    w->tab[j] = e;
+    w->nterms++;
+    w->mem += sizeof *e + len + TR_ALLOC_OVERHEAD;
+    return e;
+}
+
+static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uint32_t delta)
+{
+    if (e->bcap - e->blen < n + 5) {
+        size_t cap = e->bcap ? e->bcap * 2 : 16;
+        while (cap - e->blen < n + 5) cap *= 2;
+        uint8_t *b = realloc(e->buf, cap);
+        if (!b) return TR_ENOMEM;
+        w->mem += cap - e->bcap;
+        e->buf = b;
+        e->bcap = cap;
+    }
+    uint8_t *q = e->buf + e->blen;
+    while (delta >= 0x80) { *q++ = (uint8_t)(delta | 0x80); delta >>= 7; }
+    *q++ = (uint8_t)delta;
+    memcpy(q, p, n);
+    e->blen = (size_t)(q + n - e->buf);
+    return TR_OK;
+}
+
+static int invert_doc(tr_writer *w, wdoc *d)
+{
+    const uint8_t *p = d->inv.data, *end = p + d->inv.len;
+    while (p < end) {
+        uint64_t len, tl, tf;
+        if (tr_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
+        const uint8_t *term = p;
+        p += len;
+        if (tr_get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
+        const uint8_t *tq = p;
+        if (tr_get_varint(&tq, p + tl, &tf)) return TR_ECORRUPT;
+        term_ent *e = term_get(w, term, (size_t)len);
+        if (!e) return TR_ENOMEM;
+        int rc = ent_append(w, e, p, (size_t)tl, d->doc - e->last_doc);
+        if (rc) return rc;
+        e->last_doc = d->doc;
+        e->ndocs++;
+        e->cf += tf;
+        p += tl;
+    }
+    return TR_OK;
+}
+
+/* Analyse the window [win_start, ndocs) in parallel, then invert it in order. */
+static int process_window(tr_writer *w)
+{
+    size_t start = w->win_start, end = w->ndocs;
+    if (start == end) return TR_OK;
+    window_job job = { .w = w, .end = end };
+    atomic_init(&job.next, start);
+    unsigned nt = w->nwk;
+    if (nt > end - start) nt = (unsigned)(end - start);
+    pthread_t th[TR_MAX_THREADS];
+    thread_arg ta[TR_MAX_THREADS];
+    unsigned started = 0;
+    for (unsigned i = 1; i < nt; i++) {
+        ta[i].job = &job;
+        ta[i].wk = &w->wk[i];
+        if (pthread_create(&th[i], NULL, analyse_thread, &ta[i]) != 0) break;
+        started = i;
+    }
+    ta[0].job = &job;
+    ta[0].wk = &w->wk[0];
+    analyse_thread(&ta[0]);
+    for (unsigned i = 1; i <= started; i++) pthread_join(th[i], NULL);
+    for (size_t i = start; i < end; i++) {
+        wdoc *d = &w->docs[i];
+        if (d->rc) return d->rc;
+        int rc = invert_doc(w, d);
+        if (rc) return rc;
+        w->ws.bytes_in += d->title_len + d->body_len;
+        free(d->body);
+        d->body = NULL;
+        w->mem -= d->body_len;
+        w->mem += d->zbody.cap;
+        tr_buf_free(&d->inv);
+    }
+    w->win_start = end;
+    w->win_bytes = 0;
+    return TR_OK;
+}
+
+/* ---- ids touched by the batch ---- */
+
+static id_ent *id_find(tr_writer *w, const char *id, size_t len, uint64_t h)
+{
+    if (!w->idcap) return NULL;
+    for (size_t j = h & (w->idcap - 1); w->ids[j].id; j = (j + 1) & (w->idcap - 1))
+        if (w->ids[j].hash == h && w->ids[j].len == len && !memcmp(w->ids[j].id, id, len))
+            return &w->ids[j];
+    return NULL;
+}
+
+static int id_set(tr_writer *w, const char *id, size_t len, uint64_t h, uint32_t doc)
+{
+    id_ent *e = id_find(w, id, len, h);
+    if (e) { e->doc = doc; return TR_OK; }
+    if ((w->nids + 1) * 2 > w->idcap) {
+        size_t cap = w->idcap ? w->idcap * 2 : 1024;
+        id_ent *t = calloc(cap, sizeof *t);
+        if (!t) return TR_ENOMEM;
+        for (size_t i = 0; i < w->idcap; i++) {
+            if (!w->ids[i].id) continue;
+            size_t j = w->ids[i].hash & (cap - 1);
+            while (t[j].id) j = (j + 1) & (cap - 1);
+            t[j] = w->ids[i];
+        }
+        w->mem += (cap - w->idcap) * sizeof *t;
+        free(w->ids);
+        w->ids = t;
+        w->idcap = cap;
+    }
+    size_t j = h & (w->idcap - 1);
+    while (w->ids[j].id) j = (j + 1) & (w->idcap - 1);
+    char *c = malloc(len);
+    if (!c) return TR_ENOMEM;
+    memcpy(c, id, len);
+    w->ids[j] = (id_ent){ h, c, len, doc };
+    w->nids++;
+    w->mem += len + TR_ALLOC_OVERHEAD;
+    return TR_OK;
+}
+
+/* The live doc an id names right now (batch first, then the last commit). */
+static int id_current(tr_writer *w, const char *id, size_t len, uint64_t h, uint32_t *doc)
+{
+    *doc = 0;
+    id_ent *e = id_find(w, id, len, h);
+    if (e) { *doc = e->doc; return TR_OK; }
+    if (!w->rtxn) {
+        int rc = mdb_txn_begin(w->ix->env, NULL, MDB_RDONLY, &w->rtxn);
+        if (rc) { w->rtxn = NULL; return tr_schema_lmdb_rc(rc); }
+    }
+    MDB_val k = { len, (void *)id }, v;
+    int rc = mdb_get(w->rtxn, w->ix->dbi[TR_DB_IDS], &k, &v);
+    if (rc == MDB_NOTFOUND) return TR_OK;
+    if (rc) return tr_schema_lmdb_rc(rc);
+    if (v.mv_size != 4) return TR_ECORRUPT;
+    *doc = tr_get_le32(v.mv_data);
+    return TR_OK;
+}
+
+static int push_delete(tr_writer *w, uint32_t doc)
+{
+    if (w->ndels == w->delcap) {
+        size_t cap = w->delcap ? w->delcap * 2 : 64;
+        uint32_t *d = realloc(w->dels, cap * sizeof *d);
+        if (!d) return TR_ENOMEM;
+        w->dels = d;
+        w->delcap = cap;
+    }
+    w->dels[w->ndels++] = doc;
+    return TR_OK;
+}
+
+/* ---- batch lifetime ---- */
+
+static void batch_clear(tr_writer *w)
+{
+    for (size_t i = 0; i < w->ndocs; i++) {
+        free(w->docs[i].meta);
+        free(w->docs[i].body);
+        tr_buf_free(&w->docs[i].inv);
+        tr_buf_free(&w->docs[i].zbody);
+    }
+    w->ndocs = w->win_start = w->win_bytes = 0;
+    for (size_t i = 0; i < w->tabcap; i++) {
+        if (w->tab[i]) { free(w->tab[i]->buf); free(w->tab[i]); }
+    }
+    free(w->tab);
+    w->tab = NULL;
+    w->tabcap = w->nterms = 0;
+    for (size_t i = 0; i < w->idcap; i++) free(w->ids[i].id);
+    free(w->ids);
+    w->ids = NULL;
+    w->idcap = w->nids = 0;
+    w->ndels = 0;
+    w->mem = 0;
+    w->next_doc = w->committed.next_doc;
+}
+
+void tr_writer_rollback(tr_writer *w)
+{
+    if (!w) return;
+    batch_clear(w);
+    w->rc = TR_OK;
+}
+
+/* ---- commit ---- */
+
+static int scratch_reserve(tr_writer *w, size_t n, size_t npos)
+{
+    if (n > w->scap) {
+        size_t cap = w->scap ? w->scap : 1024;
+        while (cap < n) cap *= 2;
+        uint32_t **arr[4] = { &w->sd, &w->stf, &w->sttf, &w->sdl };
+        for (int i = 0; i < 4; i++) {
+            uint32_t *p = realloc(*arr[i], cap * sizeof **arr[i]);
+            if (!p) return TR_ENOMEM;
+            *arr[i] = p;
+        }
+        w->scap = cap;
+    }
+    if (npos > w->sposcap) {
+        size_t cap = w->sposcap ? w->sposcap : 4096;
+        while (cap < npos) cap *= 2;
+        uint32_t *p = realloc(w->spos, cap * sizeof *p);
+        if (!p) return TR_ENOMEM;
+        w->spos = p;
+        w->sposcap = cap;
+    }
+    return TR_OK;
+}
+
+static int term_cmp(const void *a, const void *b)
+{
+    const term_ent *x = *(term_ent *const *)a, *y = *(term_ent *const *)b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->term, y->term, n);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* dl of a doc: from the batch, or from the stored norms (old inline postings). */
+static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
+{
+    uint32_t first = w->committed.next_doc;
+    if (doc >= first && doc - first < w->ndocs) {
+        const wdoc *d = &w->docs[doc - first];
+        *dl = d->title_terms + d->body_terms;
+        return TR_OK;
+    }
+    uint8_t k[4];
+    tr_key_u32(k, doc >> TR_NORMS_SHIFT);
+    MDB_val kv = { 4, k }, v;
+    int rc = mdb_get(txn, w->ix->dbi[TR_DB_NORMS], &kv, &v);
+    size_t off = (size_t)(doc & (TR_NORMS_PER_KEY - 1)) * TR_NORM_BYTES;
+    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < off + TR_NORM_BYTES)) { *dl = 0; return TR_OK; }
+    if (rc) return rc;
+    const uint8_t *p = (const uint8_t *)v.mv_data + off;
+    *dl = tr_get_le32(p) + tr_get_le32(p + 4);
+    return TR_OK;
+}
+
+/* Decode an inline chunk into the scratch arrays (positions included). */
+static int load_inline(tr_writer *w, MDB_txn *txn, const uint8_t *data, size_t len, size_t *n, size_t *np)
+{
+    tr_chunk c;
+    if (tr_chunk_open(&c, data, len)) return TR_ECORRUPT;
+    *n = *np = 0;
+    for (uint32_t b = 0; b < c.nblocks; b++) {
+        int rc = scratch_reserve(w, *n + TR_BLOCK_DOCS, 0);
+        if (rc) return rc;
+        int cnt = tr_chunk_block_decode(&c, b, 1, w->sd + *n, w->stf + *n, w->sttf + *n);
+        if (cnt < 0) return TR_ECORRUPT;
+        size_t sum = 0;
+        for (int i = 0; i < cnt; i++) sum += w->stf[*n + i];
+        rc = scratch_reserve(w, 0, *np + sum);
+        if (rc) return rc;
+        int pc = tr_chunk_block_positions(&c, b, 1, w->stf + *n, (uint32_t)cnt, w->spos + *np, w->sposcap - *np);
+        if (pc < 0) return TR_ECORRUPT;
+        for (int i = 0; i < cnt; i++) {
+            rc = doc_dl(w, txn, w->sd[*n + i], &w->sdl[*n + i]);
+            if (rc) return rc;
+        }
+        *n += (size_t)cnt;
+        *np += (size_t)pc;
+    }
+    return TR_OK;
+}
+
+/* Append the batch postings of e to the scratch arrays after n / np. */
+static int load_batch(tr_writer *w, const term_ent *e, size_t *n, size_t *np)
+{
+    int rc = scratch_reserve(w, *n + e->ndocs, 0);
+    if (rc) return rc;
+    const uint8_t *p = e->buf, *end = p + e->blen;
+    uint32_t doc = 0;
+    uint32_t first = w->committed.next_doc;
+    for (uint32_t i = 0; i < e->ndocs; i++) {
+        uint64_t dd, tf, ttf, v;
+        if (tr_get_varint(&p, end, &dd) || tr_get_varint(&p, end, &tf) || tr_get_varint(&p, end, &ttf))
+            return TR_ECORRUPT;
+        doc += (uint32_t)dd;
+        rc = scratch_reserve(w, 0, *np + tf);
+        if (rc) return rc;
+        uint32_t prev = 0;
+        for (uint64_t k = 0; k < tf; k++) {
+            if (tr_get_varint(&p, end, &v)) return TR_ECORRUPT;
+            uint32_t pos = (k == 0 || k == ttf) ? (uint32_t)v : prev + (uint32_t)v;
+            w->spos[(*np)++] = pos;
+            prev = pos;
+        }
+        size_t j = *n + i;
+        w->sd[j] = doc;
+        w->stf[j] = (uint32_t)tf;
+        w->sttf[j] = (uint32_t)ttf;
+        const wdoc *d = &w->docs[doc - first];
+        w->sdl[j] = d->title_terms + d->body_terms;
+    }
+    *n += e->ndocs;
+    return TR_OK;
+}
+
+static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *v, size_t vl, unsigned fl)
+{
+    MDB_val kv = { kl, (void *)k }, vv = { vl, (void *)v };
+    return mdb_put(txn, dbi, &kv, &vv, fl);
+}
+
+/* Write the postings of one term (scratch arrays [0,n), positions [0,np))
+ * as chunks, updating info. Returns an LMDB or TR code. */
+static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *info,
+                      size_t n, int append)
+{
+    size_t off = 0, poff = 0;
+    while (off < n) {
+        size_t cnt = n - off;
+        if (cnt > TR_CHUNK_MAX_DOCS) cnt = TR_CHUNK_MAX_DOCS;
+        tr_postings_in in = { (uint32_t)cnt, w->sd + off, w->stf + off, w->sttf + off, w->sdl + off, w->spos + poff };
+        tr_buf_clear(&w->chunk);
+        int rc = tr_chunk_encode(&in, &w->chunk);
+        if (rc) return rc;
+        tr_chunk c;
+        if (tr_chunk_open(&c, w->chunk.data, w->chunk.len)) return TR_ECORRUPT;
+        tr_bound_merge(&info->bound, &c.bound);
+        if (off == 0 && cnt == n && info->nchunks == 0 && w->chunk.len <= TR_INLINE_MAX) {
+            memcpy(e->oldinl, w->chunk.data, w->chunk.len); /* reuse as the value's source */
+            info->inline_chunk = e->oldinl;
+            info->inline_len = w->chunk.len;
+        } else {
+            uint8_t k[8];
+            tr_key_posting(k, info->term_id, w->sd[off]);
+            rc = put(txn, w->ix->dbi[TR_DB_POSTINGS], k, 8, w->chunk.data, w->chunk.len,
+                     append ? MDB_APPEND : 0);
+            if (rc) return rc;
+        }
+        info->nchunks++;
+        for (size_t i = 0; i < cnt; i++) poff += w->stf[off + i];
+        off += cnt;
+    }
+    return TR_OK;
+}
+
+static int write_norms(tr_writer *w, MDB_txn *txn, tr_stats *s)
+{
+    uint32_t first = w->committed.next_doc, end = w->next_doc;
+    if (first == end) return TR_OK;
+    uint8_t *val = malloc((size_t)TR_NORMS_PER_KEY * TR_NORM_BYTES);
+    if (!val) return TR_ENOMEM;
+    int rc = 0;
+    for (uint32_t key = first >> TR_NORMS_SHIFT; key <= (end - 1) >> TR_NORMS_SHIFT && !rc; key++) {
+        uint32_t base = key << TR_NORMS_SHIFT;
+        uint32_t lo = first > base ? first - base : 0;
+        uint32_t hi = end - base < TR_NORMS_PER_KEY ? end - base : TR_NORMS_PER_KEY;
+        uint8_t k[4];
+        tr_key_u32(k, key);
+        size_t have = 0;
+        if (lo > 0) {
+            MDB_val kv = { 4, k }, v;
+            rc = mdb_get(txn, w->ix->dbi[TR_DB_NORMS], &kv, &v);
+            if (rc == MDB_NOTFOUND) rc = 0;
+            else if (rc) break;
+            else {
+                have = v.mv_size > (size_t)lo * TR_NORM_BYTES ? (size_t)lo * TR_NORM_BYTES : v.mv_size;
+                memcpy(val, v.mv_data, have);
+            }
+        }
+        for (uint32_t i = (uint32_t)(have / TR_NORM_BYTES); i < hi; i++) {
+            uint8_t *p = val + (size_t)i * TR_NORM_BYTES;
+            uint32_t doc = base + i;
+            if (doc >= first) {
+                const wdoc *d = &w->docs[doc - first];
+                tr_put_le32(p, d->title_terms);
+                tr_put_le32(p + 4, d->body_terms);
+                tr_put_le64(p + 8, (uint64_t)d->date);
+            } else {
+                tr_put_le32(p, 0);
+                tr_put_le32(p + 4, 0);
+                tr_put_le64(p + 8, (uint64_t)TR_NO_DATE);
+            }
+        }
+        rc = put(txn, w->ix->dbi[TR_DB_NORMS], k, 4, val, (size_t)hi * TR_NORM_BYTES, 0);
+    }
+    free(val);
+    (void)s;
+    return rc;
+}
+
+/* Everything of one commit inside txn. Leaves the in-memory batch untouched
+ * (besides term ids and the copies of old term values) so that a map-full
+ * retry can run it again. */
+static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
+{
+    MDB_dbi terms = w->ix->dbi[TR_DB_TERMS];
+    uint32_t first = w->committed.next_doc;
+    int rc;
+    /* 1: look terms up, give new ones ids in sorted order */
+    MDB_cursor *mc;
+    rc = mdb_cursor_open(txn, terms, &mc);
+    if (rc) return rc;
+    MDB_val lk, lv;
+    int have_last = mdb_cursor_get(mc, &lk, &lv, MDB_LAST) == 0;
+    uint8_t lastkey[TR_MAX_TERM_BYTES * 4 + 8];
+    size_t lastlen = 0;
+    if (have_last) {
+        lastlen = lk.mv_size < sizeof lastkey ? lk.mv_size : sizeof lastkey;
+        memcpy(lastkey, lk.mv_data, lastlen);
+    }
+    mdb_cursor_close(mc);
+    for (size_t i = 0; i < w->nterms; i++) {
+        term_ent *e = w->sorted[i];
+        MDB_val k = { e->len, e->term }, v;
+        rc = mdb_get(txn, terms, &k, &v);
+        if (rc == MDB_NOTFOUND) {
+            e->existing = 0;
+            e->term_id = s->next_term++;
+            s->terms++;
+        } else if (rc) {
+            return rc;
+        } else {
+            if (tr_term_value_decode(&e->old, v.mv_data, v.mv_size)) return TR_ECORRUPT;
+            if (e->old.inline_chunk) {
+                memcpy(e->oldinl, e->old.inline_chunk, e->old.inline_len);
+                e->old.inline_chunk = e->oldinl;
+            }
+            e->existing = 1;
+            e->term_id = e->old.term_id;
+        }
+    }
+    /* 2: existing terms, then new ones (whose postings keys all sort last) */
+    uint8_t tv[TR_TERM_VALUE_MAX];
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < w->nterms; i++) {
+            term_ent *e = w->sorted[i];
+            if (e->existing != (pass == 0)) continue;
+            tr_term_info info;
+            size_t n = 0, np = 0;
+            if (e->existing) {
+                info = e->old;
+                if (info.inline_chunk) {
+                    rc = load_inline(w, txn, info.inline_chunk, info.inline_len, &n, &np);
+                    if (rc) return rc;
+                    info.nchunks = 0;
+                    info.inline_chunk = NULL;
+                    info.inline_len = 0;
+                }
+                info.df += e->ndocs;
+                info.cf += e->cf;
+            } else {
+                memset(&info, 0, sizeof info);
+                info.term_id = e->term_id;
+                info.df = e->ndocs;
+                info.cf = e->cf;
+            }
+            rc = load_batch(w, e, &n, &np);
+            if (rc) return rc;
+            rc = write_term(w, txn, e, &info, n, pass == 1);
+            if (rc) return rc;
+            size_t tl = tr_term_value_encode(&info, tv);
+            unsigned fl = 0;
+            if (pass == 1) {
+                size_t m = e->len < lastlen ? e->len : lastlen;
+                int c = have_last ? memcmp(e->term, lastkey, m) : 1;
+                if (!have_last || c > 0 || (c == 0 && e->len > lastlen)) fl = MDB_APPEND;
+            }
+            rc = put(txn, terms, e->term, e->len, tv, tl, fl);
+            if (rc) return rc;
+        }
+    }
+    /* 3: documents (ids only grow: append), ids, norms */
+    for (size_t i = 0; i < w->ndocs; i++) {
+        const wdoc *d = &w->docs[i];
+        tr_doc_rec rec = {
+            .id = d->meta, .id_len = d->id_len,
+            .title = d->meta + d->id_len, .title_len = d->title_len,
+            .url = d->meta + d->id_len + d->title_len, .url_len = d->url_len,
+            .date = d->date, .title_terms = d->title_terms, .body_terms = d->body_terms,
+            .body_len = d->body_len, .zbody = d->zbody.data, .zbody_len = d->zbody.len,
+        };
+        rc = tr_doc_value_encode(&rec, &w->val);
+        if (rc) return rc;
+        uint8_t k[4];
+        tr_key_u32(k, d->doc);
+        rc = put(txn, w->ix->dbi[TR_DB_DOCS], k, 4, w->val.data, w->val.len, MDB_APPEND);
+        if (rc) return rc;
+        s->docs++;
+        s->title_tokens += d->title_terms;
+        s->body_tokens += d->body_terms;
+    }
+    for (size_t i = 0; i < w->idcap; i++) {
+        const id_ent *e = &w->ids[i];
+        if (!e->id) continue;
+        if (e->doc) {
+            uint8_t v[4];
+            tr_put_le32(v, e->doc);
+            rc = put(txn, w->ix->dbi[TR_DB_IDS], e->id, e->len, v, 4, 0);
+        } else {
+            MDB_val k = { e->len, e->id };
+            rc = mdb_del(txn, w->ix->dbi[TR_DB_IDS], &k, NULL);
+            if (rc == MDB_NOTFOUND) rc = 0;
+        }
+        if (rc) return rc;
+    }
+    rc = write_norms(w, txn, s);
+    if (rc) return rc;
+    /* 4: deletions */
+    for (size_t i = 0; i < w->ndels; i++) {
+        uint32_t doc = w->dels[i];
+        uint8_t k[4];
+        tr_key_u32(k, doc);
+        rc = put(txn, w->ix->dbi[TR_DB_DELETED], k, 4, "", 0, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) continue;
+        if (rc) return rc;
+        uint32_t tt = 0, bt = 0;
+        if (doc >= first) {
+            tt = w->docs[doc - first].title_terms;
+            bt = w->docs[doc - first].body_terms;
+        } else {
+            uint8_t nk[4];
+            tr_key_u32(nk, doc >> TR_NORMS_SHIFT);
+            MDB_val kv = { 4, nk }, v;
+            size_t off = (size_t)(doc & (TR_NORMS_PER_KEY - 1)) * TR_NORM_BYTES;
+            if (mdb_get(txn, w->ix->dbi[TR_DB_NORMS], &kv, &v) == 0 && v.mv_size >= off + TR_NORM_BYTES) {
+                tt = tr_get_le32((const uint8_t *)v.mv_data + off);
+                bt = tr_get_le32((const uint8_t *)v.mv_data + off + 4);
+            }
+        }
+        if (s->docs) s->docs--;
+        s->deleted++;
+        s->title_tokens -= tt <= s->title_tokens ? tt : s->title_tokens;
+        s->body_tokens -= bt <= s->body_tokens ? bt : s->body_tokens;
+    }
+    /* 5: stats */
+    s->next_doc = w->next_doc;
+    uint8_t sv[TR_STATS_BYTES];
+    tr_stats_encode(s, sv);
+    return put(txn, w->ix->dbi[TR_DB_META], "stats", 5, sv, sizeof sv, 0);
+}
+
+int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
+{
+    if (w->rc) { werr(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
+    int rc = process_window(w);
+    if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
+    if (w->ndocs == 0 && w->ndels == 0 && w->nids == 0) return TR_OK;
+    free(w->sorted);
+    w->sorted = malloc((w->nterms ? w->nterms : 1) * sizeof *w->sorted);
+    if (!w->sorted) return w->rc = TR_ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < w->tabcap; i++) if (w->tab[i]) w->sorted[m++] = w->tab[i];
+    qsort(w->sorted, m, sizeof *w->sorted, term_cmp);
+    if (w->rtxn) { mdb_txn_abort(w->rtxn); w->rtxn = NULL; }
+    for (;;) {
+        MDB_txn *txn;
+        rc = mdb_txn_begin(w->ix->env, NULL, 0, &txn);
+        if (rc) break;
+        tr_stats s = w->committed;
+        rc = write_batch(w, txn, &s);
+        if (rc == 0) {
+            rc = mdb_txn_commit(txn);
+            if (rc == 0) {
+                w->committed = s;
+                break;
+            }
+        } else {
+            mdb_txn_abort(txn);
+        }
+        if (rc != MDB_MAP_FULL) break;
+        MDB_envinfo info;
+        mdb_env_info(w->ix->env, &info);
+        size_t ns = info.me_mapsize * 2;
+        rc = mdb_env_set_mapsize(w->ix->env, ns);
+        if (rc) break;
+    }
+    if (rc) {
+        int is_tr = rc < 0 && rc >= TR_ELMDB;
+        int trc = is_tr ? rc : tr_schema_lmdb_rc(rc);
+        werr(err, errcap, "commit failed: %s", is_tr ? tr_strerror(rc) : mdb_strerror(rc));
+        w->rc = trc;
+        return trc;
+    }
+    w->ws.batches++;
+    batch_clear(w);
+    return TR_OK;
+}
+
+/* ---- open / add / delete / close ---- */
+
+static int meta_get(MDB_txn *txn, tr_index *ix, const char *key, MDB_val *v)
+{
+    MDB_val k = { strlen(key), (void *)key };
+    return mdb_get(txn, ix->dbi[TR_DB_META], &k, v);
+}
+
+int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    tr_writer *w = calloc(1, sizeof *w);
+    if (!w) return TR_ENOMEM;
+    w->o = *o;
+    if (w->o.threads < 1) w->o.threads = 1;
+    if (w->o.threads > TR_MAX_THREADS) w->o.threads = TR_MAX_THREADS;
+    if (!w->o.memory) w->o.memory = TR_DEFAULT_MEMORY;
+    if (!w->o.initial_map) w->o.initial_map = TR_DEFAULT_INITIAL_MAP;
+    int rc = tr_schema_open(dir, 0, w->o.initial_map, &w->ix, err, errcap);
+    if (rc) { free(w); return rc; }
+    MDB_txn *txn;
+    rc = mdb_txn_begin(w->ix->env, NULL, 0, &txn);
+    if (rc) goto lmdb_fail;
+    MDB_val v;
+    rc = meta_get(txn, w->ix, "format", &v);
+    char sbuf[256];
+    if (rc == MDB_NOTFOUND) {
+        /* a new index */
+        uint8_t fv[4];
+        tr_put_le32(fv, TR_FORMAT_VERSION);
+        int n = tr_settings_encode(&w->o.settings, sbuf, sizeof sbuf);
+        if (n < 0) {
+            mdb_txn_abort(txn);
+            werr(err, errcap, "cannot encode settings");
+            rc = n;
+            goto fail;
+        }
+        w->settings = w->o.settings;
+        memset(&w->committed, 0, sizeof w->committed);
+        w->committed.next_doc = 1;
+        w->committed.next_term = 1;
+        uint8_t sv[TR_STATS_BYTES];
+        tr_stats_encode(&w->committed, sv);
+        if ((rc = put(txn, w->ix->dbi[TR_DB_META], "format", 6, fv, 4, 0)) ||
+            (rc = put(txn, w->ix->dbi[TR_DB_META], "settings", 8, sbuf, (size_t)n, 0)) ||
+            (rc = put(txn, w->ix->dbi[TR_DB_META], "stats", 5, sv, sizeof sv, 0))) {
+            mdb_txn_abort(txn);
+            goto lmdb_fail;
+        }
+        rc = mdb_txn_commit(txn);
+        if (rc) goto lmdb_fail;
+    } else if (rc) {
+        mdb_txn_abort(txn);
+        goto lmdb_fail;
+    } else {
+        rc = tr_schema_check_format(w->ix, txn, err, errcap);
+        if (rc) { mdb_txn_abort(txn); goto fail; }
+        if (meta_get(txn, w->ix, "settings", &v) || tr_settings_decode(&w->settings, v.mv_data, v.mv_size)) {
+            mdb_txn_abort(txn);
+            werr(err, errcap, "index %s: settings record missing or damaged", dir);
+            rc = TR_ECORRUPT;
+            goto fail;
+        }
+        if (w->o.settings_given) {
+            int n = tr_settings_encode(&w->o.settings, sbuf, sizeof sbuf);
+            if (n < 0 || (size_t)n != v.mv_size || memcmp(sbuf, v.mv_data, v.mv_size)) {
+                werr(err, errcap, "index %s was built with settings \"%.*s\"; cannot add with \"%.*s\"",
+                     dir, (int)v.mv_size, (const char *)v.mv_data, n < 0 ? 0 : n, sbuf);
+                mdb_txn_abort(txn);
+                rc = TR_EINPUT;
+                goto fail;
+            }
+        }
+        if (meta_get(txn, w->ix, "stats", &v) || tr_stats_decode(&w->committed, v.mv_data, v.mv_size)) {
+            mdb_txn_abort(txn);
+            werr(err, errcap, "index %s: stats record missing or damaged", dir);
+            rc = TR_ECORRUPT;
+            goto fail;
+        }
+        mdb_txn_abort(txn);
+    }
+    w->next_doc = w->committed.next_doc;
+    w->nwk = w->o.threads;
+    for (unsigned i = 0; i < w->nwk; i++) {
+        w->wk[i].a = tr_analyzer_new(&w->settings, err, errcap);
+        w->wk[i].z = ZSTD_createCCtx();
+        if (!w->wk[i].a || !w->wk[i].z) {
+            w->nwk = i + 1;
+            rc = w->wk[i].a ? TR_ENOMEM : TR_EINPUT;
+            goto fail;
+        }
+    }
+    *out = w;
+    return TR_OK;
+lmdb_fail:
+    werr(err, errcap, "index %s: %s", dir, mdb_strerror(rc));
+    rc = tr_schema_lmdb_rc(rc);
+fail:
+    w->rc = rc;
+    tr_writer_close(w, NULL, 0);
+    return rc;
+}
+
+int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
+{
+    if (w->rc) { werr(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
+    if (!doc->id || doc->id_len == 0 || doc->id_len > TR_MAX_ID_BYTES) {
+        werr(err, errcap, "document id must be 1..%d bytes (got %zu)", TR_MAX_ID_BYTES, doc->id ? doc->id_len : 0);
+        return TR_EINPUT;
+    }
+    if (doc->title_len > TR_MAX_TITLE_BYTES || doc->url_len > TR_MAX_URL_BYTES) {
+        werr(err, errcap, "document %.*s: title longer than %d or url longer than %d bytes",
+             (int)doc->id_len, doc->id, TR_MAX_TITLE_BYTES, TR_MAX_URL_BYTES);
+        return TR_EINPUT;
+    }
+    if ((doc->title_len && !doc->title) || (doc->body_len && !doc->body) || (doc->url_len && !doc->url))
+        return TR_EINPUT;
+    if (w->next_doc == UINT32_MAX - 1) {
+        werr(err, errcap, "index is out of document ids");
+        return TR_ELIMIT;
+    }
+    if (w->ndocs == w->doccap) {
+        size_t cap = w->doccap ? w->doccap * 2 : 1024;
+        wdoc *d = realloc(w->docs, cap * sizeof *d);
+        if (!d) return TR_ENOMEM;
+        w->mem += (cap - w->doccap) * sizeof *d;
+        w->docs = d;
+        w->doccap = cap;
+    }
+    uint64_t h = hash_bytes(doc->id, doc->id_len);
+    uint32_t old;
+    int rc = id_current(w, doc->id, doc->id_len, h, &old);
+    if (rc) return rc;
+    wdoc *d = &w->docs[w->ndocs];
+    memset(d, 0, sizeof *d);
+    d->meta = malloc(doc->id_len + doc->title_len + doc->url_len);
+    d->body = malloc(doc->body_len ? doc->body_len : 1);
+    if (!d->meta || !d->body) { free(d->meta); free(d->body); return TR_ENOMEM; }
+    memcpy(d->meta, doc->id, doc->id_len);
+    if (doc->title_len) memcpy(d->meta + doc->id_len, doc->title, doc->title_len);
+    if (doc->url_len) memcpy(d->meta + doc->id_len + doc->title_len, doc->url, doc->url_len);
+    if (doc->body_len) memcpy(d->body, doc->body, doc->body_len);
+    d->id_len = doc->id_len;
+    d->title_len = doc->title_len;
+    d->url_len = doc->url_len;
+    d->body_len = doc->body_len;
+    d->date = doc->date;
+    d->doc = w->next_doc;
+    if (old) {
+        if ((rc = push_delete(w, old))) { free(d->meta); free(d->body); return rc; }
+        w->ws.replaced++;
+    }
+    if ((rc = id_set(w, doc->id, doc->id_len, h, d->doc))) {
+        if (old) w->ndels--;
+        free(d->meta); free(d->body);
+        return rc;
+    }
+    w->next_doc++;
+    w->ndocs++;
+    w->ws.added++;
+    size_t bytes = doc->id_len + doc->title_len + doc->url_len + doc->body_len;
+    w->mem += bytes + 2 * TR_ALLOC_OVERHEAD;
+    w->win_bytes += bytes;
+    int batch_full = w->o.batch_docs && w->ndocs >= w->o.batch_docs;
+    if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= TR_WINDOW_BYTES || batch_full) {
+        rc = process_window(w);
+        if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
+        if (batch_full || w->mem >= w->o.memory / TR_INVERT_SHARE)
+            return tr_writer_commit(w, err, errcap);
+    }
+    return TR_OK;
+}
+
+int tr_writer_delete(tr_writer *w, const char *id, size_t id_len)
+{
+    if (w->rc) return w->rc;
+    if (!id || id_len == 0 || id_len > TR_MAX_ID_BYTES) { w->ws.missing_deletes++; return TR_OK; }
+    uint64_t h = hash_bytes(id, id_len);
+    uint32_t old;
+    int rc = id_current(w, id, id_len, h, &old);
+    if (rc) return rc;
+    if (!old) { w->ws.missing_deletes++; return TR_OK; }
+    if ((rc = push_delete(w, old))) return rc;
+    if ((rc = id_set(w, id, id_len, h, 0))) { w->ndels--; return rc; }
+    w->ws.deleted++;
+    return TR_OK;
+}
+
+void tr_writer_get_stats(const tr_writer *w, tr_writer_stats *out)
+{
+    *out = w->ws;
+}
+
+int tr_writer_close(tr_writer *w, char *err, size_t errcap)
+{
+    if (!w) return TR_OK;
+    int rc = w->rc ? w->rc : tr_writer_commit(w, err, errcap);
+    batch_clear(w);
+    if (w->rtxn) mdb_txn_abort(w->rtxn);
+    for (unsigned i = 0; i < w->nwk; i++) {
+        tr_analyzer_free(w->wk[i].a);
+        ZSTD_freeCCtx(w->wk[i].z);
+        tr_buf_free(&w->wk[i].arena);
+        free(w->wk[i].toks);
+        free(w->wk[i].order);
+    }
+    free(w->docs);
+    free(w->dels);
+    free(w->sd); free(w->stf); free(w->sttf); free(w->sdl); free(w->spos);
+    free(w->sorted);
+    tr_buf_free(&w->chunk);
+    tr_buf_free(&w->val);
+    tr_index_close(w->ix);
+    free(w);
+    return rc;
+}

@@ -1,0 +1,710 @@
+/* test_index.c - the LMDB index: what the writer stores reads back exactly
+ * (terms, postings with positions, documents, norms), for any thread count
+ * and batch size; add/replace/delete and snapshot isolation; map growth;
+ * settings and format-version refusals; damage detection; cursor
+ * next/seek/shallow against a brute-force walk. */
+#include <jansson.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "index.h"
+
+static char tmproot[] = "/tmp/trawl_test_index_XXXXXX";
+static int dircount;
+
+static void newdir(char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/ix%d", tmproot, dircount++);
+}
+
+/* ---- documents ---- */
+typedef struct doc {
+    char id[64], title[256], url[64];
+    char *body;
+    int64_t date;
+} doc;
+
+static doc *docs;
+static size_t ndocs;
+
+static void add_doc(const char *id, const char *title, const char *body, int64_t date)
+{
+    docs = realloc(docs, (ndocs + 1) * sizeof *docs);
+    doc *d = &docs[ndocs++];
+    snprintf(d->id, sizeof d->id, "%s", id);
+    snprintf(d->title, sizeof d->title, "%s", title);
+    snprintf(d->url, sizeof d->url, "https://example.org/%s", id);
+    d->body = strdup(body);
+    d->date = date;
+}
+
+static void load_docs(void)
+{
+    add_doc("d1", "The Quick Brown Fox", "The quick brown fox jumps over the lazy dog. Foxes jump!", 86400);
+    add_doc("d2", "", "Dogs and foxes are running; running dogs run.", TR_NO_DATE);
+    add_doc("d3", "Élan vital", "Café crème, naïve résumé — élan.", -5);
+    add_doc("d4", "empty body", "", 0);
+    add_doc("d5", "Numbers 42", "42 is 6 times 7; 4096 bytes, 65536 words.", 1700000000);
+    const char *src = getenv("TRAWL_SRC");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/corpus/articles.jsonl", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "note: %s absent; using inline documents only\n", path);
+        return;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int i = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (!j) continue;
+        const char *id = json_string_value(json_object_get(j, "id"));
+        const char *title = json_string_value(json_object_get(j, "title"));
+        const char *body = json_string_value(json_object_get(j, "body"));
+        if (id && body) add_doc(id, title ? title : "", body, 1000000 + i++);
+        json_decref(j);
+    }
+    free(line);
+    fclose(f);
+}
+
+static tr_doc_in doc_in(const doc *d)
+{
+    tr_doc_in in = { d->id, strlen(d->id), d->title, strlen(d->title), d->body, strlen(d->body),
+                     d->url, strlen(d->url), d->date };
+    return in;
+}
+
+static int build(const char *dir, const doc *ds, size_t n, unsigned threads, uint32_t batch, size_t map)
+{
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    o.threads = threads;
+    o.batch_docs = batch;
+    if (map) o.initial_map = map;
+    tr_writer *w;
+    char err[256] = "";
+    int rc = tr_writer_open(dir, &o, &w, err, sizeof err);
+    if (rc) { fprintf(stderr, "open: %s\n", err); return rc; }
+    for (size_t i = 0; i < n && !rc; i++) {
+        tr_doc_in in = doc_in(&ds[i]);
+        rc = tr_writer_add(w, &in, err, sizeof err);
+    }
+    int rc2 = tr_writer_close(w, err, sizeof err);
+    if (rc || rc2) fprintf(stderr, "build: %s\n", err);
+    return rc ? rc : rc2;
+}
+
+/* ---- expected postings straight from the analyzer ---- */
+typedef struct occ { char term[TR_MAX_TERM_BYTES + 1]; uint32_t doc, field, pos; } occ;
+typedef struct occ_vec { occ *v; size_t n, cap; uint32_t doc, field, count; } occ_vec;
+
+static int occ_cb(void *ctx, const tr_token *t)
+{
+    occ_vec *o = ctx;
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 4096;
+        o->v = realloc(o->v, o->cap * sizeof *o->v);
+    }
+    occ *x = &o->v[o->n++];
+    memcpy(x->term, t->term, t->len);
+    x->term[t->len] = 0;
+    x->doc = o->doc;
+    x->field = o->field;
+    x->pos = t->pos;
+    o->count++;
+    return 0;
+}
+
+static int occ_cmp(const void *a, const void *b)
+{
+    const occ *x = a, *y = b;
+    int c = strcmp(x->term, y->term);
+    if (c) return c;
+    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
+    if (x->field != y->field) return x->field < y->field ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void appendf(tr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void appendf(tr_buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    tr_buf_append(b, tmp, (size_t)n);
+}
+
+/* Dump "term df cf\n  doc tf ttf: positions\n" for docs[i] with doc id ids[i]. */
+static void expected_dump(const doc *ds, const uint32_t *ids, size_t n, tr_buf *out,
+                          uint32_t *tlen, uint32_t *blen)
+{
+    tr_settings s;
+    tr_settings_default(&s);
+    tr_analyzer *a = tr_analyzer_new(&s, NULL, 0);
+    occ_vec o = {0};
+    for (size_t i = 0; i < n; i++) {
+        o.doc = ids[i];
+        o.field = 0; o.count = 0;
+        tr_analyze(a, ds[i].title, strlen(ds[i].title), 0, occ_cb, &o);
+        if (tlen) tlen[i] = o.count;
+        o.field = 1; o.count = 0;
+        tr_analyze(a, ds[i].body, strlen(ds[i].body), 0, occ_cb, &o);
+        if (blen) blen[i] = o.count;
+    }
+    tr_analyzer_free(a);
+    qsort(o.v, o.n, sizeof *o.v, occ_cmp);
+    tr_buf_clear(out);
+    for (size_t i = 0; i < o.n;) {
+        size_t j = i, df = 0;
+        while (j < o.n && !strcmp(o.v[j].term, o.v[i].term)) {
+            if (j == i || o.v[j].doc != o.v[j - 1].doc) df++;
+            j++;
+        }
+        appendf(out, "%s %zu %zu\n", o.v[i].term, df, j - i);
+        for (size_t k = i; k < j;) {
+            size_t m = k, ttf = 0;
+            while (m < j && o.v[m].doc == o.v[k].doc) { if (o.v[m].field == 0) ttf++; m++; }
+            appendf(out, "  %u %zu %zu:", o.v[k].doc, m - k, ttf);
+            for (size_t q = k; q < m; q++) appendf(out, " %u", o.v[q].pos);
+            appendf(out, "\n");
+            k = m;
+        }
+        i = j;
+    }
+    free(o.v);
+}
+
+typedef struct dump_ctx { tr_reader *r; tr_buf *out; int rc; uint32_t max_chunks; } dump_ctx;
+
+static int dump_term(void *ctx, const char *term, size_t len, const tr_term_info *info)
+{
+    dump_ctx *d = ctx;
+    appendf(d->out, "%.*s %llu %llu\n", (int)len, term, (unsigned long long)info->df,
+            (unsigned long long)info->cf);
+    if (info->nchunks > d->max_chunks) d->max_chunks = info->nchunks;
+    tr_cursor c;
+    tr_cursor_open(d->r, info, 1, 1, &c);
+    while (c.doc != TR_DOC_END) {
+        const uint32_t *pos;
+        uint32_t np;
+        if (tr_cursor_positions(&c, &pos, &np)) break;
+        appendf(d->out, "  %u %u %u:", c.doc, c.tf[c.i], c.ttf[c.i]);
+        for (uint32_t k = 0; k < np; k++) appendf(d->out, " %u", pos[k]);
+        appendf(d->out, "\n");
+        tr_cursor_next(&c);
+    }
+    if (c.rc) d->rc = c.rc;
+    tr_cursor_close(&c);
+    return 0;
+}
+
+static int index_dump(tr_reader *r, tr_buf *out, uint32_t *max_chunks)
+{
+    dump_ctx d = { r, out, 0, 0 };
+    tr_buf_clear(out);
+    int rc = tr_reader_prefix(r, "", 0, SIZE_MAX, dump_term, &d);
+    if (max_chunks) *max_chunks = d.max_chunks;
+    return rc ? rc : d.rc;
+}
+
+static int same_text(const tr_buf *a, const tr_buf *b)
+{
+    if (a->len == b->len && !memcmp(a->data, b->data, a->len)) return 1;
+    size_t i = 0;
+    while (i < a->len && i < b->len && a->data[i] == b->data[i]) i++;
+    size_t s = i > 80 ? i - 80 : 0;
+    fprintf(stderr, "dumps differ at byte %zu:\n--- expected\n%.*s\n--- index\n%.*s\n", i,
+            (int)(a->len - s < 200 ? a->len - s : 200), a->data + s,
+            (int)(b->len - s < 200 ? b->len - s : 200), b->data + s);
+    return 0;
+}
+
+/* Everything stored for docs ds (doc ids 1..n) reads back. */
+static void verify_all(const char *dir, const doc *ds, size_t n, uint32_t *max_chunks)
+{
+    tr_index *ix;
+    char err[256];
+    int rc = tr_index_open(dir, &ix, err, sizeof err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc) return;
+    tr_reader *r;
+    rc = tr_reader_begin(ix, &r, err, sizeof err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc) { tr_index_close(ix); return; }
+    uint32_t *ids = malloc(n * sizeof *ids), *tl = malloc(n * sizeof *tl), *bl = malloc(n * sizeof *bl);
+    for (size_t i = 0; i < n; i++) ids[i] = (uint32_t)i + 1;
+    tr_buf want = {0}, got = {0}, body = {0};
+    expected_dump(ds, ids, n, &want, tl, bl);
+    CHECK_EQ_INT(index_dump(r, &got, max_chunks), 0);
+    CHECK(want.len > 20 * n);
+    CHECK(same_text(&want, &got));
+    const tr_stats *st = tr_reader_stats(r);
+    CHECK_EQ_INT(st->docs, n);
+    CHECK_EQ_INT(st->next_doc, n + 1);
+    uint64_t tt = 0, bt = 0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = (uint32_t)i + 1;
+        tt += tl[i]; bt += bl[i];
+        tr_doc_view v;
+        uint32_t looked = 0;
+        if (tr_reader_doc(r, d, &v) || v.id_len != strlen(ds[i].id) || memcmp(v.id, ds[i].id, v.id_len) ||
+            v.title_len != strlen(ds[i].title) || memcmp(v.title, ds[i].title, v.title_len) ||
+            v.url_len != strlen(ds[i].url) || memcmp(v.url, ds[i].url, v.url_len) ||
+            v.date != ds[i].date || v.title_terms != tl[i] || v.body_terms != bl[i] ||
+            tr_reader_title_len(r, d) != tl[i] || tr_reader_body_len(r, d) != bl[i] ||
+            tr_reader_date(r, d) != ds[i].date || tr_reader_is_deleted(r, d) ||
+            tr_reader_doc_body(r, d, &body) || body.len != strlen(ds[i].body) ||
+            memcmp(body.data, ds[i].body, body.len) ||
+            tr_reader_lookup_id(r, ds[i].id, strlen(ds[i].id), &looked) || looked != d)
+            bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(st->title_tokens, tt);
+    CHECK_EQ_INT(st->body_tokens, bt);
+    CHECK_EQ_INT(tr_reader_title_len(r, (uint32_t)n + 1), 0);
+    CHECK_EQ_INT(tr_reader_date(r, (uint32_t)n + 5000), TR_NO_DATE);
+    tr_doc_view v;
+    CHECK_EQ_INT(tr_reader_doc(r, (uint32_t)n + 1, &v), TR_ENOTFOUND);
+    tr_buf_free(&want); tr_buf_free(&got); tr_buf_free(&body);
+    free(ids); free(tl); free(bl);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
+/* Bytes of the named databases, in key order, concatenated. */
+static void db_bytes(const char *dir, const char *const *names, tr_buf *out)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 16);
+    if (mdb_env_open(env, dir, MDB_RDONLY, 0)) { mdb_env_close(env); return; }
+    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    for (const char *const *nm = names; *nm; nm++) {
+        MDB_dbi dbi;
+        MDB_cursor *mc;
+        MDB_val k, v;
+        if (mdb_dbi_open(txn, *nm, 0, &dbi)) continue;
+        mdb_cursor_open(txn, dbi, &mc);
+        for (int rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+            uint8_t len[8];
+            tr_put_le32(len, (uint32_t)k.mv_size);
+            tr_put_le32(len + 4, (uint32_t)v.mv_size);
+            tr_buf_append(out, len, 8);
+            tr_buf_append(out, k.mv_data, k.mv_size);
+            tr_buf_append(out, v.mv_data, v.mv_size);
+        }
+        mdb_cursor_close(mc);
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
+/* Overwrite one value in a database (to simulate other versions / damage). */
+static int patch(const char *dir, const char *db, const void *key, size_t kl, int flip_byte,
+                 const void *newval, size_t nvl)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 16);
+    int rc = mdb_env_open(env, dir, 0, 0666);
+    if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!rc) rc = mdb_dbi_open(txn, db, 0, &dbi);
+    if (!rc) {
+        MDB_val k = { kl, (void *)key }, v;
+        if (newval) {
+            v.mv_size = nvl;
+            v.mv_data = (void *)newval;
+            rc = mdb_put(txn, dbi, &k, &v, 0);
+        } else {
+            rc = mdb_get(txn, dbi, &k, &v);
+            if (!rc) {
+                uint8_t *copy = malloc(v.mv_size);
+                memcpy(copy, v.mv_data, v.mv_size);
+                copy[flip_byte % v.mv_size] ^= 0x10;
+                v.mv_data = copy;
+                rc = mdb_put(txn, dbi, &k, &v, 0);
+                free(copy);
+            }
+        }
+        if (!rc) rc = mdb_txn_commit(txn);
+        else mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc;
+}
+
+/* ---- tests ---- */
+
+static void test_roundtrip(void)
+{
+    char dir[512];
+    newdir(dir, sizeof dir);
+    CHECK_EQ_INT(build(dir, docs, ndocs, 1, 0, 0), 0);
+    verify_all(dir, docs, ndocs, NULL);
+}
+
+static void test_threads_identical(void)
+{
+    static const char *const names[] = { "terms", "postings", "docs", "ids", "norms", NULL };
+    tr_buf b[3] = {{0}};
+    unsigned th[3] = { 1, 2, 4 };
+    for (int i = 0; i < 3; i++) {
+        char dir[512];
+        newdir(dir, sizeof dir);
+        CHECK_EQ_INT(build(dir, docs, ndocs, th[i], 7, 0), 0);
+        db_bytes(dir, names, &b[i]);
+    }
+    CHECK(b[0].len > 1000);
+    CHECK(b[0].len == b[1].len && !memcmp(b[0].data, b[1].data, b[0].len));
+    CHECK(b[0].len == b[2].len && !memcmp(b[0].data, b[2].data, b[0].len));
+    for (int i = 0; i < 3; i++) tr_buf_free(&b[i]);
+}
+
+static void test_small_batches(void)
+{
+    /* batch_docs 1 makes inline chunks that must move out; 3 makes many chunks */
+    uint32_t batches[2] = { 1, 3 };
+    for (int i = 0; i < 2; i++) {
+        char dir[512];
+        newdir(dir, sizeof dir);
+        CHECK_EQ_INT(build(dir, docs, ndocs, 2, batches[i], 0), 0);
+        uint32_t maxc = 0;
+        verify_all(dir, docs, ndocs, &maxc);
+        CHECK(maxc >= ndocs / batches[i] / 2);
+    }
+}
+
+static void test_tiny_map(void)
+{
+    /* many distinct words: the index outgrows 64 KiB several times */
+    doc *ds = calloc(400, sizeof *ds);
+    char body[4096];
+    for (int i = 0; i < 400; i++) {
+        size_t n = 0;
+        for (int k = 0; k < 60; k++)
+            n += (size_t)snprintf(body + n, sizeof body - n, "w%dx%d common ", (i * 7 + k * 13) % 5000, k % 3);
+        snprintf(ds[i].id, sizeof ds[i].id, "gen-%d", i);
+        snprintf(ds[i].title, sizeof ds[i].title, "title %d", i);
+        snprintf(ds[i].url, sizeof ds[i].url, "u%d", i);
+        ds[i].body = strdup(body);
+        ds[i].date = i;
+    }
+    char dir[512], path[600];
+    newdir(dir, sizeof dir);
+    CHECK_EQ_INT(build(dir, ds, 400, 1, 50, 64 << 10), 0);
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    FILE *f = fopen(path, "rb");
+    long size = 0;
+    if (f) { fseek(f, 0, SEEK_END); size = ftell(f); fclose(f); }
+    CHECK(size > 4 * (64 << 10));
+    verify_all(dir, ds, 400, NULL);
+    for (int i = 0; i < 400; i++) free(ds[i].body);
+    free(ds);
+}
+
+static void test_update_delete(void)
+{
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    doc ds[4];
+    memset(ds, 0, sizeof ds);
+    const char *bodies[4] = { "apple banana", "banana cherry", "cherry date", "elder fig" };
+    for (int i = 0; i < 4; i++) {
+        snprintf(ds[i].id, sizeof ds[i].id, "id%d", i);
+        snprintf(ds[i].title, sizeof ds[i].title, "old %d", i);
+        ds[i].body = (char *)bodies[i];
+        ds[i].date = TR_NO_DATE;
+    }
+    CHECK_EQ_INT(build(dir, ds, 3, 1, 0, 0), 0);
+    tr_index *ix;
+    tr_reader *r1, *r2;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r1, err, sizeof err), 0);
+
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    tr_doc_in in = doc_in(&ds[0]);
+    in.title = "new zero"; in.title_len = 8;
+    in.body = "grape"; in.body_len = 5;
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);     /* replaces doc 1 -> 4 */
+    CHECK_EQ_INT(tr_writer_delete(w, "id1", 3), 0);               /* deletes doc 2 */
+    CHECK_EQ_INT(tr_writer_delete(w, "nope", 4), 0);
+    in = doc_in(&ds[3]);
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);     /* doc 5 */
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);     /* replaces 5 in-batch -> 6 */
+    char longid[TR_MAX_ID_BYTES + 2];
+    memset(longid, 'x', sizeof longid);
+    in.id = longid; in.id_len = TR_MAX_ID_BYTES + 1;
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), TR_EINPUT);
+    in.id_len = TR_MAX_ID_BYTES;
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);     /* doc 7 */
+    in.id_len = 0;
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), TR_EINPUT);
+    CHECK_EQ_INT(tr_writer_commit(w, err, sizeof err), 0);
+    tr_writer_stats ws;
+    tr_writer_get_stats(w, &ws);
+    CHECK_EQ_INT(ws.added, 4);
+    CHECK_EQ_INT(ws.replaced, 2);
+    CHECK_EQ_INT(ws.deleted, 1);
+    CHECK_EQ_INT(ws.missing_deletes, 1);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+
+    /* the old snapshot sees nothing of it */
+    uint32_t d = 0;
+    tr_doc_view v;
+    CHECK_EQ_INT(tr_reader_stats(r1)->docs, 3);
+    CHECK_EQ_INT(tr_reader_lookup_id(r1, "id0", 3, &d), 0);
+    CHECK_EQ_INT(d, 1);
+    CHECK_EQ_INT(tr_reader_lookup_id(r1, "id1", 3, &d), 0);
+    CHECK_EQ_INT(tr_reader_is_deleted(r1, 1), 0);
+    CHECK_EQ_INT(tr_reader_doc(r1, 1, &v), 0);
+    CHECK(v.title_len == 5 && !memcmp(v.title, "old 0", 5));
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_reader_term(r1, "grape", 5, &ti), TR_ENOTFOUND);
+
+    /* a new one sees all of it */
+    CHECK_EQ_INT(tr_reader_begin(ix, &r2, err, sizeof err), 0);
+    const tr_stats *st = tr_reader_stats(r2);
+    CHECK_EQ_INT(st->docs, 4);    /* id0 (4), id2 (3), id3 (6), longid (7) */
+    CHECK_EQ_INT(st->deleted, 3); /* 1, 2, 5 */
+    CHECK_EQ_INT(st->next_doc, 8);
+    CHECK_EQ_INT(tr_reader_lookup_id(r2, "id0", 3, &d), 0);
+    CHECK_EQ_INT(d, 4);
+    CHECK_EQ_INT(tr_reader_lookup_id(r2, "id1", 3, &d), TR_ENOTFOUND);
+    CHECK_EQ_INT(tr_reader_lookup_id(r2, "id3", 3, &d), 0);
+    CHECK_EQ_INT(d, 6);
+    CHECK_EQ_INT(tr_reader_lookup_id(r2, longid, TR_MAX_ID_BYTES, &d), 0);
+    CHECK_EQ_INT(d, 7);
+    CHECK(tr_reader_is_deleted(r2, 1) && tr_reader_is_deleted(r2, 2) && tr_reader_is_deleted(r2, 5));
+    CHECK(!tr_reader_is_deleted(r2, 3) && !tr_reader_is_deleted(r2, 4) && !tr_reader_is_deleted(r2, 6));
+    CHECK_EQ_INT(tr_reader_doc(r2, 1, &v), TR_ENOTFOUND);
+    CHECK_EQ_INT(tr_reader_doc(r2, 4, &v), 0);
+    CHECK(v.title_len == 8 && !memcmp(v.title, "new zero", 8));
+    /* tokens: only live docs: id2 (title 2, body 2), id0 (2, 1), id3 x2 (2, 2) */
+    CHECK_EQ_INT(st->title_tokens, 2 + 2 + 2 + 2);
+    CHECK_EQ_INT(st->body_tokens, 2 + 1 + 2 + 2);
+    CHECK_EQ_INT(tr_reader_term(r2, "grape", 5, &ti), 0);
+    CHECK_EQ_INT(ti.df, 1);
+    /* banana: postings of deleted docs stay until a merge */
+    CHECK_EQ_INT(tr_reader_term(r2, "banana", 6, &ti), 0);
+    CHECK_EQ_INT(ti.df, 2);
+    tr_reader_end(r1);
+    tr_reader_end(r2);
+    tr_index_close(ix);
+}
+
+static void test_settings_and_version(void)
+{
+    char dir[512], err[256] = "";
+    newdir(dir, sizeof dir);
+    CHECK_EQ_INT(build(dir, docs, 3, 1, 0, 0), 0);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    tr_writer *w = NULL;
+    o.settings_given = 1;
+    snprintf(o.settings.language, sizeof o.settings.language, "none");
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), TR_EINPUT);
+    CHECK(w == NULL && strstr(err, "language=english") && strstr(err, "language=none"));
+    o.settings_given = 0;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    o.settings_given = 1;
+    tr_settings_default(&o.settings);
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+
+    /* damaged dictionary entry: detected */
+    CHECK_EQ_INT(patch(dir, "terms", "fox", 3, 9, NULL, 0), 0);
+    tr_index *ix;
+    tr_reader *r;
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_term(r, "fox", 3, &ti), TR_ECORRUPT);
+    CHECK_EQ_INT(tr_reader_term(r, "dog", 3, &ti), 0);
+    tr_reader_end(r);
+    tr_index_close(ix);
+    /* damaged document: detected */
+    uint8_t k[4];
+    tr_put_be32(k, 2);
+    CHECK_EQ_INT(patch(dir, "docs", k, 4, 20, NULL, 0), 0);
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    tr_doc_view v;
+    CHECK_EQ_INT(tr_reader_doc(r, 2, &v), TR_ECORRUPT);
+    CHECK_EQ_INT(tr_reader_doc(r, 1, &v), 0);
+    tr_reader_end(r);
+    tr_index_close(ix);
+
+    /* another format version: refused with both numbers named */
+    uint8_t fv[4];
+    tr_put_le32(fv, 99);
+    CHECK_EQ_INT(patch(dir, "meta", "format", 6, 0, fv, 4), 0);
+    err[0] = 0;
+    ix = NULL;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), TR_EVERSION);
+    CHECK(ix == NULL && strstr(err, "99") && strstr(err, "version 1"));
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), TR_EVERSION);
+
+    newdir(dir, sizeof dir);
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), TR_ENOTFOUND);
+}
+
+/* ---- cursor against brute force ---- */
+
+static uint32_t rng_state = 12345;
+static uint32_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+static size_t lower(const uint32_t *v, size_t n, uint32_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = (lo + hi) / 2;
+        if (v[m] < t) lo = m + 1; else hi = m;
+    }
+    return lo;
+}
+
+static void test_cursor(void)
+{
+    enum { NDOCS = 150000 };
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    o.threads = 2;
+    o.batch_docs = 40000;
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    uint32_t *want = malloc(NDOCS * sizeof *want), *wtf = malloc(NDOCS * sizeof *wtf);
+    size_t nwant = 0;
+    for (uint32_t i = 1; i <= NDOCS; i++) {
+        char id[32], body[128];
+        snprintf(id, sizeof id, "c%u", i);
+        uint32_t x = rng();
+        int has = x % 3 != 0 || (i > 70000 && i < 72000);
+        uint32_t tf = 1 + (x >> 8) % 3;
+        size_t n = (size_t)snprintf(body, sizeof body, "filler%u ", x % 7);
+        for (uint32_t k = 0; has && k < tf; k++) n += (size_t)snprintf(body + n, sizeof body - n, "zebra ");
+        tr_doc_in in = { id, strlen(id), "", 0, body, n, NULL, 0, TR_NO_DATE };
+        if (tr_writer_add(w, &in, err, sizeof err)) break;
+        if (has) { want[nwant] = i; wtf[nwant++] = tf; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    CHECK(nwant > 95000);
+
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_reader_term(r, "zebra", 5, &ti), 0);
+    CHECK_EQ_INT(ti.df, nwant);
+    CHECK(ti.nchunks >= 4);
+    tr_cursor c;
+    /* next: the whole list */
+    tr_cursor_open(r, &ti, 0, 1, &c);
+    size_t k = 0, bad = 0;
+    for (; c.doc != TR_DOC_END; tr_cursor_next(&c), k++)
+        if (k >= nwant || c.doc != want[k] || c.tf[c.i] != wtf[k]) bad++;
+    CHECK_EQ_INT(c.rc, 0);
+    CHECK_EQ_INT(k, nwant);
+    CHECK_EQ_INT(bad, 0);
+    tr_cursor_close(&c);
+    /* seek, shallow, next interleaved with random increasing targets */
+    for (int round = 0; round < 20; round++) {
+        tr_cursor_open(r, &ti, round & 1, 1, &c);
+        uint32_t t = 0;
+        bad = 0;
+        while (c.doc != TR_DOC_END) {
+            uint32_t step = rng() % (round < 10 ? 40 : 3000) + 1;
+            t += step;
+            int op = rng() % 4;
+            if (op == 0) {
+                tr_cursor_shallow(&c, t);
+                size_t j = lower(want, nwant, t);
+                if (j == nwant ? c.blk_last != TR_DOC_END : (c.blk_last < t || want[j] > c.blk_last)) bad++;
+                if (j < nwant && c.blk_last != TR_DOC_END) {
+                    int ok = c.blk_bound.max_ttf == 0 && c.blk_bound.npoints > 0;
+                    uint32_t dl = tr_reader_body_len(r, want[j]);
+                    int covered = 0;
+                    for (int p = 0; p < c.blk_bound.npoints; p++)
+                        if (c.blk_bound.pt[p].tf >= wtf[j] && c.blk_bound.pt[p].dl <= dl) covered = 1;
+                    if (!ok || !covered) bad++;
+                }
+                /* sometimes seek below the shallow target: pointer was ahead */
+                if (rng() % 2) t -= step / 2;
+                continue;
+            }
+            if (op == 1 && c.doc != TR_DOC_END) {
+                size_t j = lower(want, nwant, c.doc);
+                tr_cursor_next(&c);
+                if (j + 1 < nwant ? c.doc != want[j + 1] : c.doc != TR_DOC_END) bad++;
+                if (c.doc != TR_DOC_END && c.doc > t) t = c.doc;
+                continue;
+            }
+            uint32_t before = c.doc;
+            tr_cursor_seek(&c, t);
+            size_t j = lower(want, nwant, t);
+            uint32_t exp = before >= t ? before : j < nwant ? want[j] : TR_DOC_END;
+            if (c.doc != exp) bad++;
+            if (c.doc != TR_DOC_END) {
+                size_t q = lower(want, nwant, c.doc);
+                if (q >= nwant || want[q] != c.doc || c.tf[c.i] != wtf[q]) bad++;
+                if (round & 1) {
+                    const uint32_t *pos;
+                    uint32_t np;
+                    if (tr_cursor_positions(&c, &pos, &np) || np != wtf[q] || pos[0] != 1) bad++;
+                }
+                if (c.doc > t) t = c.doc;
+            }
+        }
+        CHECK_EQ_INT(c.rc, 0);
+        CHECK_EQ_INT(bad, 0);
+        tr_cursor_close(&c);
+    }
+    tr_reader_end(r);
+    tr_index_close(ix);
+    free(want);
+    free(wtf);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmproot)) skip("cannot make a temporary directory");
+    load_docs();
+    test_roundtrip();
+    test_threads_identical();
+    test_small_batches();
+    test_tiny_map();
+    test_update_delete();
+    test_settings_and_version();
+    test_cursor();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmproot);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmproot);
+    for (size_t i = 0; i < ndocs; i++) free(docs[i].body);
+    free(docs);
+    return check_done();
+}
