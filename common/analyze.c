@@ -17,12 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+/* XXH3 inlined: the stem cache hashes every word, and a call through the
+ * shared library costs as much as hashing a short word */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* Stem cache slots (power of two). 64K slots of ~140 bytes = ~9 MB per
- * analyzer, touched lazily; enough to hold the head of an English
- * vocabulary, which is where nearly all tokens fall. */
-#define STEM_CACHE_SLOTS (1u << 16)
+/* Stem cache: 2-way sets (power of two) of 64-byte slots, one cache line
+ * each. 64K sets = 8 MB per analyzer, touched lazily; enough to hold the
+ * head of a Wikipedia-sized English vocabulary, where nearly all tokens
+ * fall. A word whose word+stem exceed STEM_SLOT_TEXT bytes (over ~27
+ * characters) is not cached. */
+#define STEM_CACHE_SETS (1u << 16)
+#define STEM_SLOT_TEXT 54
 /* Bytes of one word kept for folding. Folding can shrink text (stripped
  * marks, compatibility forms), so we keep well over TR_MAX_TERM_BYTES; the
  * rest of a longer word is scanned but not copied. */
@@ -144,9 +150,9 @@ static inline void peek(const uint8_t *s, size_t len, size_t i, uchar *u)
 typedef struct stem_slot {
     uint64_t hash;
     uint8_t wlen, slen; /* wlen 0: empty (words are never empty) */
-    char word[TR_MAX_TERM_BYTES];
-    char stem[TR_MAX_TERM_BYTES];
+    char text[STEM_SLOT_TEXT]; /* the word, then its stem */
 } stem_slot;
+_Static_assert(sizeof(stem_slot) == 64, "one stem slot per cache line");
 
 struct tr_analyzer {
     tr_settings s;
@@ -340,7 +346,8 @@ tr_analyzer *tr_analyzer_new(const tr_settings *s, char *err, size_t errcap)
             tr_analyzer_free(a);
             return NULL;
         }
-        a->cache = calloc(STEM_CACHE_SLOTS, sizeof *a->cache);
+        a->cache = aligned_alloc(64, 2 * STEM_CACHE_SETS * sizeof *a->cache);
+        if (a->cache) memset(a->cache, 0, 2 * STEM_CACHE_SETS * sizeof *a->cache);
         if (!a->cache) goto nomem;
     }
     a->ucs_cap = WORD_RAW_BYTES + 1;
@@ -458,7 +465,8 @@ static inline void raw_put_char(tr_analyzer *a, const uint8_t *p, const uchar *u
     if (u->n == 1 && u->cp < 0x80) {
         uint8_t c = (uint8_t)u->cp;
         if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
-        raw_put(a, &c, 1);
+        if (!a->raw_capped && a->rawlen < WORD_RAW_BYTES) a->raw[a->rawlen++] = c;
+        else a->raw_capped = 1;
     } else {
         a->raw_nonascii = 1;
         raw_put(a, p, u->n);
@@ -506,15 +514,18 @@ static int fold_word(tr_analyzer *a, int for_analysis, const uint8_t **out, size
 static const char *stem_word(tr_analyzer *a, const char *w, size_t n, size_t *out_len)
 {
     if (!a->stemmer) { *out_len = n; return w; }
-    stem_slot *slot = NULL;
+    stem_slot *set = NULL;
     uint64_t h = 0;
     if (a->use_cache) {
         h = XXH3_64bits(w, n);
-        slot = &a->cache[h & (STEM_CACHE_SLOTS - 1)];
-        if (slot->hash == h && slot->wlen == n && memcmp(slot->word, w, n) == 0) {
-            a->st.stem_cache_hits++;
-            *out_len = slot->slen;
-            return slot->stem;
+        set = &a->cache[2 * (h & (STEM_CACHE_SETS - 1))];
+        for (int k = 0; k < 2; k++) {
+            stem_slot *sl = &set[k];
+            if (sl->hash == h && sl->wlen == n && memcmp(sl->text, w, n) == 0) {
+                a->st.stem_cache_hits++;
+                *out_len = sl->slen;
+                return sl->text + n;
+            }
         }
     }
     a->st.stem_cache_misses++;
@@ -522,14 +533,16 @@ static const char *stem_word(tr_analyzer *a, const char *w, size_t n, size_t *ou
     if (!r) return NULL;
     int rl = sb_stemmer_length(a->stemmer);
     size_t sl = cut_utf8(r, rl > 0 ? (size_t)rl : 0, a->s.max_term_bytes);
-    if (slot) {
-        slot->hash = h;
-        slot->wlen = (uint8_t)n;
-        memcpy(slot->word, w, n);
-        slot->slen = (uint8_t)sl;
-        memcpy(slot->stem, r, sl);
+    if (set && n + sl <= STEM_SLOT_TEXT) {
+        /* the newest word goes first; the older one moves to the second way */
+        set[1] = set[0];
+        set[0].hash = h;
+        set[0].wlen = (uint8_t)n;
+        set[0].slen = (uint8_t)sl;
+        memcpy(set[0].text, w, n);
+        memcpy(set[0].text + n, r, sl);
         *out_len = sl;
-        return slot->stem;
+        return set[0].text + n;
     }
     memcpy(a->stem_out, r, sl);
     a->stem_out[sl] = '\0';
@@ -601,6 +614,9 @@ static size_t take_letter_group(tr_analyzer *a, const uint8_t *s, size_t len, si
  * word buffer reset. */
 static size_t scan_acronym(tr_analyzer *a, const uint8_t *s, size_t len, size_t i)
 {
+    /* fast refusal for the common case: an ASCII letter followed by
+     * anything ASCII but a dot */
+    if (s[i] < 0x80 && (i + 1 >= len || (s[i + 1] < 0x80 && s[i + 1] != '.'))) return 0;
     size_t groups = 0, end = 0, mark = 0;
     size_t j = take_letter_group(a, s, len, i);
     while (j) {
@@ -649,6 +665,18 @@ int tr_analyze(tr_analyzer *a, const char *text, size_t len, uint32_t first_pos,
             raw_put_char(a, s + i, &u);
             i += u.n;
             while (i < len) {
+                uint8_t ch = s[i];
+                if (ch < 0x80 && (ascii_class[ch] == C_LETTER || ascii_class[ch] == C_DIGIT)) {
+                    /* fast path: ASCII letters and digits; | 0x20 lowercases
+                     * letters and leaves digits alone */
+                    if (!a->raw_capped && a->rawlen < WORD_RAW_BYTES)
+                        a->raw[a->rawlen++] = (uint8_t)(ch | 0x20);
+                    else
+                        a->raw_capped = 1;
+                    last_digit = ascii_class[ch] == C_DIGIT;
+                    i++;
+                    continue;
+                }
                 peek(s, len, i, &u);
                 if (IS_WORD(u.cls)) {
                     raw_put_char(a, s + i, &u);
