@@ -30,6 +30,9 @@ _Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == 
 /* Deepest compiled tree (the parser stops at TQ_MAX_DEPTH; hand-made trees
  * are checked here). */
 #define TQ_MAX_COMPILE_DEPTH (2 * TQ_MAX_DEPTH)
+/* Internal doc ids start at 1 (index.h): loops start here, and a node's
+ * doc 0 means "not positioned yet". */
+#define TQ_FIRST_DOC 1u
 
 static double bound_inflate(double x)
 {
@@ -331,6 +334,15 @@ static int make_prefix(plan *p, const tq_node *q, int occur, xnode **out)
     }
     free(pc.t);
     b->nshould = b->nkids;
+    for (size_t i = 0; i < b->nkids; i++) b->max_score += b->kids[i]->max_score;
+    if (b->nkids == 0) {
+        b->type = X_NONE;
+        b->doc = TR_DOC_END;
+    } else if (b->nkids == 1) {
+        b->kids[0]->occur = occur;
+        *out = b->kids[0];
+        return 0;
+    }
     *out = b;
     return 0;
 }
@@ -919,7 +931,7 @@ static void run_exhaustive(plan *p, xnode *root, topk *t, uint64_t *count, int s
 {
     if (root->type == X_TERM) { run_single_term(p, root, t, count, scoring); return; }
     uint64_t cnt = 0;
-    uint32_t d = 0;
+    uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         x_advance(p, root, d);
         if (root->doc == TR_DOC_END) break;
@@ -1093,7 +1105,7 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         else if (root->kids[i]->occur == TQ_SHOULD) should_ub += root->kids[i]->max_score;
     }
     qsort(m, nm, sizeof *m, cmp_node_df);
-    uint32_t d = 0;
+    uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
         if (thr > -INFINITY) {
@@ -1143,7 +1155,7 @@ done:
  * whole query's bound cannot. */
 static int run_generic_pruned(plan *p, xnode *root, topk *t)
 {
-    uint32_t d = 0;
+    uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
         if (root->max_score <= thr) break;
@@ -1338,6 +1350,7 @@ int tq_explain(tr_reader *r, const tq_query *q, const tq_eval_opts *o, uint32_t 
     int rc = plan_build(&p, r, q, o, &root, err, errcap);
     if (!rc) {
         if (doc == TR_DOC_END) doc = TR_DOC_END - 1;
+        if (doc < TQ_FIRST_DOC) doc = TQ_FIRST_DOC;
         x_advance(&p, root, doc);
         if (root->doc != doc || doc_filtered(&p, doc) || !x_confirm(&p, root)) {
             rc = p.rc ? p.rc : TR_ENOTFOUND;

@@ -311,7 +311,7 @@ static void test_small(void)
     EXPECT(near2(term("fish"), term("cat"), 5), "d3");   /* body: fish@1, cat@6 */
     EXPECT(near2(term("fish"), term("cat"), 4), "");
     EXPECT(near2(term("cat"), term("fish"), 5), "d3");   /* any order */
-    EXPECT(near2(term("dog"), phrase2("red", "cat"), 4), "d5"); /* dog@6, "red cat"@1: 5 > 4 */
+    EXPECT(near2(term("dog"), phrase2("red", "cat"), 4), ""); /* dog@6, "red cat"@1: 5 > 4 */
     EXPECT(near2(term("dog"), phrase2("red", "cat"), 5), "d5");
     EXPECT(near2(term("sat"), phrase2("red", "cat"), 10), ""); /* title vs body: never */
     EXPECT(prefix("do"), "d1 d2 d4 d5");
@@ -340,16 +340,17 @@ static void test_small(void)
         CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), TR_EINPUT);
     }
 
-    /* Hand-computed scores. N = 6, avgdl' = (7 + 28)/6 = 35/6; "fish" df 2:
-     * idf = ln(1 + (6 - 2 + 0.5)/(2 + 0.5)) = ln(2.8) = 1.0296194171811581
-     * d2: tf 1, ttf 0, dl 4:  2.2*1/(1 + 1.2*(0.25 + 0.75*4/(35/6)))
-     *     = 2.2/1.917142857142857 = 1.1475409836065573 -> 1.1815304623554273
-     * d3: tf 2 (title 1 + body 1), dl 9: 2.2*2/(2 + 1.2*(0.25 + 0.75*9/(35/6)))
-     *     = 4.4/3.6885714285714286 = 1.1928989928525714 -> 1.2282300016432318
-     * so d3 ranks first. With title weight 2: avgdl' = (2*7 + 28)/6 = 7,
-     * d3: tf' = 2*1 + 1 = 3, dl' = 2*2 + 7 = 11:
-     *     2.2*3/(3 + 1.2*(0.25 + 0.75*11/7)) = 6.6/4.714285714285714 = 1.4
-     *     -> 1.4414671840536214 */
+    /* Hand-computed scores. N = 6, avgdl' = (7 + 28)/6 = 35/6 = 5.8333; "fish"
+     * has df 2: idf = ln(1 + (6 - 2 + 0.5)/(2 + 0.5)) = ln(2.8) = 1.0296194171811581
+     * d2: tf 1, ttf 0, dl 4:
+     *     2.2*1/(1 + 1.2*(0.25 + 0.75*4/5.8333)) = 2.2/1.9171428571 = 1.1475409836
+     *     score = 1.0296194171811581 * 1.1475409836 = 1.1815304787324767
+     * d3: tf 2 (title 1 + body 1), dl 2 + 7 = 9:
+     *     2.2*2/(2 + 1.2*(0.25 + 0.75*9/5.8333)) = 4.4/3.6885714286 = 1.1928737413
+     *     score = 1.2282059662734188, so d3 ranks first.
+     * Title weight 2: avgdl' = (2*7 + 28)/6 = 7; d3: tf' = 2*1 + 1 = 3,
+     * dl' = 2*2 + 7 = 11: 2.2*3/(3 + 1.2*(0.25 + 0.75*11/7)) = 6.6/4.7142857 = 1.4
+     *     score = 1.0296194171811581 * 1.4 = 1.4414671840536213 */
     {
         tq_query q = query(term("fish"));
         tq_eval_opts o;
@@ -358,8 +359,8 @@ static void test_small(void)
         CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
         CHECK_EQ_INT(res.nhits, 2);
         if (res.nhits == 2) {
-            CHECK(fabs(res.hits[0].score - 1.2282300016432318) < 1e-12);
-            CHECK(fabs(res.hits[1].score - 1.1815304623554273) < 1e-12);
+            CHECK(fabs(res.hits[0].score - 1.2282059662734188) < 1e-12);
+            CHECK(fabs(res.hits[1].score - 1.1815304787324767) < 1e-12);
             uint32_t d3;
             CHECK_EQ_INT(tr_reader_lookup_id(r, "d3", 2, &d3), 0);
             CHECK_EQ_INT(res.hits[0].doc, d3);
@@ -375,7 +376,7 @@ static void test_small(void)
         tq_result_free(&res);
         o.title_weight = 2.0;
         CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
-        CHECK(res.nhits >= 1 && fabs(res.hits[0].score - 1.4414671840536214) < 1e-12);
+        CHECK(res.nhits >= 1 && fabs(res.hits[0].score - 1.4414671840536213) < 1e-12);
         tq_result_free(&res);
     }
     {   /* explain of a mixed query equals its search score; offset pages */
@@ -673,7 +674,7 @@ int main(void)
 {
     test_small();
     test_collection();
-    cleanup_tmpdirs();
+    if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
         check_done();
         skip("the small-index checks passed; the pruned == exhaustive comparison needs "
