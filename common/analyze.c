@@ -483,16 +483,20 @@ static int fold_word(tr_analyzer *a, int for_analysis, const uint8_t **out, size
         int rc = fold_utf8proc(a, a->raw, a->rawlen, &f, &n);
         if (rc) return rc;
         if (for_analysis) {
-            /* compatibility forms can bring in ASCII punctuation or spaces
-             * (U+037A -> " ι"); a term holds only word characters */
+            /* compatibility forms can bring in punctuation or spaces
+             * (U+037A -> " ι", ½ -> "1⁄2"); a term holds only word
+             * characters, apostrophes and dots */
             uint8_t *w = (uint8_t *)a->ucs;
             size_t k = 0;
-            for (size_t i = 0; i < n; i++) {
-                uint8_t c = w[i];
-                if (c < 0x80 && !(ascii_class[c] == C_LETTER || ascii_class[c] == C_DIGIT ||
-                                  c == '\'' || c == '.'))
-                    continue;
-                w[k++] = c;
+            for (size_t i = 0; i < n;) {
+                int32_t cp;
+                size_t m = utf8_decode(w + i, n - i, &cp);
+                int keep = cp < 0 ? 0
+                         : cp < 0x80 ? ascii_class[cp] == C_LETTER || ascii_class[cp] == C_DIGIT ||
+                                           cp == '\'' || cp == '.'
+                                     : IS_WORD(class_of_cp(cp));
+                if (keep) { memmove(w + k, w + i, m); k += m; }
+                i += m;
             }
             n = k;
             while (n > 0 && (w[0] == '\'' || w[0] == '.')) { w++; n--; }
