@@ -2,8 +2,11 @@
  * a hand-checked sentence, every class of bad UTF-8, huge tokens, joiners,
  * folding, every stemmer, settings round trips, threads and the stem cache. */
 #include "analyze.h"
+#include "analyze_cmd.h"
 #include "analyze_internal.h"
 #include "check.h"
+
+#include <unistd.h>
 
 #include <pthread.h>
 #include <stdint.h>
@@ -143,6 +146,8 @@ static void test_rules(void)
     CHECK(strcmp(one_term(a, "'quoted'"), "quoted") == 0);
     CHECK(strcmp(one_term(a, "co\xC2\xADoperate"), "cooperate") == 0); /* soft hyphen */
     CHECK(strcmp(one_term(a, "\xEF\xAC\x81nd"), "find") == 0);         /* NFKC: ﬁ ligature */
+    CHECK(strcmp(one_term(a, "x\xC2\xB2"), "x2") == 0);                   /* x² */
+    CHECK(strcmp(one_term(a, "\xC2\xBD"), "12") == 0);  /* ½: the fraction slash is dropped */
 
     collected *c = run(a, "COP-29 end. 3.x U.S.Army", 24);
     CHECK_EQ_INT(c->n, 7);
@@ -559,6 +564,43 @@ static void test_threads_and_cache(void)
     free(text);
 }
 
+/* Run tr_cmd_analyze with stdout captured into out. Returns its status. */
+static int run_cmd(int argc, char **argv, char *out, size_t cap)
+{
+    fflush(stdout);
+    FILE *tmp = tmpfile();
+    int saved = dup(1);
+    dup2(fileno(tmp), 1);
+    int rc = tr_cmd_analyze(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(out, 1, cap - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+static void test_cmd(void)
+{
+    char out[4096];
+    char *args[] = {"--language", "none", "Hello,", "Aliyev\xE2\x80\x99s", "world"};
+    CHECK_EQ_INT(run_cmd(5, args, out, sizeof out), 0);
+    CHECK(strcmp(out, "0\t0\t5\thello\n1\t7\t17\taliyev's\n2\t18\t23\tworld\n") == 0);
+    char *args2[] = {"--stopwords", "the", "running", "dogs"};
+    CHECK_EQ_INT(run_cmd(4, args2, out, sizeof out), 0);
+    CHECK(strcmp(out, "1\t4\t11\trun\n2\t12\t16\tdog\n") == 0);
+    char *args3[] = {"--no-fold-diacritics", "--language", "none", "T\xC3\xBCrkiye"};
+    CHECK_EQ_INT(run_cmd(4, args3, out, sizeof out), 0);
+    CHECK(strcmp(out, "0\t0\t8\tt\xC3\xBCrkiye\n") == 0);
+    char *args4[] = {"--language", "klingon", "x"};
+    CHECK_EQ_INT(run_cmd(3, args4, out, sizeof out), 2);
+    CHECK_EQ_INT(strlen(out), 0);
+    char *args5[] = {"--language"};
+    CHECK_EQ_INT(run_cmd(1, args5, out, sizeof out), 2);
+}
+
 static int stop_early(void *ctx, const tr_token *t)
 {
     (void)t;
@@ -574,6 +616,7 @@ int main(void)
     test_languages();
     test_settings();
     test_threads_and_cache();
+    test_cmd();
 
     tr_analyzer *a = make("english", 1, 0);
     int count = 0;
