@@ -136,7 +136,7 @@ for h in hits:
     assert len(h["matches"]) >= sum(1 for x in words if x.startswith("krak") or x == "chess"), h["id"]
     snip = h["snippet"].strip(".")
     assert " ".join(snip.split()) in " ".join(d["body"].split()), (h["id"], snip)
-print("ok")
+
 EOF
 check "--json: valid JSON, fields and byte offsets match the stored bodies" python3 "$T/check_json.py" "$CORPUS" "$T/out"
 
@@ -210,6 +210,8 @@ expect_status "unbalanced parentheses and quotes parse leniently" 0 "$IX" '((( e
 python3 -c 'print("(" * 100000)' > "$T/parens"
 expect_status "100,000 '(' (no crash)" 2 "$IX" "$(cat "$T/parens")"
 check "100,000 '(': message with a column" grep -Eq '^trawl-query: query column [0-9]+: ' "$T/err"
+expect_status "1,000 '(' (over the depth limit)" 2 "$IX" "$(python3 -c 'print("(" * 1000 + "etna")')"
+check "1,000 '(': message with a column" grep -Eq '^trawl-query: query column [0-9]+: ' "$T/err"
 
 # A format version this build does not read: rewrite meta "format" to 99.
 cp -r "$IX" "$T/ixv"
