@@ -188,6 +188,32 @@ check "--protocol COUNT_ALL is unknown" test "${ans[10]}" = UNSUPPORTED
 check "--protocol query without a positive clause" test "${ans[11]}" = UNSUPPORTED
 check "--protocol exit 0" test "$rc" = 0
 
+echo "# hostile stored fields, missing dates, the prefix cap warning"
+python3 - "$T/odd.jsonl" <<'EOF'
+import json, sys, itertools, string
+words = ["zq" + "".join(p) for p in itertools.product(string.ascii_lowercase, repeat=2)][:300]
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"id": "many", "title": "Many \u001b[31mred words", "date": "2020-01-01",
+                        "body": " ".join(words)}) + "\n")
+    f.write(json.dumps({"id": "nodate", "title": "No date\nhere",
+                        "body": "plain text,\ta tab and caf\u00e9 au lait"}) + "\n")
+EOF
+"$TRAWL_INDEX" --quiet "$T/ix2" "$T/odd.jsonl"
+run -k 1 "$T/ix2" 'zq*'
+check "prefix over TQ_MAX_PREFIX_TERMS: a warning on stderr, hits on stdout" \
+    bash -c "[ $rc = 0 ] && grep -q '^trawl-query: warning: ' '$T/err' && grep -q '^1\. .* many ' '$T/out'"
+check "human output: an escape byte in a title is not printed" bash -c "! grep -q $'\x1b' '$T/out'"
+run --json "$T/ix2" plain OR many
+check "--json: a document without a date has date null; control bytes escaped" python3 -c '
+import json, sys
+hits = {h["id"]: h for h in map(json.loads, open(sys.argv[1]))}
+assert hits["nodate"]["date"] is None and hits["nodate"]["title"] == "No date\nhere"
+assert hits["many"]["date"] == "2020-01-01" and hits["many"]["title"] == "Many \x1b[31mred words"
+assert hits["nodate"]["snippet"] == "plain text, a tab and caf\u00e9 au lait", hits["nodate"]["snippet"]
+raw = open(sys.argv[1], "rb").read()
+assert b"\x1b" not in raw and b"\\u001b" in raw
+' "$T/out"
+
 echo "# exit codes and messages"
 expect_status "--help" 0 --help
 check "--help documents every option and the exit status" bash -c "for o in --top --offset --and --plain --k1 --b --title-weight --after --before --count --json --trec --explain --parse --batch --protocol --no-verify --color --version 'Exit status'; do grep -q -- \"\$o\" '$T/out' || exit 1; done"
