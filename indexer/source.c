@@ -150,7 +150,7 @@ static int walk(tr_source *s, const char *dir, size_t id_off, int depth)
         n++;
     }
     closedir(d);
-    if (!rc)
+    if (!rc && n > 1)
         qsort(names, n, sizeof *names, cmp_names);
     size_t dlen = strlen(dir);
     int slash = dlen && dir[dlen - 1] == '/';
