@@ -47,6 +47,7 @@ static const char usage_text[] =
 "  title:w body:w  a word (or phrase, prefix) in one field\n"
 "  pre*            every word starting with pre\n"
 "  \"a b\" NEAR/5 c  all within 5 positions, any order\n"
+"  date:2020..2021 dated in a range (also date:>=2020-03, date:<2019)\n"
 "\n"
 "Ranking and filtering:\n"
 "  -k, --top N         hits to show (default 10; k + offset <= %d)\n"
