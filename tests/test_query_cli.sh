@@ -91,6 +91,8 @@ expect_ids "prefix*" "climate-cop29-opening climate-bonn-2019 flood-oder-2016 ch
 expect_ids "--after" "chess-online-boom-2020 chess-zurich-2023 chess-school-program-2026" --after 2020-01-01 "$IX" chess
 expect_ids "--after and --before (inclusive days)" "chess-online-boom-2020" --after 2020-12-30 --before 2020-12-30 "$IX" chess
 expect_ids "--before" "chess-krakow-open-2017 chess-opening-explainer" --before 2017-12-31 "$IX" chess
+expect_ids "date: range in the query" "chess-online-boom-2020" "$IX" 'chess date:2020..2021'
+expect_ids "--after overrides the query's lower bound" "chess-online-boom-2020 chess-zurich-2023 chess-school-program-2026" --after 2020-01-01 "$IX" 'chess date:>=2010'
 expect_ids "--and" "chess-zurich-2023" --and "$IX" chess zurich
 expect_ids "without --and: OR" "$CHESS flood-zurich-2021 library-zurich-renovation-2025 bread-competition-zurich-2019 climate-cop29-opening railway-gotthard-2016 glacier-switzerland-2022 beekeeping-explainer" "$IX" chess zurich
 expect_ids "--plain: operators are words" "volcano-etna-2021" --plain "$IX" -etna
