@@ -256,13 +256,18 @@ static int try_iso(cur c, int64_t *out)
     return finish(&c, y, m, d, secs, off, out);
 }
 
-/* 26-FEB-1987 [16:18:41.47] */
+/* 26-FEB-1987 [16:18:41.47]. Reuters-21578's SGML leaves control-character
+ * entities ("&#5;&#5;&#5;RM") and "# comments" after some of these dates;
+ * text from "&#" or '#' on is ignored in this form only. */
 static int try_reuters(cur c, int64_t *out)
 {
     int d, m, y, secs, off;
     if (!digits_range(&c, 1, 2, &d) || !eat(&c, '-') || !month_word(&c, &m) ||
         !eat(&c, '-') || !digits(&c, 4, &y) || !opt_time_zone(&c, &secs, &off))
         return TR_EINPUT;
+    skip_ws(&c);
+    if (peek(&c) == '#' || (peek(&c) == '&' && c.p + 1 < c.end && c.p[1] == '#'))
+        c.p = c.end;
     return finish(&c, y, m, d, secs, off, out);
 }
 

@@ -11,7 +11,9 @@
  * abbreviation):
  *   2018 | 2018-12 | 2018-12-22                 (missing parts = the 1st / Jan)
  *   2018-12-22T10:11[:12[.frac]] [Z | +hh[:mm] | -hhmm]   ('T' or ' ')
- *   26-FEB-1987 16:18:41.47                     (Reuters; time optional)
+ *   26-FEB-1987 16:18:41.47                     (Reuters; time optional;
+ *                                                anything from "&#" or '#' on
+ *                                                is ignored: SGML debris)
  *   December 22, 2018 | Dec 22 2018 [hh:mm[:ss]] [zone]
  *   22 December 2018 | [Sat, ]22 Dec 2018 10:11:12 +0000   (RFC 2822)
  *   zones: Z, UT, UTC, GMT, EST/EDT/CST/CDT/MST/MDT/PST/PDT, +hhmm, +hh:mm
