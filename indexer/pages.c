@@ -29,8 +29,14 @@ int tr_page_create(tr_page **out)
     return *out ? 0 : TR_ENOMEM;
 }
 
+/* Output buffers above this are released between pages (one huge page
+ * should not pin its memory for the rest of a run). */
+#define TR_PAGE_OUT_KEEP_BYTES (16u << 20)
+
 static void reset(tr_page *p)
 {
+    if (p->body.cap > TR_PAGE_OUT_KEEP_BYTES)
+        tr_buf_free(&p->body);
     p->title.len = p->body.len = p->h1.len = 0;
     free(p->date_meta);
     free(p->date_time);

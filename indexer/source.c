@@ -13,6 +13,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+/* A page buffer that grew past this for one huge page is released before
+ * the next document, so memory returns to the stream buffers' size. */
+#define TR_PAGE_KEEP_BYTES (16u << 20)
+
 /* Bytes at the start of a page file looked at for NUL bytes: a page with a
  * NUL there is a binary file with a misleading name, not text. */
 #define TR_BINARY_SNIFF_BYTES 8192
@@ -389,6 +393,8 @@ int tr_source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
     doc->date = TR_NO_DATE;
     if (err && errcap)
         err[0] = '\0';
+    if (s->page_buf.cap > TR_PAGE_KEEP_BYTES)
+        tr_buf_free(&s->page_buf);
     for (;;) {
         if (!s->lines) {
             if (s->next == s->nents)
