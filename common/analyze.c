@@ -28,6 +28,10 @@
  * fall. A word whose word+stem exceed STEM_SLOT_TEXT bytes (over ~27
  * characters) is not cached. */
 #define STEM_CACHE_SETS (1u << 16)
+/* In front of it, a direct-mapped table small enough to stay in the CPU's
+ * L2 (4K slots = 256 KB) for the few thousand words that make up most
+ * running text; the big table costs a memory access per word. */
+#define STEM_FRONT_SLOTS (1u << 12)
 #define STEM_SLOT_TEXT 54
 /* Bytes of one word kept for folding. Folding can shrink text (stripped
  * marks, compatibility forms), so we keep well over TR_MAX_TERM_BYTES; the
@@ -157,7 +161,8 @@ _Static_assert(sizeof(stem_slot) == 64, "one stem slot per cache line");
 struct tr_analyzer {
     tr_settings s;
     struct sb_stemmer *stemmer; /* NULL for "none" */
-    stem_slot *cache;           /* NULL for "none" */
+    stem_slot *cache;           /* 2 * STEM_CACHE_SETS then STEM_FRONT_SLOTS; NULL for "none" */
+    stem_slot *front;
     int use_cache;
     int stopwords;
     /* the word being built: ASCII already lowercased, joiners normalised */
@@ -346,9 +351,11 @@ tr_analyzer *tr_analyzer_new(const tr_settings *s, char *err, size_t errcap)
             tr_analyzer_free(a);
             return NULL;
         }
-        a->cache = aligned_alloc(64, 2 * STEM_CACHE_SETS * sizeof *a->cache);
-        if (a->cache) memset(a->cache, 0, 2 * STEM_CACHE_SETS * sizeof *a->cache);
+        size_t slots = 2 * STEM_CACHE_SETS + STEM_FRONT_SLOTS;
+        a->cache = aligned_alloc(64, slots * sizeof *a->cache);
         if (!a->cache) goto nomem;
+        memset(a->cache, 0, slots * sizeof *a->cache);
+        a->front = a->cache + 2 * STEM_CACHE_SETS;
     }
     a->ucs_cap = WORD_RAW_BYTES + 1;
     a->ucs = malloc(a->ucs_cap * sizeof *a->ucs);
@@ -522,13 +529,20 @@ static const char *stem_word(tr_analyzer *a, const char *w, size_t n, size_t *ou
     uint64_t h = 0;
     if (a->use_cache) {
         h = XXH3_64bits(w, n);
+        stem_slot *fr = &a->front[(h >> 40) & (STEM_FRONT_SLOTS - 1)];
+        if (fr->hash == h && fr->wlen == n && memcmp(fr->text, w, n) == 0) {
+            a->st.stem_cache_hits++;
+            *out_len = fr->slen;
+            return fr->text + n;
+        }
         set = &a->cache[2 * (h & (STEM_CACHE_SETS - 1))];
         for (int k = 0; k < 2; k++) {
             stem_slot *sl = &set[k];
             if (sl->hash == h && sl->wlen == n && memcmp(sl->text, w, n) == 0) {
                 a->st.stem_cache_hits++;
-                *out_len = sl->slen;
-                return sl->text + n;
+                *fr = *sl;
+                *out_len = fr->slen;
+                return fr->text + n;
             }
         }
     }
@@ -545,6 +559,7 @@ static const char *stem_word(tr_analyzer *a, const char *w, size_t n, size_t *ou
         set[0].slen = (uint8_t)sl;
         memcpy(set[0].text, w, n);
         memcpy(set[0].text + n, r, sl);
+        a->front[(h >> 40) & (STEM_FRONT_SLOTS - 1)] = set[0];
         *out_len = sl;
         return set[0].text + n;
     }
