@@ -68,18 +68,27 @@ typedef struct id_ent {
     uint32_t doc;               /* 0: deleted in this batch */
 } id_ent;
 
-/* ---- per analysis thread ---- */
-typedef struct tok { uint32_t off, len, pos, seq; uint8_t field; } tok;
+_Static_assert(TR_MAX_TERM_BYTES < 128, "term length is stored as a one-byte varint");
+
+/* ---- per analysis thread ----
+ * A document's tokens are grouped by term with a small hash table (slots
+ * stamped with a generation, so nothing is cleared between documents); each
+ * distinct term keeps a chain of its tokens in analysis order, which is
+ * title positions ascending then body positions ascending. */
+typedef struct tok { uint32_t pos, next; } tok;
+typedef struct dterm { uint64_t hash; uint32_t off, len, head, tail, tf, ttf; } dterm;
+typedef struct dslot { uint32_t gen, term; } dslot;
 typedef struct worker {
     tr_analyzer *a;
     ZSTD_CCtx *z;
-    tr_buf arena;
+    tr_buf arena;               /* bytes of the doc's distinct terms */
     tok *toks; size_t ntoks, tokcap;
-    uint32_t *order; size_t ordcap;
+    dterm *terms; size_t nterms, termcap;
+    dslot *slots; size_t slotcap;
+    uint32_t gen;
     uint8_t field;
     int oom;
 } worker;
-
 struct tr_writer {
     tr_index *ix;
     tr_writer_opts o;
@@ -128,6 +137,26 @@ void tr_writer_opts_default(tr_writer_opts *o)
 
 /* ---- analysis (runs in worker threads; touches only its doc and worker) ---- */
 
+static uint64_t hash_bytes(const void *p, size_t n) { return XXH3_64bits(p, n); }
+
+static int slots_grow(worker *w)
+{
+    size_t cap = w->slotcap ? w->slotcap * 2 : 1024;
+    dslot *s = calloc(cap, sizeof *s);
+    if (!s) return TR_ENOMEM;
+    w->gen = 1;
+    for (size_t t = 0; t < w->nterms; t++) {
+        size_t j = w->terms[t].hash & (cap - 1);
+        while (s[j].gen == w->gen) j = (j + 1) & (cap - 1);
+        s[j].gen = w->gen;
+        s[j].term = (uint32_t)t;
+    }
+    free(w->slots);
+    w->slots = s;
+    w->slotcap = cap;
+    return TR_OK;
+}
+
 static int on_token(void *ctx, const tr_token *t)
 {
     worker *w = ctx;
@@ -138,41 +167,58 @@ static int on_token(void *ctx, const tr_token *t)
         w->toks = n;
         w->tokcap = cap;
     }
-    tok *k = &w->toks[w->ntoks];
-    k->off = (uint32_t)w->arena.len;
-    k->len = t->len;
-    k->pos = t->pos;
-    k->seq = (uint32_t)w->ntoks;
-    k->field = w->field;
-    if (tr_buf_append(&w->arena, t->term, t->len)) { w->oom = 1; return 1; }
+    if ((w->nterms + 1) * 2 > w->slotcap && slots_grow(w)) { w->oom = 1; return 1; }
+    uint32_t tlen = t->len <= TR_MAX_TERM_BYTES ? t->len : TR_MAX_TERM_BYTES;
+    uint32_t ti = (uint32_t)w->ntoks;
+    w->toks[ti].pos = t->pos;
+    w->toks[ti].next = UINT32_MAX;
     w->ntoks++;
+    uint64_t h = hash_bytes(t->term, tlen);
+    size_t j = h & (w->slotcap - 1);
+    for (; w->slots[j].gen == w->gen; j = (j + 1) & (w->slotcap - 1)) {
+        dterm *e = &w->terms[w->slots[j].term];
+        if (e->hash == h && e->len == tlen && !memcmp(w->arena.data + e->off, t->term, tlen)) {
+            w->toks[e->tail].next = ti;
+            e->tail = ti;
+            e->tf++;
+            e->ttf += w->field == 0;
+            return 0;
+        }
+    }
+    if (w->nterms == w->termcap) {
+        size_t cap = w->termcap ? w->termcap * 2 : 512;
+        dterm *n = realloc(w->terms, cap * sizeof *n);
+        if (!n) { w->oom = 1; return 1; }
+        w->terms = n;
+        w->termcap = cap;
+    }
+    dterm *e = &w->terms[w->nterms];
+    *e = (dterm){ h, (uint32_t)w->arena.len, tlen, ti, ti, 1, w->field == 0 };
+    if (tr_buf_append(&w->arena, t->term, tlen)) { w->oom = 1; return 1; }
+    w->slots[j].gen = w->gen;
+    w->slots[j].term = (uint32_t)w->nterms++;
     return 0;
 }
 
-static _Thread_local const worker *sort_w;
-static int tok_cmp(const void *a, const void *b)
-{
-    const tok *x = &sort_w->toks[*(const uint32_t *)a], *y = &sort_w->toks[*(const uint32_t *)b];
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(sort_w->arena.data + x->off, sort_w->arena.data + y->off, n);
-    if (c) return c;
-    if (x->len != y->len) return x->len < y->len ? -1 : 1;
-    return x->seq < y->seq ? -1 : 1;
-}
-
-/* Output per distinct term of the doc, in term order:
- *   term_len v | term | tail_len v | tail = tf v | ttf v | title pos deltas | body pos deltas
+/* Output per distinct term of the doc, in first-occurrence order:
+ *   hash u64 LE | term_len v | term | tail_len v |
+ *   tail = tf v | ttf v | title pos deltas | body pos deltas
  * (deltas restart at each field: first position absolute). The inverter
  * copies the tail verbatim after a doc delta. */
 static int analyse_doc(worker *w, wdoc *d)
 {
-    w->ntoks = 0;
+    w->ntoks = w->nterms = 0;
     tr_buf_clear(&w->arena);
     w->oom = 0;
+    if (++w->gen == 0) {       /* generation wrapped: stale stamps could match */
+        memset(w->slots, 0, w->slotcap * sizeof *w->slots);
+        w->gen = 1;
+    }
     const char *title = d->meta + d->id_len;
     w->field = 0;
     int rc = tr_analyze(w->a, title, d->title_len, 0, on_token, w);
-    if (rc && !w->oom) return rc < 0 ? rc : TR_ENOMEM;
+    if (w->oom) return TR_ENOMEM;
+    if (rc) return rc < 0 ? rc : TR_ENOMEM;
     size_t nt = w->ntoks;
     w->field = 1;
     rc = tr_analyze(w->a, d->body, d->body_len, 0, on_token, w);
@@ -180,45 +226,39 @@ static int analyse_doc(worker *w, wdoc *d)
     if (rc) return rc < 0 ? rc : TR_ENOMEM;
     d->title_terms = (uint32_t)nt;
     d->body_terms = (uint32_t)(w->ntoks - nt);
-    if (w->ordcap < w->ntoks) {
-        uint32_t *o = realloc(w->order, w->ntoks * sizeof *o);
-        if (!o) return TR_ENOMEM;
-        w->order = o;
-        w->ordcap = w->ntoks;
-    }
-    for (size_t i = 0; i < w->ntoks; i++) w->order[i] = (uint32_t)i;
-    sort_w = w;
-    qsort(w->order, w->ntoks, sizeof *w->order, tok_cmp);
     tr_buf_clear(&d->inv);
-    uint8_t tail[64];
-    tr_buf tb = {0};
-    for (size_t i = 0; i < w->ntoks;) {
-        const tok *f = &w->toks[w->order[i]];
-        size_t j = i;
-        uint32_t ttf = 0;
-        while (j < w->ntoks) {
-            const tok *g = &w->toks[w->order[j]];
-            if (g->len != f->len || memcmp(w->arena.data + g->off, w->arena.data + f->off, f->len)) break;
-            if (g->field == 0) ttf++;
-            j++;
+    /* worst case per term: 8 + 5 + len + 5 + (2 + tf) * 5 bytes */
+    if (tr_buf_reserve(&d->inv, w->nterms * 25 + w->arena.len + w->ntoks * 5)) return TR_ENOMEM;
+    uint8_t *o = d->inv.data;
+    for (size_t i = 0; i < w->nterms; i++) {
+        const dterm *e = &w->terms[i];
+        tr_put_le64(o, e->hash);
+        o += 8;
+        *o++ = (uint8_t)e->len;            /* len <= TR_MAX_TERM_BYTES < 128: one byte */
+        memcpy(o, w->arena.data + e->off, e->len);
+        o += e->len;
+        uint8_t *lenp = o;
+        o += 5;                            /* tail length: fixed 5-byte varint, patched below */
+        uint8_t *t0 = o;
+        uint32_t v = e->tf;
+        while (v >= 0x80) { *o++ = (uint8_t)(v | 0x80); v >>= 7; }
+        *o++ = (uint8_t)v;
+        v = e->ttf;
+        while (v >= 0x80) { *o++ = (uint8_t)(v | 0x80); v >>= 7; }
+        *o++ = (uint8_t)v;
+        uint32_t prev = 0, k = 0;
+        for (uint32_t ti = e->head; ti != UINT32_MAX; ti = w->toks[ti].next, k++) {
+            uint32_t pos = w->toks[ti].pos;
+            v = (k == 0 || k == e->ttf) ? pos : pos - prev;
+            prev = pos;
+            while (v >= 0x80) { *o++ = (uint8_t)(v | 0x80); v >>= 7; }
+            *o++ = (uint8_t)v;
         }
-        tr_buf_clear(&tb);
-        if (tr_buf_put_varint(&tb, j - i) || tr_buf_put_varint(&tb, ttf)) goto oom;
-        uint32_t prev = 0;
-        for (size_t k = i; k < j; k++) {
-            const tok *g = &w->toks[w->order[k]];
-            int first = (k == i) || (k == i + ttf);
-            if (tr_buf_put_varint(&tb, first ? g->pos : g->pos - prev)) goto oom;
-            prev = g->pos;
-        }
-        (void)tail;
-        if (tr_buf_put_varint(&d->inv, f->len) ||
-            tr_buf_append(&d->inv, w->arena.data + f->off, f->len) ||
-            tr_buf_put_varint(&d->inv, tb.len) || tr_buf_append(&d->inv, tb.data, tb.len))
-            goto oom;
-        i = j;
+        uint32_t tl = (uint32_t)(o - t0);
+        for (int b = 0; b < 4; b++) { lenp[b] = (uint8_t)(tl | 0x80); tl >>= 7; }
+        lenp[4] = (uint8_t)tl;
     }
-    tr_buf_free(&tb);
+    d->inv.len = (size_t)(o - d->inv.data);
     /* compress the body here, in parallel, so the raw copy can go early */
     tr_buf_clear(&d->zbody);
     if (d->body_len) {
@@ -229,9 +269,6 @@ static int analyse_doc(worker *w, wdoc *d)
         d->zbody.len = zn;
     }
     return TR_OK;
-oom:
-    tr_buf_free(&tb);
-    return TR_ENOMEM;
 }
 
 typedef struct window_job {
@@ -257,8 +294,6 @@ static void *analyse_thread(void *p)
 
 /* ---- inverter ---- */
 
-static uint64_t hash_bytes(const void *p, size_t n) { return XXH3_64bits(p, n); }
-
 static int tab_grow(tr_writer *w)
 {
     size_t cap = w->tabcap ? w->tabcap * 2 : 4096;
@@ -278,10 +313,9 @@ static int tab_grow(tr_writer *w)
     return TR_OK;
 }
 
-static term_ent *term_get(tr_writer *w, const uint8_t *term, size_t len)
+static term_ent *term_get(tr_writer *w, const uint8_t *term, size_t len, uint64_t h)
 {
     if ((w->nterms + 1) * 4 > w->tabcap * 3 && tab_grow(w)) return NULL;
-    uint64_t h = hash_bytes(term, len);
     size_t j = h & (w->tabcap - 1);
     for (term_ent *e; (e = w->tab[j]); j = (j + 1) & (w->tabcap - 1))
         if (e->hash == h && e->len == len && !memcmp(e->term, term, len)) return e;
@@ -320,13 +354,16 @@ static int invert_doc(tr_writer *w, wdoc *d)
     const uint8_t *p = d->inv.data, *end = p + d->inv.len;
     while (p < end) {
         uint64_t len, tl, tf;
+        if (end - p < 9) return TR_ECORRUPT;
+        uint64_t h = tr_get_le64(p);
+        p += 8;
         if (tr_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
         const uint8_t *term = p;
         p += len;
         if (tr_get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
         const uint8_t *tq = p;
         if (tr_get_varint(&tq, p + tl, &tf)) return TR_ECORRUPT;
-        term_ent *e = term_get(w, term, (size_t)len);
+        term_ent *e = term_get(w, term, (size_t)len, h);
         if (!e) return TR_ENOMEM;
         int rc = ent_append(w, e, p, (size_t)tl, d->doc - e->last_doc);
         if (rc) return rc;
@@ -1086,7 +1123,8 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
         ZSTD_freeCCtx(w->wk[i].z);
         tr_buf_free(&w->wk[i].arena);
         free(w->wk[i].toks);
-        free(w->wk[i].order);
+        free(w->wk[i].terms);
+        free(w->wk[i].slots);
     }
     free(w->docs);
     free(w->dels);
