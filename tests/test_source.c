@@ -687,6 +687,33 @@ static void test_directory(void)
     CHECK(r.total > 0);
     run_free(&r);
 
+    /* A file that cannot be opened when its turn comes (here: deleted after
+     * the listing; unreadable files behave alike) is one TR_EINPUT naming
+     * it, and the walk goes on. */
+    char d3[540];
+    snprintf(d3, sizeof d3, "%s/vanish", tmpdir);
+    mkdir(d3, 0755);
+    write_str("vanish/a.txt", "A\na\n");
+    write_str("vanish/b.txt", "B\nb\n");
+    write_str("vanish/c.txt", "C\nc\n");
+    tr_source *src;
+    char err[700];
+    CHECK_EQ_INT(tr_source_open(d3, NULL, &src, err, sizeof err), 0);
+    unlink(path_of("vanish/b.txt"));
+    tr_doc_in doc;
+    CHECK_EQ_INT(tr_source_next(src, &doc, err, sizeof err), 1);
+    CHECK_EQ_INT(doc.id_len, 5);
+    CHECK(doc.id && !memcmp(doc.id, "a.txt", 5));
+    CHECK_EQ_INT(tr_source_next(src, &doc, err, sizeof err), TR_EINPUT);
+    snprintf(want, sizeof want, "%s/b.txt: cannot open: No such file or directory", d3);
+    CHECK(streq(err, want));
+    CHECK_EQ_INT(tr_source_next(src, &doc, err, sizeof err), 1);
+    CHECK(doc.id && !memcmp(doc.id, "c.txt", 5));
+    CHECK_EQ_INT(tr_source_next(src, &doc, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_source_next(src, &doc, err, sizeof err), 0);
+    tr_source_close(src);
+    tr_source_close(NULL);
+
     /* A trailing slash gives the same ids. */
     char d2[520];
     snprintf(d2, sizeof d2, "%s/", d);
