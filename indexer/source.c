@@ -387,7 +387,17 @@ static int sniff(const uint8_t *p, size_t n)
     return TR_FMT_TEXT;
 }
 
+static int source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap);
+
 int tr_source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
+{
+    int rc = source_next(s, doc, err, errcap);
+    if (rc == TR_ENOMEM && err && errcap)
+        set_err(err, errcap, "%s: out of memory", s->cur ? s->cur->path : "input");
+    return rc;
+}
+
+static int source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
 {
     memset(doc, 0, sizeof *doc);
     doc->date = TR_NO_DATE;
