@@ -885,6 +885,21 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     for (size_t i = 0; i < w->tabcap; i++) if (w->tab[i]) w->sorted[m++] = w->tab[i];
     qsort(w->sorted, m, sizeof *w->sorted, term_cmp);
     if (w->rtxn) { mdb_txn_abort(w->rtxn); w->rtxn = NULL; }
+    /* Grow the map up front to what the batch will roughly need, so that a
+     * big batch is not written several times over by map-full retries
+     * (they remain the backstop when the estimate is short). */
+    uint64_t est = 0;
+    for (size_t i = 0; i < m; i++) est += w->sorted[i]->blen + w->sorted[i]->len + 32;
+    for (size_t i = 0; i < w->ndocs; i++)
+        est += w->docs[i].zbody.len + w->docs[i].id_len * 2 + w->docs[i].title_len + w->docs[i].url_len + 64;
+    MDB_envinfo ei;
+    MDB_stat es;
+    if (mdb_env_info(w->ix->env, &ei) == 0 && mdb_env_stat(w->ix->env, &es) == 0) {
+        uint64_t need = ((uint64_t)ei.me_last_pgno + 1) * es.ms_psize + est + est / 4;
+        size_t ns = ei.me_mapsize;
+        while (ns < need && ns < SIZE_MAX / 2) ns *= 2;
+        if (ns != ei.me_mapsize) mdb_env_set_mapsize(w->ix->env, ns);
+    }
     for (;;) {
         MDB_txn *txn;
         rc = mdb_txn_begin(w->ix->env, NULL, 0, &txn);
