@@ -254,10 +254,14 @@ int tr_source_open(const char *path, const tr_source_opts *o, tr_source **out,
             if (fmt < 0)
                 fmt = TR_FMT_AUTO;
         }
-        /* Open it now so that an unreadable file fails here, fatally. */
-        tr_stream *probe;
-        rc = tr_stream_open(path, &probe, err, errcap);
-        tr_stream_close(probe);
+        /* Open it now so that an unreadable file fails here, fatally. Not a
+         * pipe or device: a probe would eat input nobody can read again
+         * (those fail, just as fatally, at the first tr_source_next). */
+        if (S_ISREG(st.st_mode)) {
+            tr_stream *probe;
+            rc = tr_stream_open(path, &probe, err, errcap);
+            tr_stream_close(probe);
+        }
         if (!rc) {
             char *p = strdup(path);
             if (!S_ISREG(st.st_mode))
