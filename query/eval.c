@@ -893,20 +893,43 @@ static int hit_cmp_best_first(const void *a, const void *b)
 
 /* ---- exhaustive evaluation ------------------------------------------------ */
 
-/* One TERM at the root: a plain loop over the cursor's decoded arrays. */
-static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int scoring)
+static double term_block_ub(plan *p, xnode *n, uint32_t target, uint32_t *last);
+
+/* One TERM at the root: a plain loop over the cursor's decoded arrays, block
+ * by block. prune: skip, without decoding, every block whose bound cannot
+ * beat the k-th score (block-max). */
+static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int scoring, int prune)
 {
     tr_cursor *c = n->cur;
-    uint64_t cnt = 0;
+    uint64_t cnt = 0, scored = 0;
     int field = n->field;
     double w = p->bm.w;
     const tr_bm25_term bm = n->bm;
     int filter_dates = p->after != TR_NO_DATE || p->before != TR_NO_DATE;
-    while (c->doc != TR_DOC_END) {
+    /* no deletions in the snapshot: no per-posting lookup */
+    int check_deleted = tr_reader_stats(p->r)->deleted > 0;
+    if (!scoring && !check_deleted && !filter_dates && field == TR_FIELD_ANY && c->term) {
+        /* counting every posting of a list with nothing to filter: its df */
+        *count = c->term->df;
+        return;
+    }
+    uint32_t target = c->doc;
+    while (target != TR_DOC_END && !p->rc) {
+        if (prune && t->n == t->cap) {
+            uint32_t last;
+            double bb = term_block_ub(p, n, target, &last);
+            if (last == TR_DOC_END) break;
+            if (bb <= t->h[0].score) {
+                target = last == TR_DOC_END - 1 ? TR_DOC_END : last + 1;
+                continue;
+            }
+        }
+        if (cursor_seek(p, c, target) || c->doc == TR_DOC_END) break;
         uint32_t nb = c->n;
+        if (nb == 0 || c->i >= nb) break; /* a cursor that does not move: stop */
         for (uint32_t i = c->i; i < nb; i++) {
             uint32_t d = c->docs[i];
-            if (tr_reader_is_deleted(p->r, d)) continue;
+            if (check_deleted && tr_reader_is_deleted(p->r, d)) continue;
             if (filter_dates && doc_filtered(p, d)) continue;
             uint32_t tf = c->tf[i], ttf = c->ttf[i];
             if (ttf > tf) ttf = tf;
@@ -914,22 +937,22 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
             if (field != TR_FIELD_ANY && tfp == 0) continue;
             cnt++;
             if (!scoring) continue;
+            scored++;
             double s = tr_bm25_score(&bm, tfp, tr_bm25_dl(field, w, tr_reader_title_len(p->r, d),
                                                        tr_reader_body_len(p->r, d)));
             if (t->n < t->cap || s > t->h[0].score) topk_push(t, d, s);
         }
-        if (scoring) p->scored += nb > c->i ? nb - c->i : 0;
-        if (nb == 0) break;
         uint32_t last = c->docs[nb - 1];
-        if (last == TR_DOC_END - 1 || last < c->doc) { c->doc = TR_DOC_END; break; }
-        if (cursor_seek(p, c, last + 1)) break;
+        if (last < target) break; /* corrupt order: never loop */
+        target = last == TR_DOC_END - 1 ? TR_DOC_END : last + 1;
     }
+    p->scored += scored;
     *count = cnt;
 }
 
 static void run_exhaustive(plan *p, xnode *root, topk *t, uint64_t *count, int scoring)
 {
-    if (root->type == X_TERM) { run_single_term(p, root, t, count, scoring); return; }
+    if (root->type == X_TERM) { run_single_term(p, root, t, count, scoring, 0); return; }
     uint64_t cnt = 0;
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
@@ -1233,13 +1256,15 @@ int tq_search(tr_reader *r, const tq_query *q, const tq_eval_opts *o,
     if (!rc && t.cap && !(t.h = malloc(t.cap * sizeof *t.h))) rc = TR_ENOMEM;
     if (!rc) {
         uint64_t count = 0;
-        if (o->exhaustive || o->want_total) {
+        if (o->exhaustive) {
             run_exhaustive(&p, root, &t, &count, 1);
             out->total = count;
         } else if (t.cap == 0 || root->type == X_NONE) {
             /* nothing wanted, or nothing can match */
-        } else if (root->type == X_TERM ||
-                   (root->type == X_BOOL && root->nmust == 0 && all_kids_terms(root, TQ_SHOULD))) {
+        } else if (root->type == X_TERM) {
+            uint64_t unused;
+            run_single_term(&p, root, &t, &unused, 1, 1);
+        } else if ((root->type == X_BOOL && root->nmust == 0 && all_kids_terms(root, TQ_SHOULD))) {
             rc = run_maxscore(&p, root, &t);
         } else if (root->type == X_BOOL && root->nmust > 0 && all_kids_terms(root, TQ_MUST)) {
             rc = run_conjunction(&p, root, &t);
@@ -1247,6 +1272,20 @@ int tq_search(tr_reader *r, const tq_query *q, const tq_eval_opts *o,
             rc = run_generic_pruned(&p, root, &t);
         }
         if (!rc) rc = p.rc;
+        if (!rc && o->want_total && !o->exhaustive) {
+            /* the exact count is a second pass that scores nothing: pruning
+             * and counting every match do not mix */
+            plan p2;
+            xnode *root2 = NULL;
+            topk none = { NULL, 0, 0 };
+            rc = plan_build(&p2, r, q, o, &root2, err, errcap);
+            if (!rc) {
+                run_exhaustive(&p2, root2, &none, &count, 0);
+                rc = p2.rc;
+                out->total = count;
+            }
+            plan_free(&p2);
+        }
     }
     if (!rc) {
         qsort(t.h, t.n, sizeof *t.h, hit_cmp_best_first);
