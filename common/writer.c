@@ -1098,10 +1098,12 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     w->mem += bytes + 2 * TR_ALLOC_OVERHEAD;
     w->win_bytes += bytes;
     int batch_full = w->o.batch_docs && w->ndocs >= w->o.batch_docs;
-    if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= TR_WINDOW_BYTES || batch_full) {
+    size_t budget = w->o.memory / TR_INVERT_SHARE;
+    if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= TR_WINDOW_BYTES || batch_full ||
+        w->mem >= budget) {
         rc = process_window(w);
         if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
-        if (batch_full || w->mem >= w->o.memory / TR_INVERT_SHARE)
+        if (batch_full || w->mem >= budget)
             return tr_writer_commit(w, err, errcap);
     }
     return TR_OK;

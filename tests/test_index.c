@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -565,6 +568,153 @@ static void test_settings_and_version(void)
     CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), TR_ENOTFOUND);
 }
 
+static void test_memory_budget(void)
+{
+    /* a small budget commits by itself, several times, and reads back */
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    o.memory = 64 << 10;
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    for (size_t i = 0; i < ndocs; i++) {
+        tr_doc_in in = doc_in(&docs[i]);
+        CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);
+    }
+    tr_writer_stats ws;
+    tr_writer_get_stats(w, &ws);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    if (ndocs > 40) CHECK(ws.batches >= 2);
+    verify_all(dir, docs, ndocs, NULL);
+}
+
+static void test_corrupt_chunk(void)
+{
+    /* a damaged block is TR_ECORRUPT in the cursor's rc, never a crash */
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    doc *ds = calloc(300, sizeof *ds);
+    for (int i = 0; i < 300; i++) {
+        snprintf(ds[i].id, sizeof ds[i].id, "k%d", i);
+        ds[i].body = strdup(i % 2 ? "kiwi kiwi melon" : "kiwi");
+        ds[i].date = TR_NO_DATE;
+    }
+    CHECK_EQ_INT(build(dir, ds, 300, 1, 0, 0), 0);
+    tr_index *ix;
+    tr_reader *r;
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_term(r, "kiwi", 4, &ti), 0);
+    CHECK(ti.inline_chunk == NULL && ti.df == 300);
+    uint32_t tid = ti.term_id;
+    tr_reader_end(r);
+    tr_index_close(ix);
+    uint8_t key[8];
+    tr_put_be32(key, tid);
+    tr_put_be32(key + 4, 1);
+    for (int flip = 40; flip < 400; flip += 37) {
+        CHECK_EQ_INT(patch(dir, "postings", key, 8, flip, NULL, 0), 0);
+        CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+        CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+        CHECK_EQ_INT(tr_reader_term(r, "kiwi", 4, &ti), 0);
+        tr_cursor c;
+        tr_cursor_open(r, &ti, 1, 1, &c);
+        size_t n = 0;
+        while (c.doc != TR_DOC_END && n < 1000) {
+            const uint32_t *pos;
+            uint32_t np;
+            tr_cursor_positions(&c, &pos, &np);
+            tr_cursor_next(&c);
+            n++;
+        }
+        CHECK_EQ_INT(c.rc, TR_ECORRUPT);
+        tr_cursor_close(&c);
+        tr_reader_end(r);
+        tr_index_close(ix);
+        CHECK_EQ_INT(patch(dir, "postings", key, 8, flip, NULL, 0), 0); /* flip back */
+    }
+    for (int i = 0; i < 300; i++) free(ds[i].body);
+    free(ds);
+}
+
+static void test_crash(void)
+{
+    /* SIGKILL a writer mid-stream: the index holds whole batches only, reads
+     * back consistently, and takes a new writer */
+    enum { BATCH = 50 };
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    pid_t pid = fork();
+    if (pid < 0) return;
+    if (pid == 0) {
+        tr_writer_opts o;
+        tr_writer_opts_default(&o);
+        o.batch_docs = BATCH;
+        tr_writer *w;
+        if (tr_writer_open(dir, &o, &w, NULL, 0)) _exit(3);
+        for (uint32_t i = 1;; i++) {
+            char id[32], body[256];
+            snprintf(id, sizeof id, "crash%u", i);
+            int n = snprintf(body, sizeof body, "zebra number%u and some more words to write %u", i % 97, i);
+            tr_doc_in in = { id, strlen(id), "t", 1, body, (size_t)n, NULL, 0, i };
+            if (tr_writer_add(w, &in, NULL, 0)) _exit(4);
+        }
+    }
+    struct timespec ts = { 0, 400 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    const tr_stats *st = tr_reader_stats(r);
+    uint64_t docs_n = st->docs;
+    fprintf(stderr, "crash test: %llu documents survived the kill\n", (unsigned long long)docs_n);
+    CHECK(docs_n > 0);
+    CHECK_EQ_INT(docs_n % BATCH, 0);
+    CHECK_EQ_INT(st->next_doc, docs_n + 1);
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_reader_term(r, "zebra", 5, &ti), 0);
+    CHECK_EQ_INT(ti.df, docs_n);
+    tr_cursor c;
+    tr_cursor_open(r, &ti, 1, 1, &c);
+    uint32_t expect = 1, bad = 0;
+    for (; c.doc != TR_DOC_END; tr_cursor_next(&c), expect++) {
+        tr_doc_view v;
+        char id[32];
+        snprintf(id, sizeof id, "crash%u", expect);
+        if (c.doc != expect || tr_reader_doc(r, c.doc, &v) || v.id_len != strlen(id) ||
+            memcmp(v.id, id, v.id_len) || tr_reader_date(r, c.doc) != expect)
+            bad++;
+    }
+    CHECK_EQ_INT(c.rc, 0);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(expect - 1, docs_n);
+    tr_cursor_close(&c);
+    tr_reader_end(r);
+    tr_index_close(ix);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    tr_doc_in in = { "after", 5, "", 0, "zebra", 5, NULL, 0, TR_NO_DATE };
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_stats(r)->docs, docs_n + 1);
+    uint32_t d = 0;
+    CHECK_EQ_INT(tr_reader_lookup_id(r, "after", 5, &d), 0);
+    CHECK_EQ_INT(d, docs_n + 1);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* ---- cursor against brute force ---- */
 
 static uint32_t rng_state = 12345;
@@ -700,6 +850,9 @@ int main(void)
     test_tiny_map();
     test_update_delete();
     test_settings_and_version();
+    test_memory_budget();
+    test_corrupt_chunk();
+    test_crash();
     test_cursor();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmproot);
