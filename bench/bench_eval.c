@@ -3,7 +3,8 @@
  * query file, and ns/posting of exhaustive scoring of the most common term
  * against a baseline loop that only sums the cursor's decoded tf array.
  *
- * usage: bench_eval INDEX_DIR QUERY_FILE [max_queries] [repeats]
+ * usage: bench_eval INDEX_DIR QUERY_FILE [max_queries] [repeats] [pruned]
+ * ("pruned" as the fifth argument skips the exhaustive runs, for profiling)
  * QUERY_FILE lines are "qid<TAB>text" or just "text". */
 #include "eval.h"
 #include "score.h"
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
     int repeats = argc > 4 ? atoi(argv[4]) : 3;
     if (maxq > BENCH_MAX_QUERIES) maxq = BENCH_MAX_QUERIES;
     if (repeats < 1) repeats = 1;
+    int pruned_only = argc > 5 && !strcmp(argv[5], "pruned");
     char err[512];
     tr_index *ix;
     tr_reader *r;
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
     printf("%-13s %-10s %8s %10s %10s %10s %12s\n", "kind", "mode", "queries", "mean_us", "p50_us", "p99_us", "scored/q");
     double *lat = calloc(nq ? nq : 1, sizeof *lat);
     for (int kind = 0; kind < 3; kind++) {
-        for (int mode = 0; mode < 2; mode++) {
+        for (int mode = 0; mode < 2 - pruned_only; mode++) {
             size_t nl = 0;
             uint64_t scored = 0;
             for (size_t i = 0; i < nq; i++) {

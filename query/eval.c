@@ -1060,6 +1060,18 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
         if (doc_filtered(p, d)) skip = 1;
         double partial = 0.0;
         int any = 0;
+        if (!skip && thr > -INFINITY) {
+            /* a bound that needs no document length (dl' = 0 maximises the
+             * score): most candidates stop here, before the norms lookup,
+             * which is a cache miss on a large collection */
+            double ubn = 0.0;
+            for (size_t j = first_ess; j < nt; j++) {
+                slot *s = ord[j];
+                if (s->n->cur->doc == d && term_present(s->n))
+                    ubn += tr_bm25_score(&s->n->bm, term_tfp(p, s->n), 0.0);
+            }
+            if (bound_inflate(ubn) + ness_ub <= thr) skip = 1;
+        }
         if (!skip) {
             load_dl(p, d);
             for (size_t j = first_ess; j < nt; j++) {
@@ -1152,6 +1164,11 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         for (size_t i = 0; i < nm; i++) m[i]->doc = d;
         int ok = !doc_filtered(p, d);
         for (size_t i = 0; i < nm && ok; i++) ok = term_present(m[i]);
+        if (ok && thr > -INFINITY) {
+            double ubn = 0.0; /* length-free bound first, as in run_maxscore */
+            for (size_t i = 0; i < nm; i++) ubn += tr_bm25_score(&m[i]->bm, term_tfp(p, m[i]), 0.0);
+            ok = bound_inflate(ubn) + should_ub > thr;
+        }
         if (ok) {
             load_dl(p, d);
             root->doc = d;
@@ -1186,8 +1203,20 @@ static int run_generic_pruned(plan *p, xnode *root, topk *t)
         if (root->doc == TR_DOC_END) break;
         d = root->doc;
         if (!doc_filtered(p, d)) {
+            int ok = 1;
+            if (thr > -INFINITY) {
+                /* length-free bound (lengths 0 maximise every clause), then
+                 * the bound with this document's lengths, then positions */
+                p->dl_doc = TR_DOC_END;
+                p->tl = p->bl = 0;
+                ok = bound_inflate(x_ubound(p, root)) > thr;
+                if (ok) {
+                    load_dl(p, d);
+                    ok = bound_inflate(x_ubound(p, root)) > thr;
+                }
+            }
             load_dl(p, d);
-            if ((thr == -INFINITY || bound_inflate(x_ubound(p, root)) > thr) && x_confirm(p, root)) {
+            if (ok && x_confirm(p, root)) {
                 double s = x_score(p, root);
                 topk_push(t, d, s);
             }
