@@ -148,6 +148,8 @@ int main(int argc, char **argv)
     printf("%zu queries from %s, best of %d runs each\n", nq, argv[2], repeats);
     printf("%-13s %-10s %8s %10s %10s %10s %12s\n", "kind", "mode", "queries", "mean_us", "p50_us", "p99_us", "scored/q");
     double *lat = calloc(nq ? nq : 1, sizeof *lat);
+    double slow_us[3][2] = {{0}};
+    size_t slow_q[3][2] = {{0}};
     for (int kind = 0; kind < 3; kind++) {
         for (int mode = 0; mode < 2 - pruned_only; mode++) {
             size_t nl = 0;
@@ -184,7 +186,11 @@ int main(int argc, char **argv)
                     if (t1 - t0 < best) best = t1 - t0;
                 }
                 tq_query_free(&q);
-                if (ok) lat[nl++] = best / 1e3;
+                if (ok) {
+                    lat[nl] = best / 1e3;
+                    if (lat[nl] > slow_us[kind][mode]) { slow_us[kind][mode] = lat[nl]; slow_q[kind][mode] = i; }
+                    nl++;
+                }
             }
             if (!nl) continue;
             double sum = 0;
@@ -195,6 +201,11 @@ int main(int argc, char **argv)
                    lat[(size_t)(nl * 0.99) < nl ? (size_t)(nl * 0.99) : nl - 1], (double)scored / nl);
         }
     }
+    for (int kind = 0; kind < 3; kind++)
+        for (int mode = 0; mode < 2; mode++)
+            if (slow_us[kind][mode] > 0)
+                printf("slowest %s %s: %.1f us: %s\n", kind_names[kind], mode ? "exhaustive" : "pruned",
+                       slow_us[kind][mode], texts[slow_q[kind][mode]]);
     for (size_t i = 0; i < nq; i++) free(texts[i]);
     free(texts);
     free(lat);

@@ -1041,17 +1041,25 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
             if (ord[j]->n->cur->doc < d) d = ord[j]->n->cur->doc;
         if (d == TR_DOC_END) break;
         if (thr > -INFINITY) {
-            /* block-max over the essential lists: all docs up to the
-             * nearest block end score at most the sum of block bounds */
+            /* Block-max over the essential lists, for the docs [d, end]:
+             * a list on d adds its current block's bound and ends the range
+             * at its block's end; a list past d has no posting before its
+             * doc, so it adds nothing and ends the range just before it.
+             * If even that sum cannot beat the threshold, skip the range. */
             double bub = ness_ub;
-            uint32_t minlast = TR_DOC_END;
+            uint32_t end = TR_DOC_END - 1;
             for (size_t j = first_ess; j < nt; j++) {
-                uint32_t last;
-                bub += term_block_ub(p, ord[j]->n, d, &last);
-                if (last < minlast) minlast = last;
+                tr_cursor *c = ord[j]->n->cur;
+                if (c->doc == d) {
+                    uint32_t last;
+                    bub += term_block_ub(p, ord[j]->n, d, &last);
+                    if (last < end) end = last;
+                } else if (c->doc - 1 < end) {
+                    end = c->doc - 1;
+                }
             }
             if (bub <= thr) {
-                uint32_t to = minlast == TR_DOC_END ? TR_DOC_END : minlast + 1;
+                uint32_t to = end + 1;
                 for (size_t j = first_ess; j < nt; j++) cursor_seek(p, ord[j]->n->cur, to);
                 continue;
             }
