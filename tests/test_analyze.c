@@ -306,6 +306,21 @@ static void test_long_tokens(void)
     CHECK_EQ_INT(st1.truncated_terms - st0.truncated_terms, 1);
     free(t);
 
+    /* the boundary: 64 bytes stay whole, 65 are cut */
+    char edge[TR_MAX_TERM_BYTES + 2];
+    memset(edge, 'q', sizeof edge);
+    tr_analyzer *none = make("none", 1, 0);
+    tr_analyzer_stats(none, &st0);
+    c = run(none, edge, TR_MAX_TERM_BYTES);
+    tr_analyzer_stats(none, &st1);
+    CHECK(c->n == 1 && strlen(c->term[0]) == TR_MAX_TERM_BYTES);
+    CHECK_EQ_INT(st1.truncated_terms - st0.truncated_terms, 0);
+    c = run(none, edge, TR_MAX_TERM_BYTES + 1);
+    tr_analyzer_stats(none, &st0);
+    CHECK(c->n == 1 && strlen(c->term[0]) == TR_MAX_TERM_BYTES && c->end[0] == TR_MAX_TERM_BYTES + 1);
+    CHECK_EQ_INT(st0.truncated_terms - st1.truncated_terms, 1);
+    tr_analyzer_free(none);
+
     /* 2 MB of a 3-byte letter (U+4E2D): cut at 63 bytes, in linear time */
     n = 2 * 1024 * 1024 + 1;
     t = malloc(n);
@@ -452,7 +467,7 @@ static void test_settings(void)
 /* ---- threads and the cache ---------------------------------------------- */
 
 static const char *const vocab[] = {
-    "President", "Ilham", "Aliyev`s", "T\xC3\xBCrkiye", "\xC5\xBD" "eljka", "running", "runs",
+    "President", "Ilham", "Aliyev`s", "T\xC3\xBCrkiye", ("\xC5\xBD" "eljka"), "running", "runs",
     "nationalization", "U.S.", "7.5", "1,000", "COP29", "\xC4\xB0lham", "caf\xC3\xA9", "na\xC3\xAFve",
     "\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0", "\xE4\xB8\xAD\xE6\x96\x87", "don\xE2\x80\x99t",
     "generously", "relational", "\xFF", "\xE2\x82", "-", "\xE2\x80\x94", "quickly", "dogs", "the",
