@@ -8,6 +8,7 @@
 #include "score.h"
 
 #include <jansson.h>
+#include <lmdb.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,6 +420,101 @@ static void test_small(void)
     free_nodes();
 }
 
+
+/* ---- damaged postings: an error naming the term, never a crash ------------- */
+
+/* Flip one byte of a value in one of the index's LMDB databases. The key
+ * layout (term id, chunk number; both big-endian u32) is the schema's. */
+static int flip_value_byte(const char *dir, const char *db, const void *key, size_t kl, size_t at)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    if (mdb_env_create(&env)) return -1;
+    mdb_env_set_maxdbs(env, 16);
+    int rc = mdb_env_open(env, dir, 0, 0644);
+    if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!rc) {
+        rc = mdb_dbi_open(txn, db, 0, &dbi);
+        MDB_val k = { kl, (void *)key }, v;
+        if (!rc) rc = mdb_get(txn, dbi, &k, &v);
+        if (!rc) {
+            uint8_t *copy = malloc(v.mv_size);
+            memcpy(copy, v.mv_data, v.mv_size);
+            copy[at % v.mv_size] ^= 0x10;
+            MDB_val nv = { v.mv_size, copy };
+            rc = mdb_put(txn, dbi, &k, &nv, 0);
+            free(copy);
+        }
+        if (!rc) rc = mdb_txn_commit(txn);
+        else mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc;
+}
+
+static void test_damaged(void)
+{
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    for (int i = 0; i < 300; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "k%d", i);
+        add_doc(w, id, i % 5 ? "" : "kiwi", i % 2 ? "kiwi kiwi melon" : "kiwi", TR_NO_DATE);
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_term(r, "kiwi", 4, &ti), 0);
+    uint32_t tid = ti.term_id;
+    CHECK(ti.inline_chunk == NULL);
+    tr_reader_end(r);
+    tr_index_close(ix);
+    uint8_t key[8];
+    tr_put_be32(key, tid);
+    tr_put_be32(key + 4, 1);
+    int detected = 0;
+    for (size_t at = 40; at < 400; at += 37) {
+        CHECK_EQ_INT(flip_value_byte(dir, "postings", key, 8, at), 0);
+        CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+        CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+        tq_node *qs[4] = { term("kiwi"), term_f("kiwi", TQ_FIELD_TITLE, TQ_SHOULD), phrase2("kiwi", "kiwi"), NULL };
+        tq_node *k2[2] = { occ(term("kiwi"), TQ_MUST), occ(term("melon"), TQ_MUST) };
+        qs[3] = with_kids(TQ_BOOL, 2, k2);
+        for (int qi = 0; qi < 4; qi++) {
+            tq_query q = query(qs[qi]);
+            tq_eval_opts o;
+            tq_eval_opts_default(&o);
+            tq_result res;
+            err[0] = 0;
+            /* the exhaustive evaluator reads every block: it must see the damage */
+            o.exhaustive = 1;
+            int rc = tq_search(r, &q, &o, &res, err, sizeof err);
+            CHECK_EQ_INT(rc, TR_ECORRUPT);
+            CHECK(strstr(err, "kiwi") != NULL);
+            if (rc == 0) tq_result_free(&res);
+            detected += rc == TR_ECORRUPT;
+            /* pruning may skip the damaged block; it must not crash or lie */
+            o.exhaustive = 0;
+            rc = tq_search(r, &q, &o, &res, err, sizeof err);
+            CHECK(rc == 0 || rc == TR_ECORRUPT);
+            if (rc == 0) tq_result_free(&res);
+        }
+        tr_reader_end(r);
+        tr_index_close(ix);
+        free_nodes();
+        CHECK_EQ_INT(flip_value_byte(dir, "postings", key, 8, at), 0); /* flip back */
+    }
+    CHECK(detected > 0);
+}
+
 /* ---- pruned == exhaustive over a real collection ---------------------------- */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -676,6 +772,7 @@ static void test_collection(void)
 int main(void)
 {
     test_small();
+    test_damaged();
     test_collection();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
