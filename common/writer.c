@@ -18,7 +18,8 @@
 #include <zstd.h>
 
 /* A window is the unit of parallel analysis: big enough that thread start-up
- * is noise, small enough that raw text held for it stays a few MiB. */
+ * is noise, small enough that raw text held for it stays a few MiB. One
+ * window is analysed in the background while the next one is queued. */
 #define TR_WINDOW_DOCS 512
 #define TR_WINDOW_BYTES (8u << 20)
 /* Postings per stored chunk: keeps LMDB values around a megabyte. */
@@ -99,7 +100,8 @@ struct tr_writer {
     worker wk[TR_MAX_THREADS];
     unsigned nwk;
     /* batch */
-    wdoc *docs; size_t ndocs, doccap, win_start;
+    wdoc **docs; size_t ndocs, doccap, win_start; /* docs: each its own allocation */
+    struct window_job *job;     /* the window being analysed, if any */
     size_t win_bytes;
     uint32_t next_doc;
     uint32_t *dels; size_t ndels, delcap;
@@ -271,13 +273,19 @@ static int analyse_doc(worker *w, wdoc *d)
     return TR_OK;
 }
 
-typedef struct window_job {
-    tr_writer *w;
-    atomic_size_t next;
-    size_t end;
-} window_job;
-
+typedef struct window_job window_job;
 typedef struct thread_arg { window_job *job; worker *wk; } thread_arg;
+/* A window being analysed in the background while the caller goes on
+ * queueing (and, typically, parsing) the next documents. The job holds its
+ * own copy of the window's doc pointers: the batch's array may grow meanwhile. */
+struct window_job {
+    wdoc **docs;
+    size_t n;
+    atomic_size_t next;
+    unsigned nthreads;
+    pthread_t th[TR_MAX_THREADS];
+    thread_arg ta[TR_MAX_THREADS];
+};
 
 static void *analyse_thread(void *p)
 {
@@ -285,8 +293,8 @@ static void *analyse_thread(void *p)
     window_job *job = ta->job;
     for (;;) {
         size_t i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->end) break;
-        wdoc *d = &job->w->docs[i];
+        if (i >= job->n) break;
+        wdoc *d = job->docs[i];
         d->rc = analyse_doc(ta->wk, d);
     }
     return NULL;
@@ -375,33 +383,35 @@ static int invert_doc(tr_writer *w, wdoc *d)
     return TR_OK;
 }
 
-/* Analyse the window [win_start, ndocs) in parallel, then invert it in order. */
-static int process_window(tr_writer *w)
+/* Wait for the window's analysis threads; the job stays for window_finish. */
+static void window_join(tr_writer *w)
 {
-    size_t start = w->win_start, end = w->ndocs;
-    if (start == end) return TR_OK;
-    window_job job = { .w = w, .end = end };
-    atomic_init(&job.next, start);
-    unsigned nt = w->nwk;
-    if (nt > end - start) nt = (unsigned)(end - start);
-    pthread_t th[TR_MAX_THREADS];
-    thread_arg ta[TR_MAX_THREADS];
-    unsigned started = 0;
-    for (unsigned i = 1; i < nt; i++) {
-        ta[i].job = &job;
-        ta[i].wk = &w->wk[i];
-        if (pthread_create(&th[i], NULL, analyse_thread, &ta[i]) != 0) break;
-        started = i;
+    window_job *job = w->job;
+    if (!job) return;
+    for (unsigned i = 0; i < job->nthreads; i++) pthread_join(job->th[i], NULL);
+    job->nthreads = 0;
+}
+
+static void window_free(tr_writer *w)
+{
+    window_join(w);
+    if (w->job) {
+        free(w->job->docs);
+        free(w->job);
+        w->job = NULL;
     }
-    ta[0].job = &job;
-    ta[0].wk = &w->wk[0];
-    analyse_thread(&ta[0]);
-    for (unsigned i = 1; i <= started; i++) pthread_join(th[i], NULL);
-    for (size_t i = start; i < end; i++) {
-        wdoc *d = &w->docs[i];
-        if (d->rc) return d->rc;
-        int rc = invert_doc(w, d);
-        if (rc) return rc;
+}
+
+/* Wait for the window in flight, then invert its documents in input order. */
+static int window_finish(tr_writer *w)
+{
+    window_job *job = w->job;
+    if (!job) return TR_OK;
+    window_join(w);
+    int rc = TR_OK;
+    for (size_t i = 0; i < job->n && !rc; i++) {
+        wdoc *d = job->docs[i];
+        if ((rc = d->rc) || (rc = invert_doc(w, d))) break;
         w->ws.bytes_in += d->title_len + d->body_len;
         free(d->body);
         d->body = NULL;
@@ -409,9 +419,45 @@ static int process_window(tr_writer *w)
         w->mem += d->zbody.cap;
         tr_buf_free(&d->inv);
     }
-    w->win_start = end;
+    window_free(w);
+    return rc;
+}
+
+/* Start analysing [win_start, ndocs) in the background. */
+static int window_launch(tr_writer *w)
+{
+    size_t n = w->ndocs - w->win_start;
+    if (n == 0) return TR_OK;
+    window_job *job = calloc(1, sizeof *job);
+    if (!job || !(job->docs = malloc(n * sizeof *job->docs))) { free(job); return TR_ENOMEM; }
+    memcpy(job->docs, w->docs + w->win_start, n * sizeof *job->docs);
+    job->n = n;
+    atomic_init(&job->next, 0);
+    unsigned nt = w->nwk < n ? w->nwk : (unsigned)n;
+    for (unsigned i = 0; i < nt; i++) {
+        job->ta[i].job = job;
+        job->ta[i].wk = &w->wk[i];
+        if (pthread_create(&job->th[i], NULL, analyse_thread, &job->ta[i]) != 0) break;
+        job->nthreads = i + 1;
+    }
+    if (job->nthreads == 0) {              /* no thread to be had: analyse here */
+        job->ta[0].job = job;
+        job->ta[0].wk = &w->wk[0];
+        analyse_thread(&job->ta[0]);
+    }
+    w->job = job;
+    w->win_start = w->ndocs;
     w->win_bytes = 0;
     return TR_OK;
+}
+
+/* Finish the window in flight and the one being queued (before a commit). */
+static int process_window(tr_writer *w)
+{
+    int rc = window_finish(w);
+    if (!rc) rc = window_launch(w);
+    if (!rc) rc = window_finish(w);
+    return rc;
 }
 
 /* ---- ids touched by the batch ---- */
@@ -491,11 +537,13 @@ static int push_delete(tr_writer *w, uint32_t doc)
 
 static void batch_clear(tr_writer *w)
 {
+    window_free(w);
     for (size_t i = 0; i < w->ndocs; i++) {
-        free(w->docs[i].meta);
-        free(w->docs[i].body);
-        tr_buf_free(&w->docs[i].inv);
-        tr_buf_free(&w->docs[i].zbody);
+        free(w->docs[i]->meta);
+        free(w->docs[i]->body);
+        tr_buf_free(&w->docs[i]->inv);
+        tr_buf_free(&w->docs[i]->zbody);
+        free(w->docs[i]);
     }
     w->ndocs = w->win_start = w->win_bytes = 0;
     for (size_t i = 0; i < w->tabcap; i++) {
@@ -560,7 +608,7 @@ static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
 {
     uint32_t first = w->committed.next_doc;
     if (doc >= first && doc - first < w->ndocs) {
-        const wdoc *d = &w->docs[doc - first];
+        const wdoc *d = w->docs[doc - first];
         *dl = d->title_terms + d->body_terms;
         return TR_OK;
     }
@@ -629,7 +677,7 @@ static int load_batch(tr_writer *w, const term_ent *e, size_t *n, size_t *np)
         w->sd[j] = doc;
         w->stf[j] = (uint32_t)tf;
         w->sttf[j] = (uint32_t)ttf;
-        const wdoc *d = &w->docs[doc - first];
+        const wdoc *d = w->docs[doc - first];
         w->sdl[j] = d->title_terms + d->body_terms;
     }
     *n += e->ndocs;
@@ -704,7 +752,7 @@ static int write_norms(tr_writer *w, MDB_txn *txn, tr_stats *s)
             uint8_t *p = val + (size_t)i * TR_NORM_BYTES;
             uint32_t doc = base + i;
             if (doc >= first) {
-                const wdoc *d = &w->docs[doc - first];
+                const wdoc *d = w->docs[doc - first];
                 tr_put_le32(p, d->title_terms);
                 tr_put_le32(p + 4, d->body_terms);
                 tr_put_le64(p + 8, (uint64_t)d->date);
@@ -804,7 +852,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     }
     /* 3: documents (ids only grow: append), ids, norms */
     for (size_t i = 0; i < w->ndocs; i++) {
-        const wdoc *d = &w->docs[i];
+        const wdoc *d = w->docs[i];
         tr_doc_rec rec = {
             .id = d->meta, .id_len = d->id_len,
             .title = d->meta + d->id_len, .title_len = d->title_len,
@@ -848,8 +896,8 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
         if (rc) return rc;
         uint32_t tt = 0, bt = 0;
         if (doc >= first) {
-            tt = w->docs[doc - first].title_terms;
-            bt = w->docs[doc - first].body_terms;
+            tt = w->docs[doc - first]->title_terms;
+            bt = w->docs[doc - first]->body_terms;
         } else {
             uint8_t nk[4];
             tr_key_u32(nk, doc >> TR_NORMS_SHIFT);
@@ -891,7 +939,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     uint64_t est = 0;
     for (size_t i = 0; i < m; i++) est += w->sorted[i]->blen + w->sorted[i]->len + 32;
     for (size_t i = 0; i < w->ndocs; i++)
-        est += w->docs[i].zbody.len + w->docs[i].id_len * 2 + w->docs[i].title_len + w->docs[i].url_len + 64;
+        est += w->docs[i]->zbody.len + w->docs[i]->id_len * 2 + w->docs[i]->title_len + w->docs[i]->url_len + 64;
     MDB_envinfo ei;
     MDB_stat es;
     if (mdb_env_info(w->ix->env, &ei) == 0 && mdb_env_stat(w->ix->env, &es) == 0) {
@@ -1057,7 +1105,7 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     }
     if (w->ndocs == w->doccap) {
         size_t cap = w->doccap ? w->doccap * 2 : 1024;
-        wdoc *d = realloc(w->docs, cap * sizeof *d);
+        wdoc **d = realloc(w->docs, cap * sizeof *d);
         if (!d) return TR_ENOMEM;
         w->mem += (cap - w->doccap) * sizeof *d;
         w->docs = d;
@@ -1067,11 +1115,11 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     uint32_t old;
     int rc = id_current(w, doc->id, doc->id_len, h, &old);
     if (rc) return rc;
-    wdoc *d = &w->docs[w->ndocs];
-    memset(d, 0, sizeof *d);
+    wdoc *d = calloc(1, sizeof *d);
+    if (!d) return TR_ENOMEM;
     d->meta = malloc(doc->id_len + doc->title_len + doc->url_len);
     d->body = malloc(doc->body_len ? doc->body_len : 1);
-    if (!d->meta || !d->body) { free(d->meta); free(d->body); return TR_ENOMEM; }
+    if (!d->meta || !d->body) { free(d->meta); free(d->body); free(d); return TR_ENOMEM; }
     memcpy(d->meta, doc->id, doc->id_len);
     if (doc->title_len) memcpy(d->meta + doc->id_len, doc->title, doc->title_len);
     if (doc->url_len) memcpy(d->meta + doc->id_len + doc->title_len, doc->url, doc->url_len);
@@ -1083,16 +1131,16 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     d->date = doc->date;
     d->doc = w->next_doc;
     if (old) {
-        if ((rc = push_delete(w, old))) { free(d->meta); free(d->body); return rc; }
+        if ((rc = push_delete(w, old))) { free(d->meta); free(d->body); free(d); return rc; }
         w->ws.replaced++;
     }
     if ((rc = id_set(w, doc->id, doc->id_len, h, d->doc))) {
         if (old) w->ndels--;
-        free(d->meta); free(d->body);
+        free(d->meta); free(d->body); free(d);
         return rc;
     }
+    w->docs[w->ndocs++] = d;
     w->next_doc++;
-    w->ndocs++;
     w->ws.added++;
     size_t bytes = doc->id_len + doc->title_len + doc->url_len + doc->body_len;
     w->mem += bytes + 2 * TR_ALLOC_OVERHEAD;
@@ -1101,7 +1149,8 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     size_t budget = w->o.memory / TR_INVERT_SHARE;
     if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= TR_WINDOW_BYTES || batch_full ||
         w->mem >= budget) {
-        rc = process_window(w);
+        rc = window_finish(w);
+        if (!rc) rc = window_launch(w);
         if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
         if (batch_full || w->mem >= budget)
             return tr_writer_commit(w, err, errcap);
