@@ -515,6 +515,58 @@ static void test_damaged(void)
     CHECK(detected > 0);
 }
 
+
+/* ---- prefix expansion past TQ_MAX_PREFIX_TERMS -------------------------------- */
+
+static void test_prefix_cap(void)
+{
+    /* 300 terms "zq" + three consonants; terms 44..299 also get a second doc
+     * (df 2), so the 256 kept are exactly those: 512 matching docs. */
+    static const char cons[] = "bcdfgkmnpt";
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    for (int i = 0; i < 300; i++) {
+        char word[8], id[16];
+        snprintf(word, sizeof word, "zq%c%c%c", cons[i / 100], cons[i / 10 % 10], cons[i % 10]);
+        snprintf(id, sizeof id, "a%d", i);
+        add_doc(w, id, "", word, TR_NO_DATE);
+        if (i >= 300 - TQ_MAX_PREFIX_TERMS) {
+            snprintf(id, sizeof id, "b%d", i);
+            add_doc(w, id, word, "other words", TR_NO_DATE);
+        }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tq_query q = query(prefix("zq"));
+    tq_eval_opts o;
+    tq_eval_opts_default(&o);
+    o.k = 1000;
+    for (int ex = 0; ex < 2; ex++) {
+        o.exhaustive = ex;
+        tq_result res;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
+        CHECK_EQ_INT(res.nhits, 2 * TQ_MAX_PREFIX_TERMS);
+        CHECK(strstr(res.warning, "zq*") != NULL && strstr(res.warning, "256") != NULL);
+        tq_result_free(&res);
+    }
+    tq_query q2 = query(prefix("zqb"));  /* 100 terms: under the cap, no warning */
+    tq_result res;
+    CHECK_EQ_INT(tq_search(r, &q2, &o, &res, err, sizeof err), 0);
+    CHECK_EQ_INT(res.nhits, 100 + 56);
+    CHECK(res.warning[0] == 0);
+    tq_result_free(&res);
+    tr_reader_end(r);
+    tr_index_close(ix);
+    free_nodes();
+}
+
 /* ---- pruned == exhaustive over a real collection ---------------------------- */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -773,6 +825,7 @@ int main(void)
 {
     test_small();
     test_damaged();
+    test_prefix_cap();
     test_collection();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
