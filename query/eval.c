@@ -85,6 +85,7 @@ struct xnode {
     double blk_ub;
     /* X_POS: cursors of all units' terms; units; NEAR slop */
     tr_cursor **curs; uint32_t *offs; size_t ncur;
+    uint32_t *lf;               /* cursor indexes by df, rarest first (leapfrog order) */
     pos_unit *units; size_t nunits;
     uint32_t slop;
     /* X_BOOL */
@@ -149,6 +150,7 @@ static void plan_free(plan *p)
         xnode *n = p->nodes[i];
         free(n->curs);
         free(n->offs);
+        free(n->lf);
         for (size_t u = 0; u < n->nunits; u++) free(n->units[u].starts);
         free(n->units);
         free(n->kids);
@@ -410,6 +412,18 @@ static int make_pos(plan *p, const tq_node *q, int occur, xnode **out)
         *out = n;
         return 0;
     }
+    /* leapfrog from the rarest term: it proposes the fewest candidates */
+    n->lf = malloc(n->ncur * sizeof *n->lf);
+    if (!n->lf) return TR_ENOMEM;
+    for (size_t i = 0; i < n->ncur; i++) {
+        size_t j = i;
+        uint64_t df = n->curs[i]->term ? n->curs[i]->term->df : 0;
+        while (j > 0 && (n->curs[n->lf[j - 1]]->term ? n->curs[n->lf[j - 1]]->term->df : 0) > df) {
+            n->lf[j] = n->lf[j - 1];
+            j--;
+        }
+        n->lf[j] = (uint32_t)i;
+    }
     tr_bm25_term_init(&p->bm, q->field, idf, &n->bm);
     n->max_score = bound_inflate(n->bm.num);
     *out = n;
@@ -588,7 +602,7 @@ static void pos_advance(plan *p, xnode *n, uint32_t target)
     uint32_t d = target;
 again:
     for (size_t i = 0; i < n->ncur; i++) {
-        tr_cursor *c = n->curs[i];
+        tr_cursor *c = n->curs[n->lf[i]];
         cursor_seek(p, c, d);
         if (c->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
         if (c->doc > d) { d = c->doc; goto again; }

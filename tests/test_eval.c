@@ -128,11 +128,13 @@ static const sdoc small_docs[] = {
     { "d7", "red", "big cat", TR_NO_DATE },
 };
 
-static char tmpdirs[4][64];
+#define MAX_TMPDIRS 8
+static char tmpdirs[MAX_TMPDIRS][64];
 static int ntmp;
 
 static const char *make_tmpdir(void)
 {
+    if (ntmp == MAX_TMPDIRS) { fprintf(stderr, "test: too many index dirs\n"); exit(1); }
     snprintf(tmpdirs[ntmp], sizeof tmpdirs[ntmp], "/tmp/trawl_test_eval_XXXXXX");
     if (!mkdtemp(tmpdirs[ntmp])) { perror("mkdtemp"); exit(1); }
     return tmpdirs[ntmp++];
@@ -141,7 +143,7 @@ static const char *make_tmpdir(void)
 static void cleanup_tmpdirs(void)
 {
     for (int i = 0; i < ntmp; i++) {
-        char cmd[512];
+        char cmd[sizeof tmpdirs + 16];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdirs[i]);
         if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdirs[i]);
     }
