@@ -503,6 +503,14 @@ static void test_update_delete(void)
     CHECK_EQ_INT(st->body_tokens, 2 + 1 + 2 + 2);
     CHECK_EQ_INT(tr_reader_term(r2, "grape", 5, &ti), 0);
     CHECK_EQ_INT(ti.df, 1);
+    /* prefix walks: in byte order, bounded by the limit */
+    tr_buf pb = {0};
+    dump_ctx pc = { r2, &pb, 0, 0 };
+    CHECK_EQ_INT(tr_reader_prefix(r2, "ch", 2, 1, dump_term, &pc), 0);
+    CHECK(pb.len > 8 && !memcmp(pb.data, "cherri 2 2\n", 11));
+    CHECK_EQ_INT(tr_reader_prefix(r2, "", 0, 3, dump_term, &pc), TR_ELIMIT);
+    CHECK_EQ_INT(tr_reader_prefix(r2, "zz", 2, 3, dump_term, &pc), 0);
+    tr_buf_free(&pb);
     /* banana: postings of deleted docs stay until a merge */
     CHECK_EQ_INT(tr_reader_term(r2, "banana", 6, &ti), 0);
     CHECK_EQ_INT(ti.df, 2);
@@ -715,6 +723,36 @@ static void test_crash(void)
     tr_index_close(ix);
 }
 
+static void test_empty(void)
+{
+    /* a new index with nothing in it reads as empty, not as an error */
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    tr_doc_in in = { "x", 1, NULL, 70000, NULL, 0, NULL, 0, TR_NO_DATE };
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), TR_EINPUT); /* title too long */
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_stats(r)->docs, 0);
+    CHECK_EQ_INT(tr_reader_stats(r)->next_doc, 1);
+    tr_buf b = {0};
+    CHECK_EQ_INT(index_dump(r, &b, NULL), 0);
+    CHECK_EQ_INT(b.len, 0);
+    tr_buf_free(&b);
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_reader_term(r, "a", 1, &ti), TR_ENOTFOUND);
+    CHECK_EQ_INT(tr_reader_is_deleted(r, 7), 0);
+    CHECK_EQ_INT(tr_reader_body_len(r, 1), 0);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* ---- cursor against brute force ---- */
 
 static uint32_t rng_state = 12345;
@@ -736,7 +774,7 @@ static size_t lower(const uint32_t *v, size_t n, uint32_t t)
     return lo;
 }
 
-static void test_cursor(void)
+static void test_cursor(uint32_t batch, uint32_t min_chunks)
 {
     enum { NDOCS = 150000 };
     char dir[512], err[256];
@@ -744,7 +782,7 @@ static void test_cursor(void)
     tr_writer_opts o;
     tr_writer_opts_default(&o);
     o.threads = 2;
-    o.batch_docs = 40000;
+    o.batch_docs = batch;
     tr_writer *w;
     CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
     uint32_t *want = malloc(NDOCS * sizeof *want), *wtf = malloc(NDOCS * sizeof *wtf);
@@ -771,7 +809,7 @@ static void test_cursor(void)
     tr_term_info ti;
     CHECK_EQ_INT(tr_reader_term(r, "zebra", 5, &ti), 0);
     CHECK_EQ_INT(ti.df, nwant);
-    CHECK(ti.nchunks >= 4);
+    CHECK(ti.nchunks >= min_chunks);
     tr_cursor c;
     /* next: the whole list */
     tr_cursor_open(r, &ti, 0, 1, &c);
@@ -853,7 +891,9 @@ int main(void)
     test_memory_budget();
     test_corrupt_chunk();
     test_crash();
-    test_cursor();
+    test_cursor(40000, 4);  /* a chunk per batch */
+    test_cursor(0, 2);      /* one batch: chunks split by size */
+    test_empty();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmproot);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmproot);
