@@ -653,41 +653,59 @@ static void x_advance(plan *p, xnode *n, uint32_t target)
  * each posting, body: the rest), sorted ascending. */
 static int unit_starts(plan *p, xnode *n, pos_unit *u, int body)
 {
-    const uint32_t *seg[TQ_MAX_PHRASE_TERMS];
-    uint32_t segn[TQ_MAX_PHRASE_TERMS], idx[TQ_MAX_PHRASE_TERMS];
+    uint32_t cnt[TQ_MAX_PHRASE_TERMS], ord[TQ_MAX_PHRASE_TERMS];
     if (u->n > TQ_MAX_PHRASE_TERMS) return TR_ELIMIT;
+    u->nstarts = 0;
+    /* Occurrence counts come from tf/ttf, before any positions are decoded:
+     * a term absent from this field rules the field out for free. Then the
+     * terms are intersected fewest occurrences first, so the common terms'
+     * positions are decoded only while a match is still possible. */
     for (size_t i = 0; i < u->n; i++) {
-        tr_cursor *c = n->curs[u->first + i];
+        const tr_cursor *c = n->curs[u->first + i];
+        uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+        if (ttf > tf) ttf = tf;
+        cnt[i] = body ? tf - ttf : ttf;
+        if (cnt[i] == 0) return 0;
+        size_t j = i;
+        while (j > 0 && cnt[ord[j - 1]] > cnt[i]) { ord[j] = ord[j - 1]; j--; }
+        ord[j] = (uint32_t)i;
+    }
+    for (size_t j = 0; j < u->n; j++) {
+        size_t k = ord[j];
+        tr_cursor *c = n->curs[u->first + k];
         const uint32_t *pos;
         uint32_t np;
         int rc = tr_cursor_positions(c, &pos, &np);
         if (rc || c->rc) { cursor_failed(p, c, rc); return p->rc; }
         uint32_t ttf = c->ttf[c->i];
         if (ttf > np) ttf = np;
-        seg[i] = body ? pos + ttf : pos;
-        segn[i] = body ? np - ttf : ttf;
-        idx[i] = 0;
-    }
-    u->nstarts = 0;
-    if (u->cap < segn[0]) {
-        uint32_t *ns = realloc(u->starts, segn[0] * sizeof *ns);
-        if (!ns) return TR_ENOMEM;
-        u->starts = ns;
-        u->cap = segn[0];
-    }
-    uint32_t off0 = n->offs[u->first];
-    for (uint32_t a = 0; a < segn[0]; a++) {
-        if (seg[0][a] < off0) continue;
-        uint64_t start = seg[0][a] - off0;
-        int ok = 1;
-        for (size_t i = 1; i < u->n && ok; i++) {
-            uint64_t want = start + n->offs[u->first + i];
-            while (idx[i] < segn[i] && seg[i][idx[i]] < want) idx[i]++;
-            if (idx[i] == segn[i]) return 0;
-            ok = seg[i][idx[i]] == want;
+        const uint32_t *seg = body ? pos + ttf : pos;
+        uint32_t segn = body ? np - ttf : ttf;
+        uint32_t off = n->offs[u->first + k];
+        if (j == 0) {
+            if (u->cap < segn) {
+                uint32_t *ns = realloc(u->starts, segn * sizeof *ns);
+                if (!ns) return TR_ENOMEM;
+                u->starts = ns;
+                u->cap = segn;
+            }
+            for (uint32_t a = 0; a < segn; a++) {
+                if (seg[a] < off) continue;
+                uint32_t st = seg[a] - off;
+                /* strictly increasing, even if the stored positions are not */
+                if (u->nstarts == 0 || u->starts[u->nstarts - 1] < st) u->starts[u->nstarts++] = st;
+            }
+        } else {
+            size_t keep = 0, x = 0;
+            for (size_t a = 0; a < u->nstarts; a++) {
+                uint64_t want = (uint64_t)u->starts[a] + off;
+                while (x < segn && seg[x] < want) x++;
+                if (x == segn) break;
+                if (seg[x] == want) u->starts[keep++] = u->starts[a];
+            }
+            u->nstarts = keep;
         }
-        if (ok && (u->nstarts == 0 || u->starts[u->nstarts - 1] != start))
-            u->starts[u->nstarts++] = (uint32_t)start;
+        if (u->nstarts == 0) return 0;
     }
     return 0;
 }
