@@ -940,6 +940,7 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
     int filter_dates = p->after != TR_NO_DATE || p->before != TR_NO_DATE;
     /* no deletions in the snapshot: no per-posting lookup */
     int check_deleted = tr_reader_stats(p->r)->deleted > 0;
+    if (t->cap == 0) scoring = 0; /* k + offset = 0: only the count is wanted */
     if (!scoring && !check_deleted && !filter_dates && field == TR_FIELD_ANY && c->term) {
         /* counting every posting of a list with nothing to filter: its df */
         *count = c->term->df;

@@ -413,6 +413,23 @@ static void test_small(void)
         CHECK_EQ_INT(tq_explain(r, &qf, &o, d2 + 1000, NULL, NULL, &total, err, sizeof err), TR_ENOTFOUND);
         tq_result_free(&res);
         tq_result_free(&page);
+        /* k = 0: no hits, but the count */
+        o.k = 0;
+        o.offset = 0;
+        o.want_total = 1;
+        for (int ex = 0; ex < 2; ex++) {
+            o.exhaustive = ex;
+            CHECK_EQ_INT(tq_search(r, &qf, &o, &page, err, sizeof err), 0);
+            CHECK_EQ_INT(page.nhits, 0);
+            CHECK_EQ_INT(page.total, 2);
+            tq_result_free(&page);
+            CHECK_EQ_INT(tq_search(r, &q, &o, &page, err, sizeof err), 0);
+            CHECK_EQ_INT(page.nhits, 0);
+            CHECK_EQ_INT(page.total, 6);
+            tq_result_free(&page);
+        }
+        o.want_total = 0;
+        o.exhaustive = 0;
         o.k = TQ_MAX_TOP;
         o.offset = 1;
         CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), TR_ELIMIT);
