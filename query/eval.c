@@ -1358,7 +1358,7 @@ int tq_search(tr_reader *r, const tq_query *q, const tq_eval_opts *o,
         }
     }
     if (!rc) {
-        qsort(t.h, t.n, sizeof *t.h, hit_cmp_best_first);
+        if (t.n) qsort(t.h, t.n, sizeof *t.h, hit_cmp_best_first);
         if (t.n > o->offset) {
             out->nhits = t.n - o->offset;
             memmove(t.h, t.h + o->offset, out->nhits * sizeof *t.h);
