@@ -1063,8 +1063,9 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
     for (size_t i = 0; i < nt; i++) { sl[i].ub = sl[i].n->max_score; ord[i] = &sl[i]; }
     qsort(ord, nt, sizeof *ord, cmp_slot_ub);
     for (size_t i = 0; i < nt; i++) cum[i] = (i ? cum[i - 1] : 0.0) + ord[i]->ub;
-    size_t first_ess = 0;
-    double thr = topk_threshold(t);
+    size_t first_ess = 0, chk_ess = 0;
+    double thr = topk_threshold(t), chk_thr = -INFINITY;
+    uint32_t chk_end = 0;
     while (!p->rc) {
         while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
         if (first_ess == nt) break;
@@ -1073,7 +1074,7 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
         for (size_t j = first_ess; j < nt; j++)
             if (ord[j]->n->cur->doc < d) d = ord[j]->n->cur->doc;
         if (d == TR_DOC_END) break;
-        if (thr > -INFINITY) {
+        if (thr > -INFINITY && !(d <= chk_end && thr == chk_thr && first_ess == chk_ess)) {
             /* Block-max over the essential lists, for the docs [d, end]:
              * a list on d adds its current block's bound and ends the range
              * at its block's end; a list past d has no posting before its
@@ -1096,6 +1097,11 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
                 for (size_t j = first_ess; j < nt; j++) cursor_seek(p, ord[j]->n->cur, to);
                 continue;
             }
+            /* the range cannot be skipped at this threshold: do not ask
+             * again for the docs up to its end until the threshold moves */
+            chk_end = end;
+            chk_thr = thr;
+            chk_ess = first_ess;
         }
         int skip = 0;
         if (doc_filtered(p, d)) skip = 1;
