@@ -63,6 +63,13 @@ typedef struct term_ent {
 } term_ent;
 
 /* ---- ids touched by the batch ---- */
+/* A table slot keeps the hash beside the pointer: probes compare hashes in
+ * the table and touch the (cache-cold) entry only on a match. */
+typedef struct tslot { uint64_t hash; term_ent *e; } tslot;
+/* Sorting key at commit: the first 8 term bytes big-endian, so most
+ * comparisons are one integer compare with no pointer chased. */
+typedef struct skey { uint64_t key; term_ent *e; } skey;
+
 typedef struct id_ent {
     uint64_t hash;
     char *id; size_t len;
@@ -102,10 +109,12 @@ struct tr_writer {
     /* batch */
     wdoc **docs; size_t ndocs, doccap, win_start; /* docs: each its own allocation */
     struct window_job *job;     /* the window being analysed, if any */
+    uint32_t *dls;              /* dl (title + body terms) per batch doc, by doc - first:
+                                   a dense array, so commit does not chase doc pointers */
     size_t win_bytes;
     uint32_t next_doc;
     uint32_t *dels; size_t ndels, delcap;
-    term_ent **tab; size_t tabcap, nterms;
+    tslot *tab; size_t tabcap, nterms;
     id_ent *ids; size_t idcap, nids;
     size_t mem;
     MDB_txn *rtxn;              /* read snapshot for id lookups between commits */
@@ -305,14 +314,13 @@ static void *analyse_thread(void *p)
 static int tab_grow(tr_writer *w)
 {
     size_t cap = w->tabcap ? w->tabcap * 2 : 4096;
-    term_ent **t = calloc(cap, sizeof *t);
+    tslot *t = calloc(cap, sizeof *t);
     if (!t) return TR_ENOMEM;
     for (size_t i = 0; i < w->tabcap; i++) {
-        term_ent *e = w->tab[i];
-        if (!e) continue;
-        size_t j = e->hash & (cap - 1);
-        while (t[j]) j = (j + 1) & (cap - 1);
-        t[j] = e;
+        if (!w->tab[i].e) continue;
+        size_t j = w->tab[i].hash & (cap - 1);
+        while (t[j].e) j = (j + 1) & (cap - 1);
+        t[j] = w->tab[i];
     }
     w->mem += (cap - w->tabcap) * sizeof *t;
     free(w->tab);
@@ -325,14 +333,17 @@ static term_ent *term_get(tr_writer *w, const uint8_t *term, size_t len, uint64_
 {
     if ((w->nterms + 1) * 4 > w->tabcap * 3 && tab_grow(w)) return NULL;
     size_t j = h & (w->tabcap - 1);
-    for (term_ent *e; (e = w->tab[j]); j = (j + 1) & (w->tabcap - 1))
-        if (e->hash == h && e->len == len && !memcmp(e->term, term, len)) return e;
+    for (; w->tab[j].e; j = (j + 1) & (w->tabcap - 1)) {
+        term_ent *e = w->tab[j].e;
+        if (w->tab[j].hash == h && e->len == len && !memcmp(e->term, term, len)) return e;
+    }
     term_ent *e = calloc(1, sizeof *e + len);
     if (!e) return NULL;
     e->hash = h;
     e->len = (uint32_t)len;
     memcpy(e->term, term, len);
-    w->tab[j] = e;
+    w->tab[j].hash = h;
+    w->tab[j].e = e;
     w->nterms++;
     w->mem += sizeof *e + len + TR_ALLOC_OVERHEAD;
     return e;
@@ -412,6 +423,7 @@ static int window_finish(tr_writer *w)
     for (size_t i = 0; i < job->n && !rc; i++) {
         wdoc *d = job->docs[i];
         if ((rc = d->rc) || (rc = invert_doc(w, d))) break;
+        w->dls[d->doc - w->committed.next_doc] = d->title_terms + d->body_terms;
         w->ws.bytes_in += d->title_len + d->body_len;
         free(d->body);
         d->body = NULL;
@@ -547,7 +559,7 @@ static void batch_clear(tr_writer *w)
     }
     w->ndocs = w->win_start = w->win_bytes = 0;
     for (size_t i = 0; i < w->tabcap; i++) {
-        if (w->tab[i]) { free(w->tab[i]->buf); free(w->tab[i]); }
+        if (w->tab[i].e) { free(w->tab[i].e->buf); free(w->tab[i].e); }
     }
     free(w->tab);
     w->tab = NULL;
@@ -603,13 +615,19 @@ static int term_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+static int skey_cmp(const void *a, const void *b)
+{
+    const skey *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return term_cmp(&x->e, &y->e);
+}
+
 /* dl of a doc: from the batch, or from the stored norms (old inline postings). */
 static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
 {
     uint32_t first = w->committed.next_doc;
     if (doc >= first && doc - first < w->ndocs) {
-        const wdoc *d = w->docs[doc - first];
-        *dl = d->title_terms + d->body_terms;
+        *dl = w->dls[doc - first];
         return TR_OK;
     }
     uint8_t k[4];
@@ -677,8 +695,7 @@ static int load_batch(tr_writer *w, const term_ent *e, size_t *n, size_t *np)
         w->sd[j] = doc;
         w->stf[j] = (uint32_t)tf;
         w->sttf[j] = (uint32_t)ttf;
-        const wdoc *d = w->docs[doc - first];
-        w->sdl[j] = d->title_terms + d->body_terms;
+        w->sdl[j] = w->dls[doc - first];
     }
     *n += e->ndocs;
     return TR_OK;
@@ -928,10 +945,20 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     if (w->ndocs == 0 && w->ndels == 0 && w->nids == 0) return TR_OK;
     free(w->sorted);
     w->sorted = malloc((w->nterms ? w->nterms : 1) * sizeof *w->sorted);
-    if (!w->sorted) return w->rc = TR_ENOMEM;
+    skey *keys = malloc((w->nterms ? w->nterms : 1) * sizeof *keys);
+    if (!w->sorted || !keys) { free(keys); return w->rc = TR_ENOMEM; }
     size_t m = 0;
-    for (size_t i = 0; i < w->tabcap; i++) if (w->tab[i]) w->sorted[m++] = w->tab[i];
-    qsort(w->sorted, m, sizeof *w->sorted, term_cmp);
+    for (size_t i = 0; i < w->tabcap; i++) {
+        term_ent *e = w->tab[i].e;
+        if (!e) continue;
+        uint64_t k = 0;
+        for (uint32_t b = 0; b < 8; b++) k = k << 8 | (b < e->len ? (uint8_t)e->term[b] : 0);
+        keys[m].key = k;
+        keys[m++].e = e;
+    }
+    qsort(keys, m, sizeof *keys, skey_cmp);
+    for (size_t i = 0; i < m; i++) w->sorted[i] = keys[i].e;
+    free(keys);
     if (w->rtxn) { mdb_txn_abort(w->rtxn); w->rtxn = NULL; }
     /* Grow the map up front to what the batch will roughly need, so that a
      * big batch is not written several times over by map-full retries
@@ -1107,8 +1134,11 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
         size_t cap = w->doccap ? w->doccap * 2 : 1024;
         wdoc **d = realloc(w->docs, cap * sizeof *d);
         if (!d) return TR_ENOMEM;
-        w->mem += (cap - w->doccap) * sizeof *d;
         w->docs = d;
+        uint32_t *dl = realloc(w->dls, cap * sizeof *dl);
+        if (!dl) return TR_ENOMEM;
+        w->dls = dl;
+        w->mem += (cap - w->doccap) * (sizeof *d + sizeof *dl);
         w->doccap = cap;
     }
     uint64_t h = hash_bytes(doc->id, doc->id_len);
@@ -1193,6 +1223,7 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
         free(w->wk[i].slots);
     }
     free(w->docs);
+    free(w->dls);
     free(w->dels);
     free(w->sd); free(w->stf); free(w->sttf); free(w->sdl); free(w->spos);
     free(w->sorted);
