@@ -174,6 +174,7 @@ int tr_reader_term(tr_reader *r, const char *term, size_t len, tr_term_info *out
 int tr_reader_prefix(tr_reader *r, const char *prefix, size_t len, size_t limit,
                      tr_term_fn fn, void *ctx)
 {
+    if (len > TR_MAX_TERM_BYTES * 4) return TR_OK;   /* longer than any stored term */
     MDB_cursor *mc;
     int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_TERMS], &mc);
     if (rc) return tr_schema_lmdb_rc(rc);

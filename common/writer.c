@@ -171,6 +171,7 @@ static int slots_grow(worker *w)
 static int on_token(void *ctx, const tr_token *t)
 {
     worker *w = ctx;
+    if (t->len == 0) return 0;     /* not a storable key; the analyzer should never emit one */
     if (w->ntoks == w->tokcap) {
         size_t cap = w->tokcap ? w->tokcap * 2 : 1024;
         tok *n = realloc(w->toks, cap * sizeof *n);
