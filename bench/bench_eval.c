@@ -99,6 +99,7 @@ int main(int argc, char **argv)
         tq_node n;
         memset(&n, 0, sizeof n);
         n.kind = TQ_TERM;
+        n.weight = 1.0;
         n.text = bt.t;
         n.len = bt.len;
         q.root = &n;

@@ -20,9 +20,9 @@
 #include "index.h"
 
 /* The defaults; the relevance benchmark tunes them here and nowhere else. */
-#define TQ_DEFAULT_K1 1.2
-#define TQ_DEFAULT_B 0.75
-#define TQ_DEFAULT_TITLE_WEIGHT 1.0
+#define TQ_DEFAULT_K1 2.0
+#define TQ_DEFAULT_B 0.85
+#define TQ_DEFAULT_TITLE_WEIGHT 2.0
 
 /* Fields, with the values of parse.h's TQ_FIELD_* (common/ does not see query/). */
 enum { TR_FIELD_ANY = 0, TR_FIELD_TITLE = 1, TR_FIELD_BODY = 2 };

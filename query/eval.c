@@ -227,7 +227,8 @@ static int open_term(plan *p, const char *term, size_t len, int positions,
     return 0;
 }
 
-static int make_term(plan *p, const char *term, size_t len, int occur, int field, xnode **out)
+static int make_term(plan *p, const char *term, size_t len, int occur, int field, double weight,
+                     xnode **out)
 {
     tr_cursor *c;
     double idf = 0;
@@ -243,7 +244,7 @@ static int make_term(plan *p, const char *term, size_t len, int occur, int field
     n->cur = c;
     n->label = p->labels[p->ncursors - 1];
     n->label_len = len;
-    tr_bm25_term_init(&p->bm, field, idf, &n->bm);
+    tr_bm25_term_init(&p->bm, field, idf * weight, &n->bm);
     n->max_score = bound_inflate(tr_bm25_bound(&p->bm, &n->bm, &bd));
     n->doc = c->doc;
     *out = n;
@@ -330,7 +331,7 @@ static int make_prefix(plan *p, const tq_node *q, int occur, xnode **out)
     if (!b || (pc.n && !(b->kids = calloc(pc.n, sizeof *b->kids)))) { free(pc.t); return TR_ENOMEM; }
     for (size_t i = 0; i < pc.n; i++) {
         xnode *t;
-        rc = make_term(p, pc.t[i].term, pc.t[i].len, TQ_SHOULD, q->field, &t);
+        rc = make_term(p, pc.t[i].term, pc.t[i].len, TQ_SHOULD, q->field, q->weight, &t);
         if (rc) { free(pc.t); return rc; }
         if (t->type != X_NONE) b->kids[b->nkids++] = t;
     }
@@ -424,7 +425,7 @@ static int make_pos(plan *p, const tq_node *q, int occur, xnode **out)
         }
         n->lf[j] = (uint32_t)i;
     }
-    tr_bm25_term_init(&p->bm, q->field, idf, &n->bm);
+    tr_bm25_term_init(&p->bm, q->field, idf * q->weight, &n->bm);
     n->max_score = bound_inflate(n->bm.num);
     *out = n;
     return 0;
@@ -514,11 +515,11 @@ static int compile(plan *p, const tq_node *q, int occur, int depth, xnode **out)
     if (field != TQ_FIELD_TITLE && field != TQ_FIELD_BODY) field = TQ_FIELD_ANY;
     switch (q->kind) {
     case TQ_TERM:
-        return make_term(p, q->text, q->len, occur, field, out);
+        return make_term(p, q->text, q->len, occur, field, q->weight, out);
     case TQ_PREFIX:
         return make_prefix(p, q, occur, out);
     case TQ_PHRASE:
-        if (q->nterms == 1) return make_term(p, q->terms[0], q->term_lens[0], occur, field, out);
+        if (q->nterms == 1) return make_term(p, q->terms[0], q->term_lens[0], occur, field, q->weight, out);
         if (q->nterms == 0) break;
         return make_pos(p, q, occur, out);
     case TQ_NEAR:

@@ -106,6 +106,7 @@ static tq_node *node_new(parser *p, tq_kind kind, size_t start, size_t end)
     tq_node *n = palloc(p, sizeof *n);
     if (!n) return NULL;
     n->kind = kind;
+    n->weight = 1.0;
     n->src_start = (uint32_t)start;
     n->src_end = (uint32_t)end;
     return n;
@@ -717,7 +718,8 @@ static tq_node *parse_or(parser *p, int depth)
 }
 
 /* Plain mode: every analysed term of the whole text is one SHOULD clause;
- * duplicates are merged (the first occurrence is kept). */
+ * duplicates are merged into the first occurrence, whose weight grows with
+ * the number of repeats (TQ_QTF_WEIGHT). */
 static tq_node *parse_plain(parser *p)
 {
     if (analyse(p, 0, p->len)) return NULL;
@@ -738,7 +740,11 @@ static tq_node *parse_plain(parser *p)
             }
             slot = (slot + 1) % PLAIN_HASH_SLOTS;
         }
-        if (dup) continue;
+        if (dup) {
+            tq_node *o = v.v[slots[slot]];
+            o->slop++; /* repeats so far; turned into a weight below */
+            continue;
+        }
         if (count_clause(p, t->start)) return NULL;
         tq_node *n = node_new(p, TQ_TERM, t->start, t->end);
         if (!n) return NULL;
@@ -747,6 +753,10 @@ static tq_node *parse_plain(parser *p)
         n->occur = TQ_SHOULD;
         slots[slot] = (int32_t)v.n; /* < TQ_MAX_CLAUSES, so the table never fills */
         if (vec_push(p, &v, n)) return NULL;
+    }
+    for (size_t i = 0; i < v.n; i++) {
+        v.v[i]->weight = TQ_QTF_WEIGHT(1.0 + v.v[i]->slop);
+        v.v[i]->slop = 0;
     }
     return make_bool(p, &v, 0);
 }
@@ -828,6 +838,7 @@ static void print_node(const tq_node *n, FILE *f, int indent, int with_occur)
     case TQ_PREFIX:
         fprintf(f, "%s %s ", n->kind == TQ_TERM ? "TERM" : "PREFIX", field_name(n->field));
         print_str(f, n->text, n->len);
+        if (n->weight != 1.0) fprintf(f, " ^%.4g", n->weight);
         fputc('\n', f);
         break;
     case TQ_PHRASE:

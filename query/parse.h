@@ -28,6 +28,10 @@
 #define TQ_MAX_PHRASE_TERMS 64   /* terms in one phrase */
 #define TQ_MAX_QUERY_BYTES 65536 /* query text */
 #define TQ_MAX_NEAR 1000         /* largest n in NEAR/n */
+/* Weight of a term that a plain query repeats qtf times: BM25's query-term
+ * saturation (Robertson's k3), tuned on the relevance collections. */
+#define TQ_QTF_K3 12.0
+#define TQ_QTF_WEIGHT(qtf) ((qtf) * (TQ_QTF_K3 + 1.0) / ((qtf) + TQ_QTF_K3))
 
 typedef enum tq_kind {
     TQ_TERM,    /* one analysed term */
@@ -49,6 +53,8 @@ struct tq_node {
     char *text; size_t len;     /* TERM: the term; PREFIX: the prefix */
     char **terms; size_t *term_lens; uint32_t *offsets; size_t nterms; /* PHRASE */
     uint32_t slop;              /* NEAR */
+    double weight;              /* multiplies the clause's score (1; in plain
+                                   mode it grows with the term's repeats) */
     tq_node **kids; size_t nkids; /* BOOL, NEAR */
     uint32_t src_start, src_end;  /* byte range in the query text */
 };
@@ -56,7 +62,9 @@ struct tq_node {
 typedef struct tq_opts {
     int default_and;            /* juxtaposition means AND (--and) */
     int plain;                  /* no operators at all: every word is a SHOULD term
-                                   (relevance topics; AND, -dash, quotes are words) */
+                                   (relevance topics; AND, -dash, quotes are words);
+                                   a repeated word is one clause weighted by
+                                   TQ_QTF_WEIGHT(repeats) */
 } tq_opts;
 
 typedef struct tq_query {

@@ -26,6 +26,7 @@ static tq_node *node(tq_kind kind)
     tq_node *n = calloc(1, sizeof *n);
     if (!n) exit(1);
     n->kind = kind;
+    n->weight = 1.0;
     nodes[nnodes++] = n;
     return n;
 }
@@ -359,6 +360,9 @@ static void test_small(void)
         tq_query q = query(term("fish"));
         tq_eval_opts o;
         tq_eval_opts_default(&o);
+        o.k1 = 1.2; /* the parameters of the hand computation, not the defaults */
+        o.b = 0.75;
+        o.title_weight = 1.0;
         tq_result res;
         CHECK_EQ_INT(tq_search(r, &q, &o, &res, err, sizeof err), 0);
         CHECK_EQ_INT(res.nhits, 2);

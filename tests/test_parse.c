@@ -358,8 +358,12 @@ static const example english[] = {
          "  SHOULD TERM body+title \"and\"\n"
          "  SHOULD TERM body+title \"the\"\n"
          "  SHOULD TERM body+title \"titl\"\n"
-         "  SHOULD TERM body+title \"x\"\n"
+         "  SHOULD TERM body+title \"x\" ^3.25\n" /* 4 repeats: 4*13/(4+12) */
          "  SHOULD TERM body+title \"y\"\n"},
+    {"cats cat dog", 0, 1,                          /* 2 repeats: 2*13/(2+12) */
+         "BOOL\n"
+         "  SHOULD TERM body+title \"cat\" ^1.857\n"
+         "  SHOULD TERM body+title \"dog\"\n"},
     {"COP-29 NEAR/3 \"a b\"", 0, 1,
          "BOOL\n"
          "  SHOULD TERM body+title \"cop\"\n"
