@@ -24,6 +24,9 @@
 #define TR_WINDOW_BYTES (8u << 20)
 /* Postings per stored chunk: keeps LMDB values around a megabyte. */
 #define TR_CHUNK_MAX_DOCS 65536u
+/* Posting bytes (of the in-memory buffers) encoded per parallel round at
+ * commit: bounds the encoded chunks held before they are written. */
+#define TR_ENCODE_ROUND_BYTES ((size_t)16 << 20)
 #define TR_ZSTD_LEVEL 3
 #define TR_MAX_THREADS 64
 #define TR_DEFAULT_MEMORY ((size_t)1 << 30)
@@ -58,18 +61,26 @@ typedef struct term_ent {
     uint8_t *buf; size_t blen, bcap;
     int existing;
     tr_term_info old;           /* when existing (inline chunk copied into oldinl) */
+    tr_buf enc;                 /* commit: encoded chunks, records of first_doc u32 | len u32 | bytes */
+    int enc_rc;
     uint8_t oldinl[TR_INLINE_MAX];
     char term[];
 } term_ent;
 
-/* ---- ids touched by the batch ---- */
 /* A table slot keeps the hash beside the pointer: probes compare hashes in
  * the table and touch the (cache-cold) entry only on a match. */
 typedef struct tslot { uint64_t hash; term_ent *e; } tslot;
 /* Sorting key at commit: the first 8 term bytes big-endian, so most
  * comparisons are one integer compare with no pointer chased. */
 typedef struct skey { uint64_t key; term_ent *e; } skey;
+/* Commit scratch of one encoding thread: a term's postings as arrays. */
+typedef struct enc_scratch {
+    uint32_t *sd, *stf, *sttf, *sdl, *spos;
+    size_t scap, sposcap;
+    tr_buf chunk;
+} enc_scratch;
 
+/* ---- ids touched by the batch ---- */
 typedef struct id_ent {
     uint64_t hash;
     char *id; size_t len;
@@ -119,10 +130,9 @@ struct tr_writer {
     size_t mem;
     MDB_txn *rtxn;              /* read snapshot for id lookups between commits */
     /* commit scratch */
-    uint32_t *sd, *stf, *sttf, *sdl, *spos;
-    size_t scap, sposcap;
-    tr_buf chunk, val;
-    term_ent **sorted;
+    enc_scratch sc[TR_MAX_THREADS];
+    tr_buf val;
+    term_ent **sorted, **order;
 };
 
 static void werr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -583,7 +593,7 @@ void tr_writer_rollback(tr_writer *w)
 
 /* ---- commit ---- */
 
-static int scratch_reserve(tr_writer *w, size_t n, size_t npos)
+static int scratch_reserve(enc_scratch *w, size_t n, size_t npos)
 {
     if (n > w->scap) {
         size_t cap = w->scap ? w->scap : 1024;
@@ -644,24 +654,25 @@ static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
 }
 
 /* Decode an inline chunk into the scratch arrays (positions included). */
-static int load_inline(tr_writer *w, MDB_txn *txn, const uint8_t *data, size_t len, size_t *n, size_t *np)
+static int load_inline(tr_writer *w, enc_scratch *sc, MDB_txn *txn, const uint8_t *data, size_t len,
+                       size_t *n, size_t *np)
 {
     tr_chunk c;
     if (tr_chunk_open(&c, data, len)) return TR_ECORRUPT;
     *n = *np = 0;
     for (uint32_t b = 0; b < c.nblocks; b++) {
-        int rc = scratch_reserve(w, *n + TR_BLOCK_DOCS, 0);
+        int rc = scratch_reserve(sc, *n + TR_BLOCK_DOCS, 0);
         if (rc) return rc;
-        int cnt = tr_chunk_block_decode(&c, b, 1, w->sd + *n, w->stf + *n, w->sttf + *n);
+        int cnt = tr_chunk_block_decode(&c, b, 1, sc->sd + *n, sc->stf + *n, sc->sttf + *n);
         if (cnt < 0) return TR_ECORRUPT;
         size_t sum = 0;
-        for (int i = 0; i < cnt; i++) sum += w->stf[*n + i];
-        rc = scratch_reserve(w, 0, *np + sum);
+        for (int i = 0; i < cnt; i++) sum += sc->stf[*n + i];
+        rc = scratch_reserve(sc, 0, *np + sum);
         if (rc) return rc;
-        int pc = tr_chunk_block_positions(&c, b, 1, w->stf + *n, (uint32_t)cnt, w->spos + *np, w->sposcap - *np);
+        int pc = tr_chunk_block_positions(&c, b, 1, sc->stf + *n, (uint32_t)cnt, sc->spos + *np, sc->sposcap - *np);
         if (pc < 0) return TR_ECORRUPT;
         for (int i = 0; i < cnt; i++) {
-            rc = doc_dl(w, txn, w->sd[*n + i], &w->sdl[*n + i]);
+            rc = doc_dl(w, txn, sc->sd[*n + i], &sc->sdl[*n + i]);
             if (rc) return rc;
         }
         *n += (size_t)cnt;
@@ -671,9 +682,9 @@ static int load_inline(tr_writer *w, MDB_txn *txn, const uint8_t *data, size_t l
 }
 
 /* Append the batch postings of e to the scratch arrays after n / np. */
-static int load_batch(tr_writer *w, const term_ent *e, size_t *n, size_t *np)
+static int load_batch(const tr_writer *w, enc_scratch *sc, const term_ent *e, size_t *n, size_t *np)
 {
-    int rc = scratch_reserve(w, *n + e->ndocs, 0);
+    int rc = scratch_reserve(sc, *n + e->ndocs, 0);
     if (rc) return rc;
     const uint8_t *p = e->buf, *end = p + e->blen;
     uint32_t doc = 0;
@@ -683,20 +694,20 @@ static int load_batch(tr_writer *w, const term_ent *e, size_t *n, size_t *np)
         if (tr_get_varint(&p, end, &dd) || tr_get_varint(&p, end, &tf) || tr_get_varint(&p, end, &ttf))
             return TR_ECORRUPT;
         doc += (uint32_t)dd;
-        rc = scratch_reserve(w, 0, *np + tf);
+        rc = scratch_reserve(sc, 0, *np + tf);
         if (rc) return rc;
         uint32_t prev = 0;
         for (uint64_t k = 0; k < tf; k++) {
             if (tr_get_varint(&p, end, &v)) return TR_ECORRUPT;
             uint32_t pos = (k == 0 || k == ttf) ? (uint32_t)v : prev + (uint32_t)v;
-            w->spos[(*np)++] = pos;
+            sc->spos[(*np)++] = pos;
             prev = pos;
         }
         size_t j = *n + i;
-        w->sd[j] = doc;
-        w->stf[j] = (uint32_t)tf;
-        w->sttf[j] = (uint32_t)ttf;
-        w->sdl[j] = w->dls[doc - first];
+        sc->sd[j] = doc;
+        sc->stf[j] = (uint32_t)tf;
+        sc->sttf[j] = (uint32_t)ttf;
+        sc->sdl[j] = w->dls[doc - first];
     }
     *n += e->ndocs;
     return TR_OK;
@@ -708,38 +719,100 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *
     return mdb_put(txn, dbi, &kv, &vv, fl);
 }
 
-/* Write the postings of one term (scratch arrays [0,n), positions [0,np))
- * as chunks, updating info. Returns an LMDB or TR code. */
-static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *info,
-                      size_t n, int append)
+/* Encode postings [0, n) of the scratch as chunks of at most
+ * TR_CHUNK_MAX_DOCS, appending records (first_doc u32 | len u32 | chunk) to
+ * out. Runs in encoding threads: touches only sc and out. */
+static int encode_chunks(enc_scratch *sc, size_t n, tr_buf *out)
 {
     size_t off = 0, poff = 0;
     while (off < n) {
         size_t cnt = n - off;
         if (cnt > TR_CHUNK_MAX_DOCS) cnt = TR_CHUNK_MAX_DOCS;
-        tr_postings_in in = { (uint32_t)cnt, w->sd + off, w->stf + off, w->sttf + off, w->sdl + off, w->spos + poff };
-        tr_buf_clear(&w->chunk);
-        int rc = tr_chunk_encode(&in, &w->chunk);
+        tr_postings_in in = { (uint32_t)cnt, sc->sd + off, sc->stf + off, sc->sttf + off, sc->sdl + off,
+                              sc->spos + poff };
+        tr_buf_clear(&sc->chunk);
+        int rc = tr_chunk_encode(&in, &sc->chunk);
         if (rc) return rc;
-        tr_chunk c;
-        if (tr_chunk_open(&c, w->chunk.data, w->chunk.len)) return TR_ECORRUPT;
-        tr_bound_merge(&info->bound, &c.bound);
-        if (off == 0 && cnt == n && info->nchunks == 0 && w->chunk.len <= TR_INLINE_MAX) {
-            memcpy(e->oldinl, w->chunk.data, w->chunk.len); /* reuse as the value's source */
-            info->inline_chunk = e->oldinl;
-            info->inline_len = w->chunk.len;
-        } else {
-            uint8_t k[8];
-            tr_key_posting(k, info->term_id, w->sd[off]);
-            rc = put(txn, w->ix->dbi[TR_DB_POSTINGS], k, 8, w->chunk.data, w->chunk.len,
-                     append ? MDB_APPEND : 0);
-            if (rc) return rc;
-        }
-        info->nchunks++;
-        for (size_t i = 0; i < cnt; i++) poff += w->stf[off + i];
+        uint8_t hdr[8];
+        tr_put_le32(hdr, sc->sd[off]);
+        tr_put_le32(hdr + 4, (uint32_t)sc->chunk.len);
+        if (tr_buf_append(out, hdr, 8) || tr_buf_append(out, sc->chunk.data, sc->chunk.len)) return TR_ENOMEM;
+        for (size_t i = 0; i < cnt; i++) poff += sc->stf[off + i];
         off += cnt;
     }
     return TR_OK;
+}
+
+/* Store a term's encoded chunks (from encode_chunks): inline when it is the
+ * term's only chunk and small, else under postings keys. Updates info. */
+static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *info, int append)
+{
+    const uint8_t *p = e->enc.data, *end = p + e->enc.len;
+    while (p < end) {
+        uint32_t first = tr_get_le32(p), len = tr_get_le32(p + 4);
+        const uint8_t *chunk = p + 8;
+        p += 8 + len;
+        tr_chunk c;
+        if (tr_chunk_open(&c, chunk, len)) return TR_ECORRUPT;
+        tr_bound_merge(&info->bound, &c.bound);
+        if (info->nchunks == 0 && p == end && len <= TR_INLINE_MAX) {
+            memcpy(e->oldinl, chunk, len);
+            info->inline_chunk = e->oldinl;
+            info->inline_len = len;
+        } else {
+            uint8_t k[8];
+            tr_key_posting(k, info->term_id, first);
+            int rc = put(txn, w->ix->dbi[TR_DB_POSTINGS], k, 8, chunk, len, append ? MDB_APPEND : 0);
+            if (rc) return rc;
+        }
+        info->nchunks++;
+    }
+    return TR_OK;
+}
+
+/* Encoding the terms of one commit round in parallel (the analysis workers
+ * are idle during a commit, so their count is reused). Terms whose old inline
+ * chunk must be merged are left to the writing loop: it needs the txn. */
+typedef struct enc_job {
+    const tr_writer *w;
+    term_ent **terms;
+    size_t n;
+    atomic_size_t next;
+} enc_job;
+typedef struct enc_arg { enc_job *job; enc_scratch *sc; } enc_arg;
+
+static void *encode_thread(void *p)
+{
+    enc_arg *a = p;
+    enc_job *job = a->job;
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->n) break;
+        term_ent *e = job->terms[i];
+        if (e->existing && e->old.inline_chunk) continue;
+        size_t n = 0, np = 0;
+        tr_buf_clear(&e->enc);
+        e->enc_rc = load_batch(job->w, a->sc, e, &n, &np);
+        if (!e->enc_rc) e->enc_rc = encode_chunks(a->sc, n, &e->enc);
+    }
+    return NULL;
+}
+
+static void encode_round(tr_writer *w, term_ent **terms, size_t n)
+{
+    enc_job job = { .w = w, .terms = terms, .n = n };
+    atomic_init(&job.next, 0);
+    enc_arg args[TR_MAX_THREADS];
+    pthread_t th[TR_MAX_THREADS];
+    unsigned nt = w->nwk < n ? w->nwk : (unsigned)n, started = 0;
+    for (unsigned i = 1; i < nt; i++) {
+        args[i] = (enc_arg){ &job, &w->sc[i] };
+        if (pthread_create(&th[i], NULL, encode_thread, &args[i]) != 0) break;
+        started = i;
+    }
+    args[0] = (enc_arg){ &job, &w->sc[0] };
+    encode_thread(&args[0]);
+    for (unsigned i = 1; i <= started; i++) pthread_join(th[i], NULL);
 }
 
 static int write_norms(tr_writer *w, MDB_txn *txn, tr_stats *s)
@@ -828,19 +901,32 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             e->term_id = e->old.term_id;
         }
     }
-    /* 2: existing terms, then new ones (whose postings keys all sort last) */
+    /* 2: existing terms, then new ones (whose postings keys all sort last),
+     * encoded in parallel a round at a time and written in that order */
+    term_ent **order = w->order;
+    size_t no = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < w->nterms; i++)
+            if (w->sorted[i]->existing == (pass == 0)) order[no++] = w->sorted[i];
     uint8_t tv[TR_TERM_VALUE_MAX];
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < w->nterms; i++) {
-            term_ent *e = w->sorted[i];
-            if (e->existing != (pass == 0)) continue;
+    for (size_t start = 0, end; start < no; start = end) {
+        size_t bytes = 0;
+        for (end = start; end < no && (end == start || bytes < TR_ENCODE_ROUND_BYTES); end++)
+            bytes += order[end]->blen;
+        encode_round(w, order + start, end - start);
+        for (size_t i = start; i < end; i++) {
+            term_ent *e = order[i];
             tr_term_info info;
-            size_t n = 0, np = 0;
             if (e->existing) {
                 info = e->old;
                 if (info.inline_chunk) {
-                    rc = load_inline(w, txn, info.inline_chunk, info.inline_len, &n, &np);
-                    if (rc) return rc;
+                    /* merge the old inline chunk with the batch's postings */
+                    size_t n = 0, np = 0;
+                    rc = load_inline(w, &w->sc[0], txn, info.inline_chunk, info.inline_len, &n, &np);
+                    if (!rc) rc = load_batch(w, &w->sc[0], e, &n, &np);
+                    tr_buf_clear(&e->enc);
+                    if (!rc) rc = encode_chunks(&w->sc[0], n, &e->enc);
+                    e->enc_rc = rc;
                     info.nchunks = 0;
                     info.inline_chunk = NULL;
                     info.inline_len = 0;
@@ -853,13 +939,13 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
                 info.df = e->ndocs;
                 info.cf = e->cf;
             }
-            rc = load_batch(w, e, &n, &np);
-            if (rc) return rc;
-            rc = write_term(w, txn, e, &info, n, pass == 1);
+            if (e->enc_rc) return e->enc_rc;
+            rc = write_term(w, txn, e, &info, !e->existing);
+            tr_buf_free(&e->enc);
             if (rc) return rc;
             size_t tl = tr_term_value_encode(&info, tv);
             unsigned fl = 0;
-            if (pass == 1) {
+            if (!e->existing) {
                 size_t m = e->len < lastlen ? e->len : lastlen;
                 int c = have_last ? memcmp(e->term, lastkey, m) : 1;
                 if (!have_last || c > 0 || (c == 0 && e->len > lastlen)) fl = MDB_APPEND;
@@ -945,9 +1031,11 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
     if (w->ndocs == 0 && w->ndels == 0 && w->nids == 0) return TR_OK;
     free(w->sorted);
+    free(w->order);
     w->sorted = malloc((w->nterms ? w->nterms : 1) * sizeof *w->sorted);
+    w->order = malloc((w->nterms ? w->nterms : 1) * sizeof *w->order);
     skey *keys = malloc((w->nterms ? w->nterms : 1) * sizeof *keys);
-    if (!w->sorted || !keys) { free(keys); return w->rc = TR_ENOMEM; }
+    if (!w->sorted || !w->order || !keys) { free(keys); return w->rc = TR_ENOMEM; }
     size_t m = 0;
     for (size_t i = 0; i < w->tabcap; i++) {
         term_ent *e = w->tab[i].e;
@@ -1226,9 +1314,13 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
     free(w->docs);
     free(w->dls);
     free(w->dels);
-    free(w->sd); free(w->stf); free(w->sttf); free(w->sdl); free(w->spos);
+    for (unsigned i = 0; i < TR_MAX_THREADS; i++) {
+        enc_scratch *sc = &w->sc[i];
+        free(sc->sd); free(sc->stf); free(sc->sttf); free(sc->sdl); free(sc->spos);
+        tr_buf_free(&sc->chunk);
+    }
+    free(w->order);
     free(w->sorted);
-    tr_buf_free(&w->chunk);
     tr_buf_free(&w->val);
     tr_index_close(w->ix);
     free(w);
