@@ -1,7 +1,7 @@
 /* codec.c - the posting-list codec: encodes one term's postings into a chunk
  * (one LMDB value) and decodes it block by block. Bit-packing primitives and
  * the BM25 score bound live here too. See codec.h for the API and
- * docs/FORMAT-postings.md for the same grammar with the reasoning.
+ * docs/FORMAT.md for the same grammar with the reasoning.
  *
  * ---- On-disk format, version 1 --------------------------------------------
  * All multi-byte integers are little-endian. varint = LEB128 (trawl.h).

@@ -1,6 +1,6 @@
 /* schema.h - internal to the index: the LMDB databases, and the encoders and
  * decoders of every key and value stored in them (layout documented at the
- * top of schema.c and in docs/FORMAT-schema.md). Used by writer.c and reader.c. */
+ * top of schema.c and in docs/FORMAT.md). Used by writer.c and reader.c. */
 #ifndef TRAWL_SCHEMA_H
 #define TRAWL_SCHEMA_H
 
