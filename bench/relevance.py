@@ -154,10 +154,20 @@ def write_markdown(path, results, args):
 
 
 def check(results, baseline_path):
-    """Messages for every trawl figure more than CHECK_TOLERANCE below the baseline."""
+    """Messages for every trawl figure more than CHECK_TOLERANCE below the
+    baseline's trawl figure, or below its FTS5 figure (trawl's defaults must
+    rank at least as well as FTS5 on every collection)."""
     with open(baseline_path, encoding="utf-8") as f:
-        base = json.load(f)["results"].get("trawl", {})
+        recorded = json.load(f)["results"]
+    base = recorded.get("trawl", {})
     problems = []
+    for coll, figures in recorded.get("fts5", {}).items():
+        now = results.get("trawl", {}).get(coll)
+        if now is None or "error" in now or "error" in figures:
+            continue
+        for m in CHECKED:
+            if m in figures and now[m] < figures[m]:
+                problems.append(f"{coll} {m}: {now[m]:.4f} < FTS5's {figures[m]:.4f}")
     if not base:
         # Nothing recorded yet (the baseline predates a working trawl): say so
         # loudly, but there is nothing to fall below.
