@@ -3,6 +3,7 @@
  * --delete. Exit status: 0 all input indexed, 1 done but some records were
  * skipped as malformed, 2 error (nothing after the last commit is kept). */
 #include "analyze_cmd.h"
+#include "check_cmd.h"
 #include "index.h"
 #include "source.h"
 #include "stats_cmd.h"
@@ -20,6 +21,7 @@ static const char usage_text[] =
 "usage: trawl-index [options] INDEX_DIR [INPUT...]\n"
 "       trawl-index --analyze [--language NAME] [--no-fold-diacritics] [--stopwords] [TEXT...]\n"
 "       trawl-index --stats [--json] INDEX_DIR\n"
+"       trawl-index --check [--quick] INDEX_DIR   (exit 1 if damaged)\n"
 "\n"
 "Adds the documents of each INPUT (a file, a directory, or - for stdin;\n"
 "plain, .gz, .bz2 or .zst, detected by content) to the index in INDEX_DIR,\n"
@@ -54,7 +56,7 @@ enum {
     OPT_FORMAT = 256, OPT_ID_FIELD, OPT_TITLE_FIELD, OPT_BODY_FIELD, OPT_URL_FIELD,
     OPT_DATE_FIELD, OPT_STRICT, OPT_DELETE, OPT_DELETE_FROM, OPT_LANGUAGE,
     OPT_NO_FOLD, OPT_STOPWORDS, OPT_THREADS, OPT_MEMORY, OPT_BATCH_DOCS,
-    OPT_QUIET, OPT_JSON, OPT_VERSION, OPT_STATS, OPT_INITIAL_MAP,
+    OPT_QUIET, OPT_JSON, OPT_VERSION, OPT_STATS, OPT_INITIAL_MAP, OPT_CHECK, OPT_QUICK,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +79,8 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, 0, OPT_QUIET},
     {"json", no_argument, 0, OPT_JSON},
     {"stats", no_argument, 0, OPT_STATS},
+    {"check", no_argument, 0, OPT_CHECK},
+    {"quick", no_argument, 0, OPT_QUICK},
     {"version", no_argument, 0, OPT_VERSION},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -230,7 +234,7 @@ int main(int argc, char **argv)
     tr_source_opts so;
     tr_source_opts_default(&so);
     run r = {0};
-    int json = 0, stats = 0;
+    int json = 0, stats = 0, check = 0, quick = 0;
     const char **deletes = calloc((size_t)argc, sizeof *deletes);
     const char *delete_file = NULL;
     size_t ndeletes = 0;
@@ -284,6 +288,8 @@ int main(int argc, char **argv)
         case OPT_QUIET: r.quiet = 1; r.progress = 0; break;
         case OPT_JSON: json = 1; break;
         case OPT_STATS: stats = 1; break;
+        case OPT_CHECK: check = 1; break;
+        case OPT_QUICK: quick = 1; break;
         case OPT_VERSION: puts("trawl-index " TRAWL_VERSION); return 0;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs("Try 'trawl-index --help'.\n", stderr); return 2;
@@ -295,6 +301,10 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[optind++];
     if (stats) return tr_cmd_stats(dir, json);
+    if (check) {
+        free(deletes);
+        return tr_cmd_check(dir, quick);
+    }
     if (optind >= argc && !ndeletes && !delete_file) {
         fputs("trawl-index: no INPUT given (use - for standard input)\n", stderr);
         return 2;
