@@ -70,8 +70,16 @@
  *   (length is exactly 3 + the three packed sizes)
  *
  * pos-block := for each group of 128 values of the block's position stream
- *              (sum of its tf; the last group partial): u8 width (0..32),
- *              packed(count, width)
+ *              (sum of its tf; the last group partial, count k):
+ *     u8 header             bits 0..5: width w (0..32); bit 7: patched;
+ *                           bit 6 is 0
+ *     if patched (w < 32):  u8 nexc - 1 (nexc = 1..k exceptions)
+ *                           nexc x u8 index (< k, strictly increasing)
+ *                           nexc x varint high (>= 1; value >> w, so that
+ *                           (high << w) | low fits 32 bits)
+ *     packed(k, w)          the low w bits of every value
+ *   The encoder chooses w (and so the exceptions) to minimise the group's
+ *   bytes; a group without exceptions is header + packed only.
  *   The stream holds, per posting, the ttf title positions then the tf - ttf
  *   body positions; each run is delta-coded: first raw, then
  *   p[i] - p[i-1] - 1 (positions strictly increase within a field).
@@ -99,6 +107,8 @@
 #define DIR_ENTRY_BYTES 40
 #define DOC_WIDTH_BYTES 3
 #define POS_GROUP 128              /* position values per width byte */
+#define POS_WIDTH_MASK 0x3F        /* group header: bits 0..5 the width */
+#define POS_PATCHED 0x80           /* group header: exceptions follow */
 #define MAX_WIDTH 32
 /* A block's position count is returned as an int. */
 #define MAX_BLOCK_POSITIONS ((uint64_t)INT_MAX)
@@ -370,6 +380,110 @@ static int encode_doc_block(const tr_postings_in *in, uint32_t start, uint32_t n
     return TR_OK;
 }
 
+/* ---- position groups: bit packing with patched exceptions (PFOR) --------
+ * One width for a whole group would let its largest value (typically the
+ * first, absolute, position of a posting in a long document) set the width
+ * of all 128. Instead the encoder picks the width w that minimises the
+ * group's bytes when values wider than w keep their low w bits in the packed
+ * array and their high bits (value >> w) in a patch list. */
+
+/* Worst case of one group: header, count, 1 + 5 bytes per exception, and
+ * the packed array at the width chosen (never more than plain 32 bits). */
+static size_t pos_group_max_bytes(size_t cnt)
+{
+    return 2 + tr_packed_size(cnt, MAX_WIDTH) + cnt * 6;
+}
+
+/* Encode one group of cnt (1..POS_GROUP) values at out; returns bytes. */
+static size_t encode_pos_group(uint8_t *out, const uint32_t *v, size_t cnt)
+{
+    /* hist[b] = values whose bit length is b */
+    size_t hist[MAX_WIDTH + 1] = {0};
+    for (size_t i = 0; i < cnt; i++) hist[v[i] ? 32 - __builtin_clz(v[i]) : 0]++;
+    unsigned maxw = MAX_WIDTH;
+    while (maxw > 0 && hist[maxw] == 0) maxw--;
+    unsigned best_w = maxw;
+    size_t best = 1 + tr_packed_size(cnt, maxw);
+    for (unsigned w = 0; w < maxw; w++) {
+        size_t nexc = 0, patch = 0;
+        for (unsigned b = w + 1; b <= maxw; b++) {
+            nexc += hist[b];
+            /* high part has b - w bits: ceil((b - w) / 7) varint bytes */
+            patch += hist[b] * (1 + (b - w + 6) / 7);
+        }
+        if (nexc > POS_GROUP) continue;
+        size_t bytes = 2 + patch + tr_packed_size(cnt, w);
+        if (bytes < best) { best = bytes; best_w = w; }
+    }
+    uint8_t *o = out;
+    if (best_w == maxw) {
+        *o++ = (uint8_t)maxw;
+        return 1 + tr_pack(o, v, cnt, maxw);
+    }
+    unsigned w = best_w;
+    uint32_t mask = (uint32_t)((1ull << w) - 1);
+    *o++ = (uint8_t)(w | POS_PATCHED);
+    uint8_t *count = o++;
+    size_t nexc = 0;
+    for (size_t i = 0; i < cnt; i++)
+        if (v[i] > mask) *o++ = (uint8_t)i, nexc++;
+    *count = (uint8_t)(nexc - 1);
+    for (size_t i = 0; i < cnt; i++)
+        if (v[i] > mask) {
+            uint32_t hi = v[i] >> w;
+            while (hi >= 0x80) { *o++ = (uint8_t)(hi | 0x80); hi >>= 7; }
+            *o++ = (uint8_t)hi;
+        }
+    uint32_t low[POS_GROUP];
+    for (size_t i = 0; i < cnt; i++) low[i] = v[i] & mask;
+    o += tr_pack(o, low, cnt, w);
+    return (size_t)(o - out);
+}
+
+/* Decode one group of cnt values from [*q, end) into out, advancing *q.
+ * Every length and index is checked before use: TR_ECORRUPT. */
+static int decode_pos_group(const uint8_t **q, const uint8_t *end, uint32_t *out, size_t cnt)
+{
+    const uint8_t *p = *q;
+    if (p >= end) return TR_ECORRUPT;
+    unsigned hdr = *p++, w = hdr & POS_WIDTH_MASK;
+    if ((hdr & ~(POS_WIDTH_MASK | POS_PATCHED)) || w > MAX_WIDTH) return TR_ECORRUPT;
+    if (!(hdr & POS_PATCHED)) {
+        size_t bytes = tr_packed_size(cnt, w);
+        if (bytes > (size_t)(end - p)) return TR_ECORRUPT;
+        tr_unpack(out, p, cnt, w);
+        *q = p + bytes;
+        return TR_OK;
+    }
+    if (w >= MAX_WIDTH || p >= end) return TR_ECORRUPT;
+    size_t nexc = (size_t)*p++ + 1;
+    if (nexc > cnt || nexc > (size_t)(end - p)) return TR_ECORRUPT;
+    const uint8_t *idx = p;
+    p += nexc;
+    uint32_t hi[POS_GROUP];
+    for (size_t e = 0; e < nexc; e++) {
+        if (idx[e] >= cnt || (e && idx[e] <= idx[e - 1])) return TR_ECORRUPT;
+        uint64_t v = 0;
+        unsigned shift = 0;
+        for (;;) {
+            if (p >= end || shift > 28) return TR_ECORRUPT;
+            uint8_t byte = *p++;
+            v |= (uint64_t)(byte & 0x7F) << shift;
+            shift += 7;
+            if (!(byte & 0x80)) break;
+        }
+        /* the whole value must fit 32 bits, and a patch is never zero */
+        if (v == 0 || v > (UINT32_MAX >> w)) return TR_ECORRUPT;
+        hi[e] = (uint32_t)v;
+    }
+    size_t bytes = tr_packed_size(cnt, w);
+    if (bytes > (size_t)(end - p)) return TR_ECORRUPT;
+    tr_unpack(out, p, cnt, w);
+    for (size_t e = 0; e < nexc; e++) out[idx[e]] |= hi[e] << w;
+    *q = p + bytes;
+    return TR_OK;
+}
+
 /* Append the positions payload of postings [start, start+n) whose positions
  * start at pos; scratch holds the delta stream. */
 static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n,
@@ -396,11 +510,9 @@ static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n
     }
     for (size_t g = 0; g < total; g += POS_GROUP) {
         size_t cnt = total - g < POS_GROUP ? total - g : POS_GROUP;
-        unsigned w = tr_bits_needed(s + g, cnt);
-        int rc = tr_buf_reserve(out, 1 + tr_packed_size(cnt, w));
+        int rc = tr_buf_reserve(out, pos_group_max_bytes(cnt));
         if (rc) return rc;
-        out->data[out->len++] = (uint8_t)w;
-        out->len += tr_pack(out->data + out->len, s + g, cnt, w);
+        out->len += encode_pos_group(out->data + out->len, s + g, cnt);
     }
     return TR_OK;
 }
@@ -782,12 +894,7 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
     const uint8_t *q = pp, *end = pp + pn;
     for (uint64_t g = 0; g < total; g += POS_GROUP) {
         size_t k = total - g < POS_GROUP ? (size_t)(total - g) : POS_GROUP;
-        if (q >= end || *q > MAX_WIDTH) return TR_ECORRUPT;
-        unsigned w = *q++;
-        size_t bytes = tr_packed_size(k, w);
-        if (bytes > (size_t)(end - q)) return TR_ECORRUPT;
-        tr_unpack(pos + g, q, k, w);
-        q += bytes;
+        if (decode_pos_group(&q, end, pos + g, k)) return TR_ECORRUPT;
     }
     if (q != end) return TR_ECORRUPT;
     uint32_t *p = pos;

@@ -208,6 +208,62 @@ static void test_compact_vectors(void)
     tr_buf_free(&out);
 }
 
+/* Positions with one outlier: the group is patched (width 0, one exception)
+ * instead of 20 values of 17 bits. Known bytes, then a round trip. */
+static void test_patched_positions(void)
+{
+    uint32_t doc = 5, tf = 20, ttf = 0, dl = 200, pos[20];
+    for (uint32_t i = 0; i < 19; i++) pos[i] = i;
+    pos[19] = 100000;                    /* delta 100000 - 18 - 1 = 99981 */
+    tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, pos };
+    tr_buf out = {0};
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    /* header 0x80 (patched, w 0), nexc-1 0, index 19, varint 99981 */
+    static const uint8_t want[] = {0x80, 0x00, 0x13, 0x8D, 0x8D, 0x06};
+    CHECK(out.len >= sizeof want + 4 &&
+          memcmp(out.data + out.len - 4 - sizeof want, want, sizeof want) == 0);
+    tr_chunk c;
+    CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
+    uint32_t d[TR_BLOCK_DOCS], t[TR_BLOCK_DOCS], tt[TR_BLOCK_DOCS], got[20];
+    CHECK_EQ_INT(tr_chunk_block_decode(&c, 0, 1, d, t, tt), 1);
+    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, got, 20), 20);
+    CHECK(memcmp(got, pos, sizeof pos) == 0);
+    /* a zero patch or an index past the group is corrupt, even unverified:
+     * rewrite the byte and the compact checksum */
+    for (int k = 0; k < 2; k++) {
+        tr_buf bad = {0};
+        CHECK_EQ_INT(tr_buf_append(&bad, out.data, out.len), 0);
+        size_t at = bad.len - 4 - sizeof want;
+        if (k == 0) bad.data[at + 2] = 20;              /* index 20 of 20 values */
+        else { bad.data[at + 3] = 0; bad.data[at + 4] = 0; bad.data[at + 5] = 0; }
+        tr_put_le32(bad.data + bad.len - 4, (uint32_t)XXH3_64bits(bad.data, bad.len - 4));
+        if (tr_chunk_open(&c, bad.data, bad.len) == 0) {
+            CHECK_EQ_INT(tr_chunk_block_decode(&c, 0, 0, d, t, tt), 1);
+            CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 0, t, 1, got, 20), TR_ECORRUPT);
+        }
+        tr_buf_free(&bad);
+    }
+    /* every position value width with one outlier at every width round-trips */
+    for (unsigned wbig = 1; wbig <= 32; wbig++) {
+        uint32_t p2[130];
+        uint32_t tf2 = 130;
+        for (uint32_t i = 0; i < 130; i++) p2[i] = i * 2;
+        uint64_t top = (wbig == 32 ? 0xFFFFFFFEull : (1ull << wbig) - 1) - 1;
+        if (top > p2[128]) p2[129] = (uint32_t)top;
+        tr_postings_in in2 = { 1, &doc, &tf2, &ttf, &dl, p2 };
+        tr_buf_clear(&out);
+        CHECK_EQ_INT(tr_chunk_encode(&in2, &out), 0);
+        uint32_t got2[130];
+        if (tr_chunk_open(&c, out.data, out.len) == 0 && tr_chunk_block_decode(&c, 0, 1, d, t, tt) == 1) {
+            CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, got2, 130), 130);
+            CHECK(memcmp(got2, p2, sizeof p2) == 0);
+        } else {
+            CHECK(0);
+        }
+    }
+    tr_buf_free(&out);
+}
+
 static void test_full_header(void)
 {
     plist l;
@@ -546,6 +602,7 @@ int main(void)
 {
     test_pack();
     test_compact_vectors();
+    test_patched_positions();
     test_full_header();
     test_gaps();
     test_block_sizes();
