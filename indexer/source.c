@@ -42,6 +42,7 @@ struct tr_source {
     tr_jsonl *jsonl;
     tr_page *page;
     tr_buf page_buf;
+    tr_records *rec;   /* the record reader of a wiki, TREC or WARC file */
     tr_source_counts counts;
 };
 
@@ -90,6 +91,12 @@ static int format_of_name(const char *name)
         return TR_FMT_TEXT;
     if (has_suffix(name, len, ".html") || has_suffix(name, len, ".htm"))
         return TR_FMT_HTML;
+    if (has_suffix(name, len, ".xml"))
+        return TR_FMT_AUTO; /* a wiki export, or not: the content decides */
+    if (has_suffix(name, len, ".warc"))
+        return TR_FMT_WARC;
+    if (has_suffix(name, len, ".trec") || has_suffix(name, len, ".sgml"))
+        return TR_FMT_TREC;
     return -1;
 }
 
@@ -187,6 +194,8 @@ static int walk(tr_source *s, const char *dir, size_t id_off, int depth)
             continue;
         }
         int fmt = ok && S_ISREG(st.st_mode) ? format_of_name(names[i]) : -1;
+        if (ok && S_ISREG(st.st_mode) && s->opts.format == TR_FMT_TREC)
+            fmt = TR_FMT_TREC;
         if (fmt < 0) {
             s->counts.skipped_files++;
             free(path);
@@ -283,6 +292,8 @@ fail:
 
 static void close_current(tr_source *s)
 {
+    tr_records_close(s->rec);
+    s->rec = NULL;
     if (s->lines) {
         s->done_bytes += tr_stream_consumed(tr_lines_stream(s->lines));
         tr_lines_close(s->lines);
@@ -377,17 +388,41 @@ static int read_page(tr_source *s, int fmt, tr_doc_in *doc, char *err, size_t er
     return 1;
 }
 
+/* The first TR_SNIFF_BYTES as ASCII: UTF-16 (after a byte-order mark)
+ * loses its zero bytes, so "<mediawiki" reads the same in either form. */
+static size_t sniff_ascii(const uint8_t *p, size_t n, char *out)
+{
+    size_t k = 0;
+    if (n > TR_SNIFF_BYTES)
+        n = TR_SNIFF_BYTES;
+    int utf16 = n >= 2 && ((p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff));
+    for (size_t i = utf16 ? 2 : 0; i < n; i++)
+        if (!utf16 || p[i])
+            out[k++] = p[i] ? (char)p[i] : ' ';
+    out[k] = '\0';
+    return k;
+}
+
 static int sniff(const uint8_t *p, size_t n)
 {
+    char a[TR_SNIFF_BYTES + 1];
+    size_t an = sniff_ascii(p, n, a);
     size_t i = 0;
-    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+    if (an >= 3 && (uint8_t)a[0] == 0xef && (uint8_t)a[1] == 0xbb && (uint8_t)a[2] == 0xbf)
         i = 3;
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+    while (i < an && (a[i] == ' ' || a[i] == '\t' || a[i] == '\r' || a[i] == '\n'))
         i++;
-    if (i < n && p[i] == '{')
+    if (i < an && a[i] == '{')
         return TR_FMT_JSONL;
-    if (i < n && p[i] == '<')
+    if (an - i >= 5 && !memcmp(a + i, "WARC/", 5))
+        return TR_FMT_WARC;
+    if (i < an && a[i] == '<') {
+        if (strstr(a + i, "<mediawiki"))
+            return TR_FMT_WIKI;
+        if (!strncasecmp(a + i, "<DOC>", 5) || !strncasecmp(a + i, "<DOC ", 5))
+            return TR_FMT_TREC;
         return TR_FMT_HTML;
+    }
     return TR_FMT_TEXT;
 }
 
@@ -435,11 +470,38 @@ static int source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
                 tr_lines_peek(s->lines, &p, &n, err, errcap);
                 fmt = sniff(p, n);
             }
-            if (fmt != TR_FMT_JSONL) {
+            if (fmt == TR_FMT_WIKI || fmt == TR_FMT_TREC || fmt == TR_FMT_WARC) {
+                rc = fmt == TR_FMT_WIKI   ? tr_wiki_open(s->lines, e->path, s->opts.max_record, &s->rec)
+                     : fmt == TR_FMT_TREC ? tr_trec_open(s->lines, e->path, s->opts.max_record, &s->rec)
+                                          : tr_warc_open(s->lines, e->path, s->opts.max_record, &s->rec);
+                if (rc)
+                    return rc;
+            } else if (fmt != TR_FMT_JSONL) {
                 rc = read_page(s, fmt, doc, err, errcap);
                 close_current(s);
                 return rc;
             }
+        }
+        if (s->rec) {
+            int bad_date = 0;
+            int rc = tr_records_next(s->rec, doc, &bad_date, err, errcap);
+            if (bad_date)
+                s->counts.bad_dates++;
+            if (rc == 1) {
+                s->counts.docs++;
+                return 1;
+            }
+            if (rc == 0) {
+                close_current(s);
+                continue;
+            }
+            memset(doc, 0, sizeof *doc);
+            doc->date = TR_NO_DATE;
+            if (rc == TR_EINPUT)
+                return bad(s, rc);
+            if (rc != TR_ENOMEM)
+                close_current(s);
+            return rc;
         }
         const char *line;
         size_t len;

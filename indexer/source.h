@@ -20,15 +20,24 @@
  * counted): guards against pathological trees. */
 #define TR_MAX_WALK_DEPTH 64
 
-enum { TR_FMT_AUTO, TR_FMT_JSONL, TR_FMT_TEXT, TR_FMT_HTML };
+enum { TR_FMT_AUTO, TR_FMT_JSONL, TR_FMT_TEXT, TR_FMT_HTML, TR_FMT_WIKI, TR_FMT_TREC,
+       TR_FMT_WARC };
+
+/* Bytes at the start of a file looked at to recognise a MediaWiki export,
+ * a TREC <DOC> file or a WARC file by content. */
+#define TR_SNIFF_BYTES 4096
 
 typedef struct tr_source_opts {
     /* TR_FMT_*. AUTO: a file's extension (after stripping .gz/.bz2/.zst)
      * decides (.jsonl/.json/.ndjson, .txt, .html/.htm); a single file or
      * stdin with no known extension goes by content: '{' as the first
-     * non-space byte -> jsonl, '<' -> html, else text. A forced format
+     * non-space byte -> jsonl, "WARC/" -> warc, "<mediawiki" (UTF-8 or
+     * UTF-16 with a byte-order mark) -> wiki, "<DOC>" -> trec, other '<' ->
+     * html, else text. .xml files and, in a directory, files named .warc,
+     * .trec, .sgml are read too (.xml by content). A forced format
      * applies to every file read, but in a directory only files with one of
-     * the known extensions are read either way. */
+     * the known extensions are read either way, except for trec, whose
+     * collections often have no extension: then every file is read. */
     int format;
     /* JSON member names; defaults id, title, body, url, date. */
     const char *id_field, *title_field, *body_field, *url_field, *date_field;

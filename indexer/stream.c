@@ -532,3 +532,30 @@ int tr_lines_slurp(tr_lines *l, tr_buf *out, size_t max, char *err, size_t errca
             return TR_ELIMIT;
     }
 }
+
+int tr_lines_read(tr_lines *l, const uint8_t **p, size_t *n, char *err, size_t errcap)
+{
+    *p = NULL;
+    *n = 0;
+    if (!l->started) {
+        const uint8_t *q;
+        size_t m;
+        tr_lines_peek(l, &q, &m, err, errcap);
+    }
+    if (l->pos == l->len && !l->done && !l->rc) {
+        int r = refill(l);
+        if (r == 0)
+            l->done = 1;
+    }
+    if (l->pos < l->len) {
+        *p = l->chunk + l->pos;
+        *n = l->len - l->pos;
+        l->pos = l->len;
+        return 0;
+    }
+    if (l->rc) {
+        set_err(err, errcap, "%s", l->errmsg);
+        return l->rc;
+    }
+    return 0;
+}

@@ -61,4 +61,11 @@ tr_stream *tr_lines_stream(tr_lines *l);
  * are one record each and are sniffed with tr_lines_peek first. */
 int tr_lines_slurp(tr_lines *l, tr_buf *out, size_t max, char *err, size_t errcap);
 
+/* The next block of bytes not yet returned (the rest of the peeked chunk,
+ * then one decoded chunk per call), without copying: *p is valid until the
+ * next call. *n = 0 at the end of the stream; TR_EIO/TR_ENOMEM once every
+ * byte before the error has been handed out. For the record readers (wiki,
+ * TREC, WARC) that keep their own state across chunks. */
+int tr_lines_read(tr_lines *l, const uint8_t **p, size_t *n, char *err, size_t errcap);
+
 #endif

@@ -1,0 +1,342 @@
+/* test_formats.c - the record formats of the input layer: MediaWiki XML
+ * (wiki.c, wikitext.c), TREC SGML (trec.c), WARC (warc.c) and article
+ * extraction from scraped news pages (extract.c). Small files are written
+ * by the test itself, broken ones included; the real Wikipedia samples in
+ * the shared data are checked when present.
+ * `test_formats --dump PATH [FORMAT]` prints what the source reads. */
+#include "check.h"
+#include "source.h"
+#include "source_int.h"
+#include "date.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char tmpdir[] = "/tmp/trawl_formats_XXXXXX";
+
+static char *tmp_path(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    char *p = buf[k++ % 8];
+    snprintf(p, 512, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void write_file(const char *name, const void *data, size_t n)
+{
+    FILE *f = fopen(tmp_path(name), "wb");
+    if (!f) {
+        perror(name);
+        exit(1);
+    }
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+static void write_str(const char *name, const char *s) { write_file(name, s, strlen(s)); }
+
+/* What one source read: the documents (copied) and the errors. */
+#define MAX_DOCS 256
+typedef struct got {
+    int n, bad, io;
+    char *id[MAX_DOCS], *title[MAX_DOCS], *body[MAX_DOCS], *url[MAX_DOCS];
+    int64_t date[MAX_DOCS];
+    char err[8][512];
+} got;
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static void read_all(const char *path, int fmt, got *g)
+{
+    memset(g, 0, sizeof *g);
+    tr_source_opts o;
+    tr_source_opts_default(&o);
+    o.format = fmt;
+    tr_source *s;
+    char err[512];
+    int rc = tr_source_open(path, &o, &s, err, sizeof err);
+    if (rc) {
+        snprintf(g->err[0], sizeof g->err[0], "%s", err);
+        g->io = 1;
+        return;
+    }
+    tr_doc_in d;
+    for (;;) {
+        rc = tr_source_next(s, &d, err, sizeof err);
+        if (rc == 0)
+            break;
+        if (rc == 1) {
+            if (g->n < MAX_DOCS) {
+                g->id[g->n] = dup_n(d.id, d.id_len);
+                g->title[g->n] = dup_n(d.title, d.title_len);
+                g->body[g->n] = dup_n(d.body, d.body_len);
+                g->url[g->n] = dup_n(d.url, d.url_len);
+                g->date[g->n] = d.date;
+            }
+            g->n++;
+            continue;
+        }
+        int k = g->bad + g->io;
+        if (k < 8)
+            snprintf(g->err[k], sizeof g->err[k], "%s", err);
+        if (rc == TR_EINPUT)
+            g->bad++;
+        else
+            g->io++;
+        if (rc != TR_EINPUT && rc != TR_EIO)
+            break;
+    }
+    tr_source_close(s);
+}
+
+static void free_got(got *g)
+{
+    for (int i = 0; i < g->n && i < MAX_DOCS; i++) {
+        free(g->id[i]);
+        free(g->title[i]);
+        free(g->body[i]);
+        free(g->url[i]);
+    }
+}
+
+static int64_t date_of(const char *s)
+{
+    int64_t t = TR_NO_DATE;
+    tr_parse_date(s, strlen(s), &t);
+    return t;
+}
+
+/* ---- MediaWiki ----------------------------------------------------------- */
+
+static const char *const wiki_head =
+    "<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.10/\" version=\"0.10\">\n"
+    "<siteinfo><sitename>Wikipedia</sitename>"
+    "<base>https://en.wikipedia.org/wiki/Main_Page</base></siteinfo>\n";
+
+static void test_wikitext(void)
+{
+    tr_buf out = {0}, t1 = {0}, t2 = {0};
+    const char *in =
+        "{{Infobox city|name=Baku|population={{formatnum:2000000}}}}\n"
+        "'''Baku''' is the [[capital city|capital]] of [[Azerbaijan]].<ref name=\"a\">{{cite web|url=x}}</ref>"
+        " It lies on the [[Caspian Sea]]s coast.<ref name=b/><!-- hidden -->\n"
+        "== History ==\n"
+        "* [[File:Baku.jpg|thumb|A [[photo]] of Baku]]Founded in the ''5th'' century.\n"
+        "{| class=\"wikitable\"\n|+ Districts\n|-\n! Name !! Area\n|-\n| style=\"x\" | Sabail || 28&nbsp;km\n|}\n"
+        "See [http://example.com the site] and [http://bare.example.com].\n"
+        "[[Category:Cities]]\n[[de:Baku]]\n__NOTOC__\n";
+    CHECK_EQ_INT(tr_wikitext_to_text((const uint8_t *)in, strlen(in), &out, &t1, &t2), 0);
+    CHECK(tr_buf_append(&out, "", 1) == 0);
+    const char *s = (const char *)out.data;
+    CHECK(strstr(s, "Baku is the capital of Azerbaijan.") != NULL);
+    CHECK(strstr(s, "Caspian Seas coast.") != NULL);
+    CHECK(strstr(s, "History\n") != NULL);
+    CHECK(strstr(s, "Founded in the 5th century.") != NULL);
+    CHECK(strstr(s, "Districts") != NULL);
+    CHECK(strstr(s, "Name Area") != NULL);
+    CHECK(strstr(s, "Sabail 28 km") != NULL);
+    CHECK(strstr(s, "See the site and .") != NULL);
+    static const char *const gone[] = {"{{", "}}", "[[", "]]", "<ref", "|-", "'''", "''",
+                                       "Infobox", "cite web", "hidden", "photo", "Category",
+                                       "de:", "NOTOC", "style", "wikitable", NULL};
+    for (int i = 0; gone[i]; i++)
+        if (strstr(s, gone[i])) {
+            fprintf(stderr, "left in wikitext output: %s\n%s\n", gone[i], s);
+            CHECK(0);
+        }
+    /* unbalanced markup drops only itself */
+    const char *bad = "a {{b [[c d ]] e }} f }} g [[h";
+    CHECK_EQ_INT(tr_wikitext_to_text((const uint8_t *)bad, strlen(bad), &out, &t1, &t2), 0);
+    CHECK(out.len == strlen("a f g h") && !memcmp(out.data, "a f g h", out.len));
+    tr_buf_free(&out);
+    tr_buf_free(&t1);
+    tr_buf_free(&t2);
+}
+
+static void test_wiki_small(void)
+{
+    char xml[8192];
+    snprintf(xml, sizeof xml,
+             "%s<page><title>Baku</title><ns>0</ns><id>7</id><revision><id>99</id>"
+             "<timestamp>2014-10-26T04:50:23Z</timestamp><contributor><id>5</id></contributor>"
+             "<text xml:space=\"preserve\">'''Baku''' is a [[city]].</text></revision></page>\n"
+             "<page><title>Talk:Baku</title><ns>1</ns><id>8</id><revision><text>talk</text>"
+             "</revision></page>\n"
+             "<page><title>Bacu</title><ns>0</ns><id>9</id><redirect title=\"Baku\"/>"
+             "<revision><text>#REDIRECT [[Baku]]</text></revision></page>\n"
+             "<page><title>Old</title><ns>0</ns><id>10</id><revision><text>#redirect [[Baku]]"
+             "</text></revision></page>\n"
+             "<page><title>Caspian Sea</title><ns>0</ns><id>11</id><revision><text>A lake &amp; "
+             "sea.</text></revision></page>\n</mediawiki>\n",
+             wiki_head);
+    write_str("w.xml", xml);
+    got g;
+    read_all(tmp_path("w.xml"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 2);
+    CHECK_EQ_INT(g.bad + g.io, 0);
+    if (g.n == 2) {
+        CHECK(!strcmp(g.id[0], "7"));
+        CHECK(!strcmp(g.title[0], "Baku"));
+        CHECK(!strcmp(g.body[0], "Baku is a city."));
+        CHECK(!strcmp(g.url[0], "https://en.wikipedia.org/wiki/Baku"));
+        CHECK(g.date[0] == date_of("2014-10-26T04:50:23Z"));
+        CHECK(!strcmp(g.url[1], "https://en.wikipedia.org/wiki/Caspian_Sea"));
+        CHECK(!strcmp(g.body[1], "A lake & sea."));
+    }
+    free_got(&g);
+
+    /* gzip-compressed, read as a forced format from a name that says nothing */
+    gzFile z = gzopen(tmp_path("w.dat"), "wb");
+    gzwrite(z, xml, (unsigned)strlen(xml));
+    gzclose(z);
+    read_all(tmp_path("w.dat"), TR_FMT_WIKI, &g);
+    CHECK_EQ_INT(g.n, 2);
+    free_got(&g);
+
+    /* UTF-16LE with a byte-order mark */
+    const char *u8 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><mediawiki><page><title>\xd0\xa1\xd0\xbe\xd1\x84\xd0\xb8\xd1\x8f</title>"
+                     "<ns>0</ns><id>3</id><revision><text>\xd0\xa1\xd0\xbe\xd1\x84\xd0\xb8\xd1\x8f is a [[city]]</text></revision></page></mediawiki>";
+    uint8_t u16[4096];
+    size_t k = 0;
+    u16[k++] = 0xff;
+    u16[k++] = 0xfe;
+    for (const uint8_t *p = (const uint8_t *)u8; *p;) { /* BMP only */
+        uint32_t cp;
+        if (*p < 0x80)
+            cp = *p++;
+        else {
+            cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+            p += 2;
+        }
+        u16[k++] = (uint8_t)cp;
+        u16[k++] = (uint8_t)(cp >> 8);
+    }
+    write_file("u16.xml", u16, k);
+    read_all(tmp_path("u16.xml"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 1);
+    if (g.n == 1) {
+        CHECK(!strcmp(g.title[0], "\xd0\xa1\xd0\xbe\xd1\x84\xd0\xb8\xd1\x8f"));
+        CHECK(!strcmp(g.body[0], "\xd0\xa1\xd0\xbe\xd1\x84\xd0\xb8\xd1\x8f is a city"));
+    }
+    free_got(&g);
+
+    /* truncated: the pages before the cut are read, then one error with
+     * file and offset */
+    size_t cut = (size_t)(strstr(xml, "<page><title>Caspian") - xml) + 40;
+    write_file("trunc.xml", xml, cut);
+    read_all(tmp_path("trunc.xml"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 1);
+    CHECK_EQ_INT(g.bad, 1);
+    CHECK(strstr(g.err[0], "trunc.xml: byte ") != NULL);
+    free_got(&g);
+
+    /* broken XML in the middle */
+    char broken[8192];
+    snprintf(broken, sizeof broken, "%s<page><title>A</title><ns>0</ns><id>1</id><revision><text>one"
+             "</text></revision></page><page><title>B</ti></page></mediawiki>", wiki_head);
+    write_str("broken.xml", broken);
+    read_all(tmp_path("broken.xml"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 1);
+    CHECK_EQ_INT(g.bad, 1);
+    CHECK(strstr(g.err[0], "broken.xml: byte ") && strstr(g.err[0], "mismatched tag"));
+    free_got(&g);
+}
+
+/* The shared Wikipedia samples: counts and no markup left. */
+static void test_wiki_shared(void)
+{
+    const char *dir = getenv("TRAWL_SHARED_DATA");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/wiki/enwiki-pages-articles-sample.xml.bz2", dir ? dir : "");
+    if (!dir || access(path, R_OK)) {
+        fprintf(stderr, "note: %s absent, Wikipedia sample checks skipped\n", path);
+        return;
+    }
+    got g;
+    read_all(path, TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 106);
+    CHECK_EQ_INT(g.bad + g.io, 0);
+    static const char *const marks[] = {"{{", "}}", "[[", "]]", "<ref", "|-", "'''", NULL};
+    int leaks = 0, empty = 0;
+    for (int i = 0; i < g.n && i < MAX_DOCS; i++) {
+        if (!g.body[i][0])
+            empty++;
+        for (int m = 0; marks[m]; m++)
+            if (strstr(g.body[i], marks[m]) || strstr(g.title[i], marks[m])) {
+                if (leaks++ < 5)
+                    fprintf(stderr, "markup %s left in %s (%s): ...%.80s\n", marks[m], g.id[i],
+                                    g.title[i], strstr(g.body[i], marks[m]));
+            }
+    }
+    CHECK_EQ_INT(leaks, 0);
+    CHECK_EQ_INT(empty, 0);
+    if (g.n > 0)
+        CHECK(!strncmp(g.url[0], "https://en.wikipedia.org/wiki/", 30));
+    free_got(&g);
+
+    snprintf(path, sizeof path, "%s/wiki/enwiki-table-markup.xml.bz2", dir);
+    read_all(path, TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 5);
+    CHECK_EQ_INT(g.bad + g.io, 0);
+    if (g.n == 5) /* cell text kept: the vote table's header and a count */
+        CHECK(strstr(g.body[0], "Opposition candidate (party)\nChancellor (party)") != NULL);
+    for (int i = 0; i < g.n && i < MAX_DOCS; i++) {
+        CHECK(!strstr(g.body[i], "|-") && !strstr(g.body[i], "{|") && !strstr(g.body[i], "|}") &&
+              !strstr(g.body[i], "||") && !strstr(g.body[i], "!!"));
+    }
+    free_got(&g);
+
+    snprintf(path, sizeof path, "%s/wiki/bgwiki-pages-articles-sample.xml.bz2", dir);
+    read_all(path, TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 1); /* 3 pages, 2 of them in namespace 4 */
+    CHECK_EQ_INT(g.bad + g.io, 0);
+    if (g.n == 1) { /* decoded from UTF-16 into Cyrillic UTF-8 */
+        CHECK(!strcmp(g.title[0], "Григориански календар"));
+        CHECK(strstr(g.body[0], "Григорианският календар") == g.body[0]);
+    }
+    free_got(&g);
+}
+
+static void dump(const char *path, int fmt)
+{
+    got g;
+    read_all(path, fmt, &g);
+    for (int i = 0; i < g.n && i < MAX_DOCS; i++)
+        printf("=== id=%s title=[%s] url=%s date=%lld\n%s\n", g.id[i], g.title[i], g.url[i],
+               (long long)g.date[i], g.body[i]);
+    for (int i = 0; i < g.bad + g.io && i < 8; i++)
+        printf("!!! %s\n", g.err[i]);
+    printf("docs %d bad %d io %d\n", g.n, g.bad, g.io);
+    free_got(&g);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && !strcmp(argv[1], "--dump")) {
+        dump(argv[2], argc > 3 ? atoi(argv[3]) : TR_FMT_AUTO);
+        return 0;
+    }
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_wikitext();
+    test_wiki_small();
+    test_wiki_shared();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "note: could not remove %s\n", tmpdir);
+    return check_done();
+}
