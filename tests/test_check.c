@@ -1,0 +1,230 @@
+/* test_check.c - the integrity checker (common/check.h): a sound index passes
+ * with the right counts; damage that keeps every checksum valid (statistics,
+ * maps, dictionary numbers, a lost chunk, norms) is found by the full check
+ * and located in the right database, while --quick (checksums only) passes it;
+ * a flipped block byte fails both. */
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "../common/check.h"
+#include "../common/schema.h"
+
+#define NDOCS 300
+
+static char tmproot[] = "/tmp/trawl_test_check_XXXXXX";
+static char ixdir[600];
+
+/* Databases named in the last run's reports. */
+static char seen_dbs[256];
+
+static void note(void *ctx, const char *db, const char *key, const char *what)
+{
+    (void)ctx;
+    fprintf(stderr, "  reported: %s: %s: %s\n", db, key, what);
+    if (strlen(seen_dbs) + strlen(db) + 2 < sizeof seen_dbs) {
+        strcat(seen_dbs, db);
+        strcat(seen_dbs, " ");
+    }
+}
+
+static int run_check(int quick)
+{
+    char err[256];
+    seen_dbs[0] = 0;
+    return tr_check_index(ixdir, quick, note, NULL, NULL, err, sizeof err);
+}
+
+static void build_index(void)
+{
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    o.threads = 2;
+    o.batch_docs = 100;
+    tr_writer *w;
+    char err[256];
+    CHECK_EQ_INT(tr_writer_open(ixdir, &o, &w, err, sizeof err), 0);
+    char id[32], body[256], title[64];
+    for (int i = 0; i < NDOCS; i++) {
+        snprintf(id, sizeof id, "doc-%d", i);
+        snprintf(title, sizeof title, "Title %d common", i);
+        int n = snprintf(body, sizeof body, "common words for document %d and more text %s", i,
+                         i % 3 ? "alpha beta" : "delta");
+        tr_doc_in d = { .id = id, .id_len = strlen(id), .title = title, .title_len = strlen(title),
+                        .body = body, .body_len = (size_t)n, .date = i };
+        CHECK_EQ_INT(tr_writer_add(w, &d, err, sizeof err), 0);
+    }
+    CHECK_EQ_INT(tr_writer_delete(w, "doc-7", 5), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+}
+
+/* Edit one value (len = SIZE_MAX deletes the key) and return the old one. */
+static int edit(int dbi, const void *kp, size_t klen, const void *val, size_t len, uint8_t **old, size_t *oldlen)
+{
+    tr_index *ix;
+    char err[256];
+    int rc = tr_schema_open(ixdir, 0, 0, &ix, err, sizeof err);
+    if (rc) return rc;
+    MDB_txn *txn;
+    MDB_val k = { klen, (void *)kp }, v;
+    if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn))) goto out;
+    if (old) {
+        *old = NULL;
+        *oldlen = SIZE_MAX;
+        if (!mdb_get(txn, ix->dbi[dbi], &k, &v)) {
+            *old = malloc(v.mv_size + 1);
+            memcpy(*old, v.mv_data, v.mv_size);
+            *oldlen = v.mv_size;
+        }
+    }
+    if (len == SIZE_MAX) {
+        rc = mdb_del(txn, ix->dbi[dbi], &k, NULL);
+    } else {
+        v = (MDB_val){ len, (void *)val };
+        rc = mdb_put(txn, ix->dbi[dbi], &k, &v, 0);
+    }
+    if (rc) mdb_txn_abort(txn);
+    else rc = mdb_txn_commit(txn);
+out:
+    tr_index_close(ix);
+    return rc;
+}
+
+/* Apply an edit, expect the full check to name db and --quick to pass, undo. */
+static void expect_found(const char *what, int dbi, const void *k, size_t kl, const void *v, size_t vl,
+                         const char *db)
+{
+    uint8_t *old;
+    size_t oldlen;
+    fprintf(stderr, "%s:\n", what);
+    CHECK_EQ_INT(edit(dbi, k, kl, v, vl, &old, &oldlen), 0);
+    CHECK_EQ_INT(run_check(0), TR_ECORRUPT);
+    if (!strstr(seen_dbs, db)) {
+        fprintf(stderr, "  expected a report in %s, got [%s]\n", db, seen_dbs);
+        CHECK(0);
+    }
+    CHECK_EQ_INT(run_check(1), 0);
+    CHECK_EQ_INT(edit(dbi, k, kl, old, oldlen, NULL, NULL), 0);
+    free(old);
+    CHECK_EQ_INT(run_check(0), 0);
+}
+
+static int get_term(const char *term, tr_term_info *ti, uint8_t *enc, size_t *enclen)
+{
+    tr_index *ix;
+    tr_reader *r;
+    char err[256];
+    int rc = tr_index_open(ixdir, &ix, err, sizeof err);
+    if (rc) return rc;
+    if (!(rc = tr_reader_begin(ix, &r, err, sizeof err))) {
+        if (!(rc = tr_reader_term(r, term, strlen(term), ti))) *enclen = tr_term_value_encode(ti, enc);
+        tr_reader_end(r);
+    }
+    tr_index_close(ix);
+    return rc;
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmproot)) skip("cannot make a temporary directory");
+    snprintf(ixdir, sizeof ixdir, "%s/ix", tmproot);
+    build_index();
+
+    tr_check_counts n;
+    char err[256];
+    CHECK_EQ_INT(tr_check_index(ixdir, 0, note, NULL, &n, err, sizeof err), 0);
+    CHECK_EQ_INT(n.problems, 0);
+    CHECK_EQ_INT(n.docs, NDOCS);
+    CHECK_EQ_INT(n.deleted, 1);
+    CHECK_EQ_INT(n.ids, NDOCS - 1);
+    CHECK(n.postings > 3 * NDOCS && n.positions >= n.postings && n.chunks >= n.terms);
+    CHECK_EQ_INT(run_check(1), 0);
+
+    /* a directory that is not an index: an error, not a report */
+    CHECK_EQ_INT(tr_check_index(tmproot, 0, NULL, NULL, NULL, err, sizeof err) < 0, 1);
+
+    /* stats re-encoded with one live document too many */
+    {
+        tr_index *ix;
+        tr_reader *r;
+        tr_stats st = {0};
+        CHECK_EQ_INT(tr_index_open(ixdir, &ix, err, sizeof err), 0);
+        CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+        st = *tr_reader_stats(r);
+        tr_reader_end(r);
+        tr_index_close(ix);
+        CHECK_EQ_INT(st.docs, NDOCS - 1);
+        st.docs++;
+        uint8_t sb[TR_STATS_BYTES];
+        tr_stats_encode(&st, sb);
+        expect_found("stats: docs + 1", TR_DB_META, "stats", 5, sb, sizeof sb, "meta");
+        st.docs--;
+        st.body_tokens += 3;
+        tr_stats_encode(&st, sb);
+        expect_found("stats: body tokens + 3", TR_DB_META, "stats", 5, sb, sizeof sb, "meta");
+    }
+    /* ids: a live document's id removed; an id pointing at a deleted doc */
+    expect_found("ids: doc-12 removed", TR_DB_IDS, "doc-12", 6, NULL, SIZE_MAX, "ids");
+    uint8_t d8[4];
+    tr_put_le32(d8, 8); /* doc-7 is doc 8, deleted */
+    expect_found("ids: doc-12 -> deleted doc", TR_DB_IDS, "doc-12", 6, d8, 4, "ids");
+    /* deleted: a doc id that was never assigned */
+    uint8_t dk[4];
+    tr_key_u32(dk, 5000);
+    expect_found("deleted: doc 5000", TR_DB_DELETED, dk, 4, "", 0, "deleted");
+    /* terms: df and cf off by one, with a valid checksum */
+    tr_term_info ti;
+    uint8_t enc[TR_TERM_VALUE_MAX];
+    size_t enclen = 0;
+    CHECK_EQ_INT(get_term("delta", &ti, enc, &enclen), 0);
+    ti.df++;
+    ti.cf++;
+    enclen = tr_term_value_encode(&ti, enc);
+    expect_found("terms: df + 1", TR_DB_TERMS, "delta", 5, enc, enclen, "terms");
+    /* postings: a term's first chunk gone */
+    CHECK_EQ_INT(get_term("common", &ti, enc, &enclen), 0);
+    CHECK(ti.nchunks >= 2);
+    uint8_t pk[8];
+    tr_key_posting(pk, ti.term_id, 1);
+    expect_found("postings: first chunk of 'common' removed", TR_DB_POSTINGS, pk, 8, NULL, SIZE_MAX, "terms");
+    /* norms: doc 3's body length changed */
+    {
+        uint8_t *old;
+        size_t oldlen;
+        uint8_t nk[4];
+        tr_key_u32(nk, 0);
+        CHECK_EQ_INT(edit(TR_DB_NORMS, nk, 4, "", 0, &old, &oldlen), 0); /* read it */
+        CHECK_EQ_INT(edit(TR_DB_NORMS, nk, 4, old, oldlen, NULL, NULL), 0);
+        CHECK(oldlen >= 4 * TR_NORM_BYTES);
+        uint8_t *mod = malloc(oldlen);
+        memcpy(mod, old, oldlen);
+        tr_put_le32(mod + 3 * TR_NORM_BYTES + 4, tr_get_le32(mod + 3 * TR_NORM_BYTES + 4) + 1);
+        expect_found("norms: doc 3 body length + 1", TR_DB_NORMS, nk, 4, mod, oldlen, "norms");
+        free(mod);
+        free(old);
+    }
+    /* a flipped byte in a block: both checks fail, naming postings */
+    {
+        uint8_t *old;
+        size_t oldlen;
+        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, 8, "", 0, &old, &oldlen), 0);
+        CHECK(oldlen > 20);
+        old[oldlen - 10] ^= 0x20;
+        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, 8, old, oldlen, NULL, NULL), 0);
+        CHECK_EQ_INT(run_check(1), TR_ECORRUPT);
+        CHECK(strstr(seen_dbs, "postings") != NULL);
+        CHECK_EQ_INT(run_check(0), TR_ECORRUPT);
+        old[oldlen - 10] ^= 0x20;
+        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, 8, old, oldlen, NULL, NULL), 0);
+        free(old);
+        CHECK_EQ_INT(run_check(0), 0);
+    }
+
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmproot);
+    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmproot);
+    return check_done();
+}
