@@ -28,7 +28,8 @@ static const char usage_text[] =
 "creating it if needed. A document whose id is already indexed replaces it.\n"
 "\n"
 "Input:\n"
-"  --format F          auto (default), jsonl, text, html\n"
+"  --format F          auto (default: by content), jsonl, wikipedia (MediaWiki\n"
+"                      XML export), trec (<DOC> SGML), warc, html, text\n"
 "  --id-field NAME     JSON member holding the id (default id); likewise\n"
 "  --title-field NAME  --body-field NAME  --url-field NAME  --date-field NAME\n"
 "  --strict            stop at the first malformed record (the batch it is in\n"
@@ -250,8 +251,11 @@ int main(int argc, char **argv)
             else if (!strcmp(optarg, "jsonl")) so.format = TR_FMT_JSONL;
             else if (!strcmp(optarg, "text")) so.format = TR_FMT_TEXT;
             else if (!strcmp(optarg, "html")) so.format = TR_FMT_HTML;
+            else if (!strcmp(optarg, "wikipedia")) so.format = TR_FMT_WIKI;
+            else if (!strcmp(optarg, "trec")) so.format = TR_FMT_TREC;
+            else if (!strcmp(optarg, "warc")) so.format = TR_FMT_WARC;
             else {
-                fprintf(stderr, "trawl-index: unknown format '%s' (auto, jsonl, text, html)\n", optarg);
+                fprintf(stderr, "trawl-index: unknown format '%s' (auto, jsonl, wikipedia, trec, warc, html, text)\n", optarg);
                 return 2;
             }
             break;
