@@ -96,7 +96,10 @@ def main():
             time.sleep(rng.uniform(0, full * 1.05))
             if child.poll() is None:
                 killed_mid += 1
-            os.kill(child.pid, signal.SIGKILL)
+                try:
+                    os.kill(child.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass  # it finished between the poll and the kill
             child.wait()
             if not os.path.exists(os.path.join(ix, "data.mdb")):
                 survived += 1  # killed before the environment existed: nothing committed
