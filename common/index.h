@@ -107,6 +107,13 @@ const tr_settings *tr_reader_settings(const tr_reader *r);
 uint32_t tr_reader_title_len(const tr_reader *r, uint32_t doc);
 uint32_t tr_reader_body_len(const tr_reader *r, uint32_t doc);
 int tr_reader_is_deleted(const tr_reader *r, uint32_t doc);
+/* Field lengths of n documents at once: title[i] and body[i] for docs[i]
+ * (0 for ids never assigned), as tr_reader_title_len/body_len give them.
+ * One call per decoded block (or per candidate, for both fields) keeps the
+ * norms lookup out of the evaluator's per-posting loop; docs in increasing
+ * order are fastest. */
+void tr_reader_lengths(const tr_reader *r, const uint32_t *docs, size_t n,
+                       uint32_t *title, uint32_t *body);
 /* A document's date (seconds since 1970 UTC) or TR_NO_DATE: served from the
  * same in-memory arrays as the lengths, cheap enough for filtering. */
 int64_t tr_reader_date(const tr_reader *r, uint32_t doc);

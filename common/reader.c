@@ -149,6 +149,32 @@ uint32_t tr_reader_body_len(const tr_reader *r, uint32_t doc)
     return p ? tr_get_le32(p + 4) : 0;
 }
 
+void tr_reader_lengths(const tr_reader *r, const uint32_t *docs, size_t n,
+                       uint32_t *title, uint32_t *body)
+{
+    /* the norms value of the previous doc is reused while docs stay in it */
+    size_t key = SIZE_MAX;
+    const uint8_t *base = NULL;
+    uint32_t have = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = docs[i];
+        size_t k = d >> TR_NORMS_SHIFT;
+        if (k != key) {
+            key = k;
+            base = k < r->nnorms ? r->norms[k] : NULL;
+            have = base ? r->norms_n[k] : 0;
+        }
+        uint32_t j = d & (TR_NORMS_PER_KEY - 1);
+        if (j < have) {
+            const uint8_t *e = base + (size_t)j * TR_NORM_BYTES;
+            title[i] = tr_get_le32(e);
+            body[i] = tr_get_le32(e + 4);
+        } else {
+            title[i] = body[i] = 0;
+        }
+    }
+}
+
 int64_t tr_reader_date(const tr_reader *r, uint32_t doc)
 {
     const uint8_t *p = norm_entry(r, doc);

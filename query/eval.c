@@ -33,6 +33,12 @@ _Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == 
 /* Internal doc ids start at 1 (index.h): loops start here, and a node's
  * doc 0 means "not positioned yet". */
 #define TQ_FIRST_DOC 1u
+/* Counting a union marks documents in a bitmap of this many ids at a time
+ * (8 KiB on the stack: stays in L1), a power of two. */
+#define TQ_COUNT_WINDOW 65536u
+/* Most lists the fast counting paths take on (their cursor array is on the
+ * stack); longer queries count the general way. */
+#define TQ_COUNT_MAX_LISTS 64
 
 static double bound_inflate(double x)
 {
@@ -539,8 +545,7 @@ static inline void load_dl(plan *p, uint32_t doc)
 {
     if (p->dl_doc != doc) {
         p->dl_doc = doc;
-        p->tl = tr_reader_title_len(p->r, doc);
-        p->bl = tr_reader_body_len(p->r, doc);
+        tr_reader_lengths(p->r, &doc, 1, &p->tl, &p->bl);
     }
 }
 
@@ -574,6 +579,32 @@ static inline int term_present(const xnode *n)
     if (n->field == TR_FIELD_TITLE) return ttf > 0;
     if (n->field == TR_FIELD_BODY) return tf > ttf;
     return 1;
+}
+
+/* A lower bound on dl' for the cursor's current posting, without the norms
+ * lookup: the block's bound points say that some point has tf >= the
+ * posting's tf and dl <= its dl (dl = title + body length), so the least dl
+ * among the points with tf >= the posting's bounds its dl from below, and
+ * dl' >= min(1, w) * dl in field ANY. 0 (no claim) in a single field or
+ * when the bound on hand is not the decoded block's. */
+static inline double term_dl_floor(const plan *p, const xnode *n)
+{
+    const tr_cursor *c = n->cur;
+    if (n->field != TR_FIELD_ANY || c->n == 0 || c->blk_last != c->docs[c->n - 1]) return 0.0;
+    uint32_t tf = c->tf[c->i];
+    const tr_bound *bd = &c->blk_bound;
+    uint32_t lo = UINT32_MAX;
+    for (unsigned k = 0; k < bd->npoints && k < TR_BOUND_POINTS; k++)
+        if ((bd->pt[k].tf >= tf || bd->pt[k].tf >= TR_SAT16) && bd->pt[k].dl < lo) lo = bd->pt[k].dl;
+    if (lo == UINT32_MAX) return 0.0;
+    return p->bm.w >= 1.0 ? (double)lo : p->bm.w * (double)lo;
+}
+
+/* Upper bound of a present term's score at its current posting, before the
+ * document's lengths are known. Not inflated. */
+static inline double term_ub_nolen(const plan *p, const xnode *n)
+{
+    return tr_bm25_score(&n->bm, term_tfp(p, n), term_dl_floor(p, n));
 }
 
 static inline double term_score(plan *p, const xnode *n)
@@ -941,6 +972,8 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
     int filter_dates = p->after != TR_NO_DATE || p->before != TR_NO_DATE;
     /* no deletions in the snapshot: no per-posting lookup */
     int check_deleted = tr_reader_stats(p->r)->deleted > 0;
+    uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+    double sc[TR_BLOCK_DOCS];
     if (t->cap == 0) scoring = 0; /* k + offset = 0: only the count is wanted */
     if (!scoring && !check_deleted && !filter_dates && field == TR_FIELD_ANY && c->term) {
         /* counting every posting of a list with nothing to filter: its df */
@@ -960,21 +993,63 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
         }
         if (cursor_seek(p, c, target) || c->doc == TR_DOC_END) break;
         uint32_t nb = c->n;
-        if (nb == 0 || c->i >= nb) break; /* a cursor that does not move: stop */
-        for (uint32_t i = c->i; i < nb; i++) {
-            uint32_t d = c->docs[i];
-            if (check_deleted && tr_reader_is_deleted(p->r, d)) continue;
-            if (filter_dates && doc_filtered(p, d)) continue;
-            uint32_t tf = c->tf[i], ttf = c->ttf[i];
-            if (ttf > tf) ttf = tf;
-            double tfp = tr_bm25_tf(field, w, tf, ttf);
-            if (field != TR_FIELD_ANY && tfp == 0) continue;
-            cnt++;
-            if (!scoring) continue;
-            scored++;
-            double s = tr_bm25_score(&bm, tfp, tr_bm25_dl(field, w, tr_reader_title_len(p->r, d),
-                                                       tr_reader_body_len(p->r, d)));
-            if (t->n < t->cap || s > t->h[0].score) topk_push(t, d, s);
+        if (nb == 0 || c->i >= nb || nb > TR_BLOCK_DOCS) break; /* a cursor that does not move: stop */
+        uint32_t i0 = c->i;
+        if (scoring && !check_deleted && !filter_dates && field == TR_FIELD_ANY) {
+            /* the common case as straight loops over the block: lengths in
+             * one call, scores into an array (the compiler vectorises it),
+             * then the heap sees only what beats its minimum */
+            uint32_t m = nb - i0;
+            tr_reader_lengths(p->r, c->docs + i0, m, tl, bl);
+            uint32_t big = 0;
+            for (uint32_t i = 0; i < m; i++) big |= c->tf[i0 + i] | tl[i] | bl[i];
+            if (big <= INT32_MAX) {
+                /* every count fits an int32: the signed conversion gives the
+                 * same doubles and vectorises far better than the unsigned */
+                for (uint32_t i = 0; i < m; i++) {
+                    uint32_t tf = c->tf[i0 + i], ttf = c->ttf[i0 + i];
+                    ttf = ttf < tf ? ttf : tf;
+                    double tfp = w * (double)(int32_t)ttf + (double)(int32_t)(tf - ttf);
+                    double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
+                    sc[i] = tr_bm25_score(&bm, tfp, dlp);
+                }
+            } else {
+                for (uint32_t i = 0; i < m; i++) {
+                    uint32_t tf = c->tf[i0 + i], ttf = c->ttf[i0 + i];
+                    if (ttf > tf) ttf = tf;
+                    sc[i] = tr_bm25_score(&bm, tr_bm25_tf(TR_FIELD_ANY, w, tf, ttf),
+                                          tr_bm25_dl(TR_FIELD_ANY, w, tl[i], bl[i]));
+                }
+            }
+            uint32_t i = 0;
+            for (; i < m && t->n < t->cap; i++) topk_push(t, c->docs[i0 + i], sc[i]);
+            if (t->cap) {
+                double min = t->h[0].score;
+                for (; i < m; i++)
+                    if (sc[i] > min) {
+                        /* ties with the k-th (same score, higher doc) never enter */
+                        topk_push(t, c->docs[i0 + i], sc[i]);
+                        min = t->h[0].score;
+                    }
+            }
+            cnt += m;
+            scored += m;
+        } else {
+            if (scoring) tr_reader_lengths(p->r, c->docs + i0, nb - i0, tl, bl);
+            for (uint32_t i = i0; i < nb; i++) {
+                uint32_t d = c->docs[i];
+                if (check_deleted && tr_reader_is_deleted(p->r, d)) continue;
+                if (filter_dates && doc_filtered(p, d)) continue;
+                uint32_t tf = c->tf[i], ttf = c->ttf[i];
+                if (ttf > tf) ttf = tf;
+                double tfp = tr_bm25_tf(field, w, tf, ttf);
+                if (field != TR_FIELD_ANY && tfp == 0) continue;
+                cnt++;
+                if (!scoring) continue;
+                scored++;
+                double s = tr_bm25_score(&bm, tfp, tr_bm25_dl(field, w, tl[i - i0], bl[i - i0]));
+                if (t->n < t->cap || s > t->h[0].score) topk_push(t, d, s);
+            }
         }
         uint32_t last = c->docs[nb - 1];
         if (last < target) break; /* corrupt order: never loop */
@@ -984,9 +1059,90 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
     *count = cnt;
 }
 
+/* Counting without scoring for a BOOL of plain terms over the whole
+ * collection (no deletions, no date filter, no field restriction, no
+ * exclusions): a leapfrog over the lists for a conjunction, a bitmap per
+ * window of documents for a disjunction. Returns 0 when the root is not of
+ * that shape (the caller counts the general way). */
+static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
+{
+    if (root->type != X_BOOL || root->nkids > TQ_COUNT_MAX_LISTS) return 0;
+    if (tr_reader_stats(p->r)->deleted > 0 || p->after != TR_NO_DATE || p->before != TR_NO_DATE)
+        return 0;
+    int want = root->nmust ? TQ_MUST : TQ_SHOULD;
+    tr_cursor *cs[TQ_COUNT_MAX_LISTS];
+    size_t n = 0;
+    for (size_t i = 0; i < root->nkids; i++) {
+        xnode *k = root->kids[i];
+        if (k->occur == TQ_MUST_NOT) return 0;
+        if (k->occur != want) continue; /* SHOULD beside MUST: no effect on matching */
+        if (k->type != X_TERM || k->field != TR_FIELD_ANY) return 0;
+        cs[n++] = k->cur;
+    }
+    if (n == 0) return 0;
+    uint64_t cnt = 0;
+    if (want == TQ_MUST) {
+        /* rarest list leads; every other list seeks to its candidates */
+        for (size_t i = 1; i < n; i++) {
+            tr_cursor *c = cs[i];
+            size_t j = i;
+            while (j > 0 && cs[j - 1]->term->df > c->term->df) { cs[j] = cs[j - 1]; j--; }
+            cs[j] = c;
+        }
+        uint32_t d = cs[0]->doc;
+        while (d != TR_DOC_END && !p->rc) {
+            size_t i = 0;
+            for (; i < n; i++) {
+                tr_cursor *c = cs[i];
+                if (c->doc < d && cursor_seek(p, c, d)) return 1;
+                if (c->doc != d) break;
+            }
+            if (i == n) {
+                cnt++;
+                if (d == TR_DOC_END - 1) break;
+                d++;
+            } else {
+                d = cs[i]->doc;
+            }
+        }
+    } else {
+        uint64_t bits[TQ_COUNT_WINDOW / 64];
+        for (uint64_t lo = TQ_FIRST_DOC & ~(uint64_t)(TQ_COUNT_WINDOW - 1); !p->rc;
+             lo += TQ_COUNT_WINDOW) {
+            uint64_t hi = lo + TQ_COUNT_WINDOW;
+            uint32_t next = TR_DOC_END;
+            memset(bits, 0, sizeof bits);
+            for (size_t i = 0; i < n; i++) {
+                tr_cursor *c = cs[i];
+                while (c->doc < hi && !p->rc) {
+                    uint32_t j = c->i, nb = c->n;
+                    if (nb > TR_BLOCK_DOCS || j >= nb) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                    for (; j < nb && c->docs[j] < hi; j++) {
+                        uint64_t x = c->docs[j] - lo;
+                        if (x >= TQ_COUNT_WINDOW) break; /* out of order: caught below */
+                        bits[x >> 6] |= (uint64_t)1 << (x & 63);
+                    }
+                    if (j < nb && c->docs[j] < hi) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                    uint32_t to = j < nb ? c->docs[j] : c->docs[nb - 1] + 1;
+                    if (to <= c->doc || cursor_seek(p, c, to)) break; /* corrupt order, or failed */
+                }
+                if (c->doc < next) next = c->doc;
+            }
+            for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) cnt += (uint64_t)__builtin_popcountll(bits[w]);
+            if (next == TR_DOC_END) break;
+            /* jump over windows no list has postings in */
+            uint64_t nl = (uint64_t)next & ~(uint64_t)(TQ_COUNT_WINDOW - 1);
+            if (nl > lo + TQ_COUNT_WINDOW) lo = nl - TQ_COUNT_WINDOW;
+        }
+    }
+    *count = cnt;
+    return 1;
+}
+
 static void run_exhaustive(plan *p, xnode *root, topk *t, uint64_t *count, int scoring)
 {
     if (root->type == X_TERM) { run_single_term(p, root, t, count, scoring, 0); return; }
+    if (!scoring && count_terms_fast(p, root, count)) return;
     uint64_t cnt = 0;
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
@@ -1115,10 +1271,20 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
             double ubn = 0.0;
             for (size_t j = first_ess; j < nt; j++) {
                 slot *s = ord[j];
-                if (s->n->cur->doc == d && term_present(s->n))
-                    ubn += tr_bm25_score(&s->n->bm, term_tfp(p, s->n), 0.0);
+                if (s->n->cur->doc == d && term_present(s->n)) ubn += term_ub_nolen(p, s->n);
             }
             if (bound_inflate(ubn) + ness_ub <= thr) skip = 1;
+            if (!skip && first_ess) {
+                /* the non-essential lists' block bounds at d, still before
+                 * the lengths: they are needed for the probes anyway */
+                double nb = 0.0;
+                for (size_t jj = 0; jj < first_ess; jj++) {
+                    uint32_t last;
+                    double bb = term_block_ub(p, ord[jj]->n, d, &last);
+                    if (last != TR_DOC_END) nb += bb;
+                }
+                if (bound_inflate(ubn) + nb <= thr) skip = 1;
+            }
         }
         if (!skip) {
             load_dl(p, d);
@@ -1214,7 +1380,7 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         for (size_t i = 0; i < nm && ok; i++) ok = term_present(m[i]);
         if (ok && thr > -INFINITY) {
             double ubn = 0.0; /* length-free bound first, as in run_maxscore */
-            for (size_t i = 0; i < nm; i++) ubn += tr_bm25_score(&m[i]->bm, term_tfp(p, m[i]), 0.0);
+            for (size_t i = 0; i < nm; i++) ubn += term_ub_nolen(p, m[i]);
             ok = bound_inflate(ubn) + should_ub > thr;
         }
         if (ok) {
