@@ -41,6 +41,7 @@ struct tr_source {
     const entry *cur;
     tr_jsonl *jsonl;
     tr_page *page;
+    tr_extract *extract;
     tr_buf page_buf;
     tr_records *rec;   /* the record reader of a wiki, TREC or WARC file */
     tr_source_counts counts;
@@ -227,6 +228,8 @@ int tr_source_open(const char *path, const tr_source_opts *o, tr_source **out,
     int rc = tr_jsonl_create(&s->opts, &s->jsonl);
     if (!rc)
         rc = tr_page_create(&s->page);
+    if (!rc)
+        rc = tr_extract_create(&s->extract);
     if (rc)
         goto fail;
     s->total_known = 1;
@@ -314,6 +317,7 @@ void tr_source_close(tr_source *s)
     free(s->ents);
     tr_jsonl_free(s->jsonl);
     tr_page_free(s->page);
+    tr_extract_free(s->extract);
     tr_buf_free(&s->page_buf);
     free(s);
 }
@@ -361,10 +365,29 @@ static int read_page(tr_source *s, int fmt, tr_doc_in *doc, char *err, size_t er
     memset(doc, 0, sizeof *doc);
     doc->date = TR_NO_DATE;
     int bad_date = 0;
+    /* A scraped article page gives its article; any other page (no run of
+     * prose found) its whole text, as pages.c renders it. */
+    char why[128] = "";
     if (fmt == TR_FMT_HTML)
-        rc = tr_page_html(s->page, s->page_buf.data, s->page_buf.len, doc, &bad_date);
+        rc = tr_extract_html(s->extract, s->page_buf.data, s->page_buf.len, NULL, doc, &bad_date,
+                             why, sizeof why);
     else
-        rc = tr_page_text(s->page, s->page_buf.data, s->page_buf.len, doc);
+        rc = tr_extract_text(s->extract, s->page_buf.data, s->page_buf.len, doc, &bad_date);
+    if (rc == TR_EINPUT) {
+        set_err(err, errcap, "%s: byte 0: %s", e->path, why);
+        return bad(s, TR_EINPUT);
+    }
+    if (rc == 0 || rc == TR_ELIMIT) {
+        memset(doc, 0, sizeof *doc);
+        doc->date = TR_NO_DATE;
+        bad_date = 0;
+        if (fmt == TR_FMT_HTML)
+            rc = tr_page_html(s->page, s->page_buf.data, s->page_buf.len, doc, &bad_date);
+        else
+            rc = tr_page_text(s->page, s->page_buf.data, s->page_buf.len, doc);
+    } else if (rc == 1) {
+        rc = 0;
+    }
     if (rc == TR_ELIMIT) {
         set_err(err, errcap, "%s: page too large", e->path);
         return bad(s, TR_EINPUT);

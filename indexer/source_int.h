@@ -52,13 +52,18 @@ struct tr_records {
  * scratch buffers the caller keeps between calls. 0 or TR_ENOMEM. */
 int tr_wikitext_to_text(const uint8_t *s, size_t n, tr_buf *out, tr_buf *tmp1, tr_buf *tmp2);
 
-/* Article extraction from an HTML page (extract.c): fills title, body and
- * date of doc from the main text, leaving out navigation, share lines and
- * headline lists. charset: from an HTTP header (may be NULL). */
+/* Article extraction from a scraped page (extract.c): fills title, body
+ * and date of doc (pointers valid until the next call) from the main text,
+ * leaving out navigation, share lines and headline lists. Returns 1 = an
+ * article was found, 0 = none (doc then holds the page's whole text),
+ * TR_EINPUT with why = "unknown charset 'X'", TR_ELIMIT, TR_ENOMEM.
+ * charset: from an HTTP header, or NULL to use <meta> (else UTF-8). */
 typedef struct tr_extract tr_extract;
 int tr_extract_create(tr_extract **out);
 void tr_extract_free(tr_extract *x);
 int tr_extract_html(tr_extract *x, const uint8_t *data, size_t len, const char *charset,
-                    tr_doc_in *doc, int *bad_date);
+                    tr_doc_in *doc, int *bad_date, char *why, size_t whycap);
+int tr_extract_text(tr_extract *x, const uint8_t *data, size_t len, tr_doc_in *doc,
+                    int *bad_date);
 
 #endif

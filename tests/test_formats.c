@@ -308,6 +308,232 @@ static void test_wiki_shared(void)
     free_got(&g);
 }
 
+
+/* ---- TREC ------------------------------------------------------------- */
+
+static void test_trec(void)
+{
+    const char *trec =
+        "<DOC>\n<DOCNO> LA010189-0001 </DOCNO>\n<DATE><P>January 1, 1989, Sunday, Home Edition</P></DATE>\n"
+        "<HEADLINE><P>Talks resume &amp; go on</P></HEADLINE>\n<TEXT>\n<P>Climate talks resumed.</P>\n"
+        "<P>Second paragraph.</P>\n</TEXT>\n</DOC>\n"
+        "<DOC>\n<DOCNO>FT911-1</DOCNO>\n<DATE>910514</DATE>\n<TEXT>Money markets.</TEXT>\n</DOC>\n"
+        "<DOC>\n<DOCNO>R-3</DOCNO>\n<DATE>26-FEB-1987 16:18:41.47</DATE>\n<TITLE>Cocoa</TITLE>\n"
+        "<TEXT>Cocoa prices fell.\n"                          /* no </DOC>: */
+        "<DOC>\n<DOCNO>R-4</DOCNO>\n<TEXT>After the broken one.</TEXT>\n</DOC>\n"
+        "<DOC>\n<DOCNO>R-5</DOCNO>\n<TEXT>Cut off at the end";
+    write_str("coll.trec", trec);
+    got g;
+    read_all(tmp_path("coll.trec"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 3);
+    CHECK_EQ_INT(g.bad, 2);
+    if (g.n == 3) {
+        CHECK(!strcmp(g.id[0], "LA010189-0001"));
+        CHECK(!strcmp(g.title[0], "Talks resume & go on"));
+        CHECK(strstr(g.body[0], "Climate talks resumed.") && strstr(g.body[0], "Second paragraph."));
+        CHECK(g.date[0] == date_of("1989-01-01"));
+        CHECK(!strcmp(g.id[1], "FT911-1"));
+        CHECK(g.date[1] == date_of("1991-05-14"));
+        CHECK(!strcmp(g.id[2], "R-4"));
+        CHECK(!strcmp(g.body[2], "After the broken one."));
+    }
+    /* errors name the file and the byte offset of the broken <DOC> */
+    char want[64];
+    snprintf(want, sizeof want, "coll.trec: byte %d: <DOC> without </DOC>",
+             (int)(strstr(trec, "<DOC>\n<DOCNO>R-3") - trec));
+    CHECK(strstr(g.err[0], want) != NULL);
+    CHECK(strstr(g.err[1], "at end of file") != NULL);
+    free_got(&g);
+
+    /* gzip, from a name without an extension, forced */
+    gzFile z = gzopen(tmp_path("fbis3"), "wb");
+    gzwrite(z, trec, (unsigned)strlen(trec));
+    gzclose(z);
+    read_all(tmp_path("fbis3"), TR_FMT_TREC, &g);
+    CHECK_EQ_INT(g.n, 3);
+    free_got(&g);
+}
+
+/* ---- WARC ------------------------------------------------------------- */
+
+static size_t warc_record(char *out, size_t cap, const char *type, const char *uri,
+                          const char *payload, long lie)
+{
+    char block[8192];
+    int bn = snprintf(block, sizeof block, "%s", payload);
+    return (size_t)snprintf(out, cap,
+                            "WARC/1.0\r\nWARC-Type: %s\r\nWARC-Target-URI: %s\r\n"
+                            "WARC-Date: 2018-12-22T10:00:00Z\r\nWARC-Record-ID: <urn:uuid:%s>\r\n"
+                            "Content-Type: application/http; msgtype=response\r\n"
+                            "Content-Length: %ld\r\n\r\n%s\r\n\r\n",
+                            type, uri, uri, (long)bn + lie, block);
+}
+
+static void test_warc(void)
+{
+    static char warc[65536];
+    size_t n = 0;
+    n += warc_record(warc + n, sizeof warc - n, "warcinfo", "info", "software: test\r\n", 0);
+    n += warc_record(warc + n, sizeof warc - n, "response", "http://a.example/1",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=ISO-8859-1\r\n\r\n"
+                     "<html><head><title>Caf\xe9 news</title></head><body><p>Na\xefve caf\xe9 "
+                     "owners met on Monday.</p></body></html>", 0);
+    n += warc_record(warc + n, sizeof warc - n, "request", "http://a.example/1",
+                     "GET /1 HTTP/1.1\r\n\r\n", 0);
+    size_t lie_at = n;
+    n += warc_record(warc + n, sizeof warc - n, "response", "http://a.example/lies",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>liar</p>", 40);
+    n += warc_record(warc + n, sizeof warc - n, "response", "http://a.example/img",
+                     "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\nPNG", 0);
+    n += warc_record(warc + n, sizeof warc - n, "response", "http://a.example/2",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"
+                     "<title>Second</title><p>After the liar.</p>", 0);
+    write_file("crawl.warc", warc, n);
+    got g;
+    read_all(tmp_path("crawl.warc"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 2);
+    CHECK_EQ_INT(g.bad, 1);
+    if (g.n == 2) {
+        CHECK(!strcmp(g.id[0], "http://a.example/1"));
+        CHECK(!strcmp(g.url[0], "http://a.example/1"));
+        CHECK(!strcmp(g.title[0], "Caf\xc3\xa9 news"));
+        CHECK(strstr(g.body[0], "Na\xc3\xafve caf\xc3\xa9 owners") != NULL);
+        CHECK(g.date[0] == date_of("2018-12-22T10:00:00Z"));
+        CHECK(!strcmp(g.id[1], "http://a.example/2"));
+        CHECK(!strcmp(g.body[1], "After the liar."));
+    }
+    char want[64];
+    snprintf(want, sizeof want, "crawl.warc: byte %zu: Content-Length", lie_at);
+    CHECK(strstr(g.err[0], want) != NULL);
+    free_got(&g);
+
+    /* .warc.gz: one gzip member per record, read from stdin-like pipes too */
+    gzFile z = gzopen(tmp_path("crawl.warc.gz"), "wb");
+    size_t half = lie_at;
+    gzwrite(z, warc, (unsigned)half);
+    gzclose(z);
+    z = gzopen(tmp_path("crawl2.gz"), "wb");
+    gzwrite(z, warc + half, (unsigned)(n - half));
+    gzclose(z);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cat %s >> %s", tmp_path("crawl2.gz"), tmp_path("crawl.warc.gz"));
+    CHECK(system(cmd) == 0);
+    read_all(tmp_path("crawl.warc.gz"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 2);
+    CHECK_EQ_INT(g.bad, 1);
+    free_got(&g);
+
+    /* truncated in the middle of the last record */
+    write_file("cut.warc", warc, n - 20);
+    read_all(tmp_path("cut.warc"), TR_FMT_WARC, &g);
+    CHECK_EQ_INT(g.n, 1);
+    CHECK_EQ_INT(g.bad, 2);
+    free_got(&g);
+}
+
+/* ---- extraction ------------------------------------------------------- */
+
+static const char *const news_tail =
+    "<p>Share news on social media</p>\n"
+    "<p>Follow us on Twitter and Facebook</p>\n"
+    "<div class=more><a href=/1>Parliament approves the state budget for next year</a></div>\n"
+    "<div><a href=/2>Ministers discuss energy cooperation in Brussels</a></div>\n"
+    "<div><a href=/3>President receives the delegation of a friendly country</a></div>\n"
+    "<div>Football club wins the national cup after penalties</div>\n"
+    "<div>New metro station opens in the capital city</div>\n"
+    "<div>Weather to stay warm and dry through the weekend</div>\n"
+    "<div>Exhibition of carpets opens at the national museum</div>\n"
+    "<div>Central bank keeps its refinancing rate unchanged</div>\n"
+    "<p>\xc2\xa9 2018 News Agency. All rights reserved.</p>\n";
+
+static void test_extract(void)
+{
+    char page[8192];
+    snprintf(page, sizeof page,
+             "<html><head><title>Caspian states sign a convention | News Agency</title></head><body>\n"
+             "<div>News Agency</div>\n"
+             "<div>Caspian states sign a convention</div>\n"
+             "<h2>Caspian states sign a convention</h2>\n"
+             "<div>Baku, December 22, 2018, AGENCY</div>\n"
+             "<p>The five Caspian states signed a convention on the legal status of the sea after "
+             "more than twenty years of talks.</p>\n"
+             "<p>The document divides the seabed into national sectors and leaves the surface for "
+             "common use.</p>\n"
+             "<p>Experts said the agreement opens the way for pipelines.</p>\n%s</body></html>",
+             news_tail);
+    write_str("news/caspian.html", page);
+    write_str("news/plain.txt",
+              "News Agency\nEnergy ministers meet in Baku\nEnergy ministers meet in Baku\n"
+              "Baku, 14 March 2019, AGENCY\n\n"
+              "Energy ministers from eight countries met in Baku on Thursday to discuss gas "
+              "supplies.\nThey agreed to meet again next year in Ashgabat and to share data on "
+              "reserves.\n\nShare news on social media\nFollow us\n"
+              "Parliament approves the state budget for next year\n"
+              "Ministers discuss energy cooperation in Brussels\n"
+              "Football club wins the national cup after penalties\n"
+              "New metro station opens in the capital city\n");
+    got g;
+    read_all(tmp_path("news"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 2);
+    if (g.n == 2) {
+        CHECK(!strcmp(g.id[0], "caspian.html"));
+        CHECK(!strcmp(g.title[0], "Caspian states sign a convention"));
+        CHECK(g.date[0] == date_of("2018-12-22"));
+        CHECK(!strncmp(g.body[0], "The five Caspian states", 23));
+        CHECK(strstr(g.body[0], "opens the way for pipelines.") != NULL);
+        static const char *const not_body[] = {"Share", "Follow", "Parliament", "Football",
+                                               "refinancing", "rights reserved", "AGENCY",
+                                               "News Agency", NULL};
+        for (int i = 0; not_body[i]; i++)
+            if (strstr(g.body[0], not_body[i])) {
+                fprintf(stderr, "boilerplate in body: %s\n", not_body[i]);
+                CHECK(0);
+            }
+        CHECK(!strcmp(g.title[1], "Energy ministers meet in Baku"));
+        CHECK(g.date[1] == date_of("2019-03-14"));
+        CHECK(!strncmp(g.body[1], "Energy ministers from eight", 27));
+        CHECK(strstr(g.body[1], "reserves.") && !strstr(g.body[1], "Share") &&
+              !strstr(g.body[1], "Parliament") && !strstr(g.body[1], "Football"));
+    }
+    free_got(&g);
+
+    /* date from <meta>; a page labelled UTF-8 but written in windows-1252 */
+    snprintf(page, sizeof page,
+             "<html><head><meta charset=\"utf-8\"><meta property=\"article:published_time\" "
+             "content=\"2018-12-22T09:30:00+04:00\"><title>Caf\xe9 prices</title></head><body>"
+             "<h1>Caf\xe9 prices rise</h1><p>Prices in every caf\xe9 of the city rose by a tenth "
+             "this year, the statistics office said on Friday.</p><p>Owners blame the cost of "
+             "coffee beans and rents in the centre of town.</p>%s</body></html>", news_tail);
+    write_str("cafe.html", page);
+    read_all(tmp_path("cafe.html"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 1);
+    if (g.n == 1) {
+        CHECK(!strcmp(g.title[0], "Caf\xc3\xa9 prices rise"));
+        CHECK(g.date[0] == date_of("2018-12-22T09:30:00+04:00"));
+        CHECK(strstr(g.body[0], "every caf\xc3\xa9 of") && !strstr(g.body[0], "Share"));
+    }
+    free_got(&g);
+
+    /* a charset nobody knows: rejected with the file named */
+    write_str("odd.html", "<meta charset=\"x-no-such-charset\"><p>text</p>");
+    read_all(tmp_path("odd.html"), TR_FMT_AUTO, &g);
+    CHECK_EQ_INT(g.n, 0);
+    CHECK_EQ_INT(g.bad, 1);
+    CHECK(strstr(g.err[0], "odd.html: byte 0: unknown charset") != NULL);
+    free_got(&g);
+}
+
+/* Dates the formats meet, normalised to one value. */
+static void test_dates(void)
+{
+    int64_t a, b, c;
+    CHECK_EQ_INT(tr_parse_date("1987-02-26T16:18:41Z", 20, &a), 0);
+    CHECK_EQ_INT(tr_parse_date("26-FEB-1987 16:18:41.47", 23, &b), 0);
+    CHECK(a == b);
+    CHECK_EQ_INT(tr_parse_date("December 22, 2018", 17, &c), 0);
+    CHECK(c == date_of("2018-12-22"));
+}
+
 static void dump(const char *path, int fmt)
 {
     got g;
@@ -334,6 +560,11 @@ int main(int argc, char **argv)
     test_wikitext();
     test_wiki_small();
     test_wiki_shared();
+    test_trec();
+    test_warc();
+    CHECK(mkdir(tmp_path("news"), 0700) == 0);
+    test_extract();
+    test_dates();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
