@@ -418,6 +418,58 @@ static void test_tiny_map(void)
     free(ds);
 }
 
+/* Leaf pages of the terms database. */
+static size_t terms_leaf_pages(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_stat st = {0};
+    mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 16);
+    if (mdb_env_open(env, dir, MDB_RDONLY, 0)) { mdb_env_close(env); return 0; }
+    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (mdb_dbi_open(txn, "terms", 0, &dbi) == 0) mdb_stat(txn, dbi, &st);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return st.ms_leaf_pages;
+}
+
+static void test_dictionary_repacked(void)
+{
+    /* The second half of the documents adds new terms (odd numbers) between
+     * the first half's (even numbers), random inserts, and makes old values
+     * longer: the writer repacks
+     * the dictionary, so it takes no more pages than a one-batch build. */
+    enum { N = 600 };
+    doc *ds = calloc(N, sizeof *ds);
+    char body[4096];
+    for (int i = 0; i < N; i++) {
+        size_t n = 0;
+        for (int k = 0; k < 40; k++)
+            n += (size_t)snprintf(body + n, sizeof body - n, "t%05d ",
+                                  ((i * 37 + k * 1009) % 10007) * 2 + (i >= N / 2 && k % 2));
+        snprintf(ds[i].id, sizeof ds[i].id, "rp-%d", i);
+        snprintf(ds[i].title, sizeof ds[i].title, "title %d", i);
+        snprintf(ds[i].url, sizeof ds[i].url, "u%d", i);
+        ds[i].body = strdup(body);
+        ds[i].date = i;
+    }
+    char one[512], two[512];
+    newdir(one, sizeof one);
+    newdir(two, sizeof two);
+    CHECK_EQ_INT(build(one, ds, N, 2, 0, 0), 0);
+    CHECK_EQ_INT(build(two, ds, N, 2, N / 2, 0), 0);
+    size_t p1 = terms_leaf_pages(one), p2 = terms_leaf_pages(two);
+    fprintf(stderr, "terms leaf pages: one batch %zu, two batches %zu\n", p1, p2);
+    CHECK(p1 > 20);
+    /* two-chunk values are a few bytes longer; random inserts would need ~1.4x */
+    CHECK(p2 * 100 <= p1 * 110);
+    verify_all(two, ds, N, NULL);
+    for (int i = 0; i < N; i++) free(ds[i].body);
+    free(ds);
+}
+
 static void test_update_delete(void)
 {
     char dir[512], err[256];
@@ -886,6 +938,7 @@ int main(void)
     test_threads_identical();
     test_small_batches();
     test_tiny_map();
+    test_dictionary_repacked();
     test_update_delete();
     test_settings_and_version();
     test_memory_budget();
