@@ -1,7 +1,10 @@
-/* bench_source.c - throughput of the indexer's input layer: a JSONL file read
+/* bench_source.c - throughput of the indexer's input layer: a file read
  * through tr_source (decompression + line splitting + JSON parsing), against
  * a baseline of decompressing the same file alone in the same run.
- *   bench_source [FILE]   default $TRAWL_SHARED_DATA/wiki/enwiki-2015.jsonl.zst
+ *   bench_source [--format F] [FILE...]
+ *       default $TRAWL_SHARED_DATA/wiki/enwiki-2015.jsonl.zst; F is one of
+ *       auto jsonl wikipedia trec warc html text (each reader alone; the
+ *       dump files come from bench/make_wikixml.py)
  * Reports MB/s of compressed input and of decoded bytes for both, and the
  * ratio (how much the source layer costs on top of decompression). */
 #include "source.h"
@@ -60,15 +63,9 @@ static int baseline(const char *path, uint64_t *raw, uint64_t *decoded, double *
     return 0;
 }
 
-int main(int argc, char **argv)
+/* One file through tr_source with a forced (or auto) format. */
+static int bench_file(const char *path, int fmt, const char *fmt_name)
 {
-    char def[4096];
-    const char *path = argc > 1 ? argv[1] : NULL;
-    if (!path) {
-        const char *shared = getenv("TRAWL_SHARED_DATA");
-        snprintf(def, sizeof def, "%s/wiki/enwiki-2015.jsonl.zst", shared ? shared : "../shared/data");
-        path = def;
-    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         printf("SKIP: %s not found (set TRAWL_SHARED_DATA or pass a file)\n", path);
@@ -83,7 +80,10 @@ int main(int argc, char **argv)
 
     char err[1024];
     tr_source *s;
-    if (tr_source_open(path, NULL, &s, err, sizeof err)) {
+    tr_source_opts o;
+    tr_source_opts_default(&o);
+    o.format = fmt;
+    if (tr_source_open(path, &o, &s, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
@@ -108,7 +108,8 @@ int main(int argc, char **argv)
     tr_source_close(s);
 
     double mb = 1e6;
-    printf("file: %s (%.1f MB compressed, %.1f MB decoded)\n", path, raw / mb, decoded / mb);
+    printf("file: %s, format %s (%.1f MB compressed, %.1f MB decoded)\n", path, fmt_name,
+           raw / mb, decoded / mb);
     printf("%-28s %8s %8s %14s %14s\n", "", "wall s", "cpu s", "MB/s input", "MB/s decoded");
     printf("%-28s %8.3f %8.3f %14.1f %14.1f\n", "baseline (decompress only)", base_secs, base_cpu,
            raw / mb / base_cpu, decoded / mb / base_cpu);
@@ -119,4 +120,39 @@ int main(int argc, char **argv)
     printf("ratio tr_source/baseline: %.2fx cpu, %.2fx wall\n", src_cpu / base_cpu,
            src_secs / base_secs);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int fmt;
+    } fmts[] = {{"auto", TR_FMT_AUTO}, {"jsonl", TR_FMT_JSONL}, {"wikipedia", TR_FMT_WIKI},
+                {"trec", TR_FMT_TREC}, {"warc", TR_FMT_WARC}, {"html", TR_FMT_HTML},
+                {"text", TR_FMT_TEXT}};
+    int fmt = TR_FMT_AUTO, ai = 1;
+    const char *fmt_name = "auto";
+    if (argc > 2 && !strcmp(argv[1], "--format")) {
+        size_t i;
+        for (i = 0; i < sizeof fmts / sizeof fmts[0]; i++)
+            if (!strcmp(argv[2], fmts[i].name))
+                break;
+        if (i == sizeof fmts / sizeof fmts[0]) {
+            fprintf(stderr, "bench_source: unknown format %s\n", argv[2]);
+            return 2;
+        }
+        fmt = fmts[i].fmt;
+        fmt_name = fmts[i].name;
+        ai = 3;
+    }
+    if (ai >= argc) {
+        char def[4096];
+        const char *shared = getenv("TRAWL_SHARED_DATA");
+        snprintf(def, sizeof def, "%s/wiki/enwiki-2015.jsonl.zst", shared ? shared : "../shared/data");
+        return bench_file(def, fmt, fmt_name);
+    }
+    int rc = 0;
+    for (; ai < argc && !rc; ai++)
+        rc = bench_file(argv[ai], fmt, fmt_name);
+    return rc;
 }

@@ -153,30 +153,39 @@ static int to_utf8(tr_extract *x, const uint8_t *data, size_t len, const char *c
 
 /* ---- blocks ------------------------------------------------------------- */
 
+static int is_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+/* Append text, collapsing whitespace (and no-break spaces) to one space;
+ * runs of other bytes are copied whole. */
 static int add_text(tr_extract *x, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    while (i < n) {
         uint8_t c = (uint8_t)s[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-            x->pending_space = 1;
-            continue;
-        }
-        if (c == 0xc2 && i + 1 < n && (uint8_t)s[i + 1] == 0xa0) { /* nbsp */
+        if (is_ws(c)) {
             x->pending_space = 1;
             i++;
             continue;
         }
+        if (c == 0xc2 && i + 1 < n && (uint8_t)s[i + 1] == 0xa0) {
+            x->pending_space = 1;
+            i += 2;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && !is_ws((uint8_t)s[j]) && (uint8_t)s[j] != 0xc2)
+            j++;
         if (x->pending_space && x->text.len > x->cur_start) {
             if (tr_buf_append(&x->text, " ", 1))
                 return TR_ENOMEM;
-            if (x->in_link)
-                x->cur_link++;
+            x->cur_link += x->in_link;
         }
         x->pending_space = 0;
-        if (tr_buf_append(&x->text, &c, 1))
+        if (tr_buf_append(&x->text, s + i, j - i))
             return TR_ENOMEM;
         if (x->in_link)
-            x->cur_link++;
+            x->cur_link += j - i;
+        i = j;
     }
     return 0;
 }

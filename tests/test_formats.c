@@ -534,6 +534,30 @@ static void test_dates(void)
     CHECK(c == date_of("2018-12-22"));
 }
 
+/* Every record format from stdin, by content, compressed or not: the files
+ * the tests above wrote. */
+static void test_stdin(void)
+{
+    static const struct {
+        const char *file;
+        int docs, bad;
+    } cases[] = {{"w.xml", 2, 0}, {"w.dat", 2, 0}, {"u16.xml", 1, 0}, {"coll.trec", 3, 2},
+                 {"fbis3", 3, 2}, {"crawl.warc", 2, 1}, {"crawl.warc.gz", 2, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!freopen(tmp_path(cases[i].file), "rb", stdin)) {
+            CHECK(0);
+            continue;
+        }
+        got g;
+        read_all("-", TR_FMT_AUTO, &g);
+        if (g.n != cases[i].docs || g.bad != cases[i].bad)
+            fprintf(stderr, "stdin %s: %d docs %d bad\n", cases[i].file, g.n, g.bad);
+        CHECK_EQ_INT(g.n, cases[i].docs);
+        CHECK_EQ_INT(g.bad, cases[i].bad);
+        free_got(&g);
+    }
+}
+
 static void dump(const char *path, int fmt)
 {
     got g;
@@ -565,6 +589,7 @@ int main(int argc, char **argv)
     CHECK(mkdir(tmp_path("news"), 0700) == 0);
     test_extract();
     test_dates();
+    test_stdin();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
