@@ -1193,7 +1193,35 @@ static int must_not_hit(plan *p, xnode *root, uint32_t d)
 }
 
 /* Scratch per term clause of a flat root. */
-typedef struct slot { xnode *n; double ub, sc; int present; size_t kid; } slot;
+typedef struct slot {
+    xnode *n; double ub, sc; int present; size_t kid;
+    /* lengths of every doc in the cursor's decoded block, fetched in one
+     * call when a candidate first needs them: the independent loads overlap,
+     * where one lookup per candidate waits on memory each time */
+    uint32_t lens_last, lens_n;
+    uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+} slot;
+
+/* Lengths of candidate d from the first essential list on d (ord[from..nt)). */
+static void slot_load_dl(plan *p, slot **ord, size_t from, size_t nt, uint32_t d)
+{
+    if (p->dl_doc == d) return;
+    for (size_t j = from; j < nt; j++) {
+        slot *s = ord[j];
+        tr_cursor *c = s->n->cur;
+        if (c->doc != d || c->n == 0 || c->n > TR_BLOCK_DOCS || c->i >= c->n) continue;
+        if (s->lens_n != c->n || s->lens_last != c->docs[c->n - 1]) {
+            tr_reader_lengths(p->r, c->docs, c->n, s->tl, s->bl);
+            s->lens_n = c->n;
+            s->lens_last = c->docs[c->n - 1];
+        }
+        p->dl_doc = d;
+        p->tl = s->tl[c->i];
+        p->bl = s->bl[c->i];
+        return;
+    }
+    load_dl(p, d);
+}
 
 static int cmp_slot_ub(const void *a, const void *b)
 {
@@ -1237,8 +1265,18 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
              * at its block's end; a list past d has no posting before its
              * doc, so it adds nothing and ends the range just before it.
              * If even that sum cannot beat the threshold, skip the range. */
-            double bub = ness_ub;
+            double bub = 0.0;
             uint32_t end = TR_DOC_END - 1;
+            /* non-essential lists add their block bound over the block
+             * that holds d (or nothing once exhausted): tighter than their
+             * list bounds, at the price of a shorter range */
+            for (size_t j = 0; j < first_ess; j++) {
+                uint32_t last;
+                double bb = term_block_ub(p, ord[j]->n, d, &last);
+                if (last == TR_DOC_END) continue;
+                bub += bb;
+                if (last < end) end = last;
+            }
             for (size_t j = first_ess; j < nt; j++) {
                 tr_cursor *c = ord[j]->n->cur;
                 if (c->doc == d) {
@@ -1287,7 +1325,7 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
             }
         }
         if (!skip) {
-            load_dl(p, d);
+            slot_load_dl(p, ord, first_ess, nt, d);
             for (size_t j = first_ess; j < nt; j++) {
                 slot *s = ord[j];
                 s->present = s->n->cur->doc == d && term_present(s->n);
