@@ -213,10 +213,21 @@ void tr_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w)
 
 static uint16_t sat16(uint64_t v) { return v > TR_SAT16 ? (uint16_t)TR_SAT16 : (uint16_t)v; }
 
-static int cmp_u32(const void *a, const void *b)
+/* Sort at most a few hundred keys (a block's postings): Shell sort with
+ * Ciura's gaps, inline compares; qsort's callback per compare was ~3% of
+ * indexing CPU. */
+static void sort_u32(uint32_t *v, size_t n)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+    static const size_t gaps[] = { 132, 57, 23, 10, 4, 1 };
+    for (size_t g = 0; g < sizeof gaps / sizeof *gaps; g++) {
+        size_t gap = gaps[g];
+        for (size_t i = gap; i < n; i++) {
+            uint32_t x = v[i];
+            size_t j = i;
+            for (; j >= gap && v[j - gap] > x; j -= gap) v[j] = v[j - gap];
+            v[j] = x;
+        }
+    }
 }
 
 /* Reduce m (tf, dl) points (already saturated), given as keys
@@ -229,7 +240,7 @@ static void bound_from_keys(uint32_t *keys, size_t m, tr_bound *bd)
 {
     uint16_t tf[TR_BLOCK_DOCS * 2], dl[TR_BLOCK_DOCS * 2];
     size_t k = 0;
-    qsort(keys, m, sizeof *keys, cmp_u32);
+    sort_u32(keys, m);
     long best = -1;
     for (size_t i = 0; i < m && k < TR_BLOCK_DOCS * 2; i++) {
         uint16_t t = (uint16_t)(TR_SAT16 - (keys[i] & 0xFFFF)), d = (uint16_t)(keys[i] >> 16);
