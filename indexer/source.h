@@ -1,6 +1,8 @@
 /* source.h - where the indexer's documents come from: a file, a directory
  * tree or stdin; plain, gzip, bzip2 or zstd (detected by magic bytes); JSON
- * Lines records, or one page (.txt / .html) per file.
+ * Lines records, MediaWiki XML exports, TREC <DOC> files, WARC files, or one
+ * page (.txt / .html, article extracted) per file. docs/FORMATS.md has the
+ * details of each format.
  *
  * Caveats: a directory is listed completely when it is opened (one path per
  * file in memory); symbolic links to files are followed, to directories not
@@ -64,7 +66,8 @@ int tr_source_open(const char *path, const tr_source_opts *o, tr_source **out,
  *  0          end of input.
  *  TR_EINPUT  one bad record (or one unreadable/binary/over-long file in a
  *             directory) skipped; err = "FILE:LINE: problem" or, for a page,
- *             "FILE: problem". Call again to continue.
+ *             "FILE: problem", for wiki/TREC/WARC records "FILE: byte
+ *             OFFSET: problem". Call again to continue.
  *  TR_EIO     read error or corrupt/truncated compressed data, after every
  *             complete record before it: err = "FILE: byte OFFSET: truncated
  *             gzip stream" / "FILE: read error: ...". The rest of that file

@@ -52,7 +52,7 @@ static void set_err(char *err, size_t errcap, const char *fmt, ...)
 static int fill(tr_warc *w, size_t want, char *err, size_t errcap)
 {
     while (w->win.len - w->pos < want && !w->eof) {
-        if (w->pos > (1u << 20) || w->pos == w->win.len) {
+        if (w->win.data && (w->pos > (1u << 20) || w->pos == w->win.len)) {
             memmove(w->win.data, w->win.data + w->pos, w->win.len - w->pos);
             w->win.len -= w->pos;
             w->win_off += w->pos;
