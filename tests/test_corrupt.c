@@ -18,7 +18,7 @@
 /* Values longer than this get a sample of flips and cuts, not every byte:
  * keeps the ASan run of this test within seconds. */
 #define MAX_EXHAUSTIVE_BYTES 4096
-#define SAMPLE_CASES 2048
+#define SAMPLE_CASES 512
 
 static char tmproot[] = "/tmp/trawl_test_corrupt_XXXXXX";
 static char ixdir[600];
