@@ -157,6 +157,10 @@ static int pass_blocks(const uint8_t *s, size_t n, tr_buf *out)
         if (*p == '{') {
             if (left >= 2 && p[1] == '{') {
                 const uint8_t *e = template_end(p, end);
+                /* {{nbsp}} and friends stand between words */
+                if (e && e - p <= 12 && (find_ci(p, (size_t)(e - p), "nbsp") ||
+                                         find_ci(p, (size_t)(e - p), "spaces")))
+                    rc = putc1(out, ' ');
                 p = e ? e : p + 2;
             } else {
                 rc = putc1(out, '{');
@@ -551,6 +555,15 @@ static int tidy(const uint8_t *s, size_t n, tr_buf *out)
             newlines++;
             space = 0;
         } else {
+            if (c == '(') { /* "()" or "(; , )" left by removed templates */
+                size_t j = i + 1;
+                while (j < n && j - i < 16 && (s[j] == ' ' || s[j] == ',' || s[j] == ';'))
+                    j++;
+                if (j < n && s[j] == ')') {
+                    i = j;
+                    continue;
+                }
+            }
             if (k) {
                 if (newlines)
                     o[k++] = '\n';

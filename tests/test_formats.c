@@ -161,6 +161,11 @@ static void test_wikitext(void)
     const char *bad = "a {{b [[c d ]] e }} f }} g [[h";
     CHECK_EQ_INT(tr_wikitext_to_text((const uint8_t *)bad, strlen(bad), &out, &t1, &t2), 0);
     CHECK(out.len == strlen("a f g h") && !memcmp(out.data, "a f g h", out.len));
+    /* what removed templates leave: no glued words, no empty brackets */
+    const char *tpl = "On 24{{nbsp}}August ({{IPA|x}}; {{lang|y}}) it rained";
+    CHECK_EQ_INT(tr_wikitext_to_text((const uint8_t *)tpl, strlen(tpl), &out, &t1, &t2), 0);
+    CHECK(out.len == strlen("On 24 August it rained") &&
+          !memcmp(out.data, "On 24 August it rained", out.len));
     tr_buf_free(&out);
     tr_buf_free(&t1);
     tr_buf_free(&t2);
