@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bzlib.h>
 #include <zlib.h>
 
 static char tmpdir[] = "/tmp/trawl_formats_XXXXXX";
@@ -210,6 +211,26 @@ static void test_wiki_small(void)
     read_all(tmp_path("w.dat"), TR_FMT_WIKI, &g);
     CHECK_EQ_INT(g.n, 2);
     free_got(&g);
+
+    /* bzip2 multistream, as pages-articles-multistream.xml.bz2: the split
+     * falls in the middle of a page */
+    {
+        static char bz[16384];
+        unsigned total = 0;
+        size_t half = strlen(xml) / 2;
+        for (int part = 0; part < 2; part++) {
+            unsigned cap = (unsigned)(sizeof bz - total);
+            char *src = xml + (part ? half : 0);
+            unsigned len = (unsigned)(part ? strlen(xml) - half : half);
+            CHECK_EQ_INT(BZ2_bzBuffToBuffCompress(bz + total, &cap, src, len, 9, 0, 0), BZ_OK);
+            total += cap;
+        }
+        write_file("multi.xml.bz2", bz, total);
+        read_all(tmp_path("multi.xml.bz2"), TR_FMT_AUTO, &g);
+        CHECK_EQ_INT(g.n, 2);
+        CHECK_EQ_INT(g.bad + g.io, 0);
+        free_got(&g);
+    }
 
     /* UTF-16LE with a byte-order mark */
     const char *u8 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><mediawiki><page><title>\xd0\xa1\xd0\xbe\xd1\x84\xd0\xb8\xd1\x8f</title>"
