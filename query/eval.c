@@ -1200,7 +1200,34 @@ typedef struct slot {
      * where one lookup per candidate waits on memory each time */
     uint32_t lens_last, lens_n;
     uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+    /* the block's exact scores (0 where the term is absent from the field),
+     * for skipping runs of a lone essential list's docs in bulk */
+    uint32_t bsc_last, bsc_n;
+    double bsc[TR_BLOCK_DOCS];
 } slot;
+
+/* Fill s->bsc for the cursor's decoded block (c->n checked by the caller). */
+static void slot_block_scores(plan *p, slot *s)
+{
+    tr_cursor *c = s->n->cur;
+    uint32_t last = c->docs[c->n - 1];
+    if (s->bsc_n == c->n && s->bsc_last == last) return;
+    if (s->lens_n != c->n || s->lens_last != last) {
+        tr_reader_lengths(p->r, c->docs, c->n, s->tl, s->bl);
+        s->lens_n = c->n;
+        s->lens_last = last;
+    }
+    int field = s->n->field;
+    double w = p->bm.w;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint32_t tf = c->tf[i], ttf = c->ttf[i];
+        if (ttf > tf) ttf = tf;
+        double tfp = tr_bm25_tf(field, w, tf, ttf);
+        s->bsc[i] = tfp > 0 ? tr_bm25_score(&s->n->bm, tfp, tr_bm25_dl(field, w, s->tl[i], s->bl[i])) : 0.0;
+    }
+    s->bsc_n = c->n;
+    s->bsc_last = last;
+}
 
 /* Lengths of candidate d from the first essential list on d (ord[from..nt)). */
 static void slot_load_dl(plan *p, slot **ord, size_t from, size_t nt, uint32_t d)
@@ -1297,6 +1324,33 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
             chk_end = end;
             chk_thr = thr;
             chk_ess = first_ess;
+        }
+        if (thr > -INFINITY) {
+            /* One essential list alone on d: its docs before the next doc
+             * of any other essential list can score at most their own
+             * exact score plus the non-essential bounds; skip in one seek
+             * every such doc that cannot beat the threshold. */
+            size_t on = 0, jon = 0;
+            uint32_t other = TR_DOC_END;
+            for (size_t j = first_ess; j < nt; j++) {
+                uint32_t cd = ord[j]->n->cur->doc;
+                if (cd == d) { on++; jon = j; }
+                else if (cd < other) other = cd;
+            }
+            tr_cursor *c = ord[jon]->n->cur;
+            if (on == 1 && c->n > 0 && c->n <= TR_BLOCK_DOCS && c->i < c->n && c->docs[c->i] == d) {
+                slot *s = ord[jon];
+                slot_block_scores(p, s);
+                uint32_t i = c->i;
+                while (i < c->n && c->docs[i] < other && bound_inflate(s->bsc[i]) + ness_ub <= thr) i++;
+                if (i > c->i) {
+                    uint32_t to = i < c->n ? c->docs[i] : c->docs[c->n - 1];
+                    if (i == c->n) to = to >= TR_DOC_END - 1 ? TR_DOC_END : to + 1;
+                    if (to <= d) to = d + 1; /* out-of-order docs: still move on */
+                    cursor_seek(p, c, to);
+                    continue;
+                }
+            }
         }
         int skip = 0;
         if (doc_filtered(p, d)) skip = 1;
