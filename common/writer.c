@@ -28,6 +28,9 @@
  * commit: bounds the encoded chunks held before they are written. */
 #define TR_ENCODE_ROUND_BYTES ((size_t)16 << 20)
 #define TR_ZSTD_LEVEL 3
+/* Windows in flight at once (see tr_writer_add): one being inverted while
+ * the next is analysed, so the analysis threads never wait for the inverter. */
+#define TR_WINDOW_SETS 2
 #define TR_MAX_THREADS 64
 #define TR_DEFAULT_MEMORY ((size_t)1 << 30)
 #define TR_DEFAULT_INITIAL_MAP ((size_t)64 << 20)
@@ -122,11 +125,14 @@ struct tr_writer {
     tr_stats committed;
     tr_writer_stats ws;
     int rc;                     /* sticky */
-    worker wk[TR_MAX_THREADS];
-    unsigned nwk;
+    /* two sets of analysis workers: window N+1 is analysed (by one set)
+     * while window N's threads finish and N is inverted (the other set) */
+    worker wk[TR_WINDOW_SETS][TR_MAX_THREADS];
+    unsigned nwk, wset;
     /* batch */
     wdoc **docs; size_t ndocs, doccap, win_start; /* docs: each its own allocation */
-    struct window_job *job;     /* the window being analysed, if any */
+    struct window_job *job;     /* the oldest window being analysed, if any */
+    struct window_job *job_next; /* the window launched after it, if any */
     uint32_t *dls;              /* dl (title + body terms) per batch doc, by doc - first:
                                    a dense array, so commit does not chase doc pointers */
     size_t win_bytes;
@@ -413,31 +419,38 @@ static int invert_doc(tr_writer *w, wdoc *d)
     return TR_OK;
 }
 
-/* Wait for the window's analysis threads; the job stays for window_finish. */
-static void window_join(tr_writer *w)
+/* Wait for a window's analysis threads. */
+static void window_join(window_job *job)
 {
-    window_job *job = w->job;
     if (!job) return;
     for (unsigned i = 0; i < job->nthreads; i++) pthread_join(job->th[i], NULL);
     job->nthreads = 0;
 }
 
-static void window_free(tr_writer *w)
+static void job_free(window_job *job)
 {
-    window_join(w);
-    if (w->job) {
-        free(w->job->docs);
-        free(w->job);
-        w->job = NULL;
+    window_join(job);
+    if (job) {
+        free(job->docs);
+        free(job);
     }
 }
 
-/* Wait for the window in flight, then invert its documents in input order. */
+/* Drop the windows in flight (after their threads are done). */
+static void window_free(tr_writer *w)
+{
+    job_free(w->job);
+    job_free(w->job_next);
+    w->job = w->job_next = NULL;
+}
+
+/* Wait for the oldest window in flight, then invert its documents in input
+ * order; the next window (if any) becomes the oldest. */
 static int window_finish(tr_writer *w)
 {
     window_job *job = w->job;
     if (!job) return TR_OK;
-    window_join(w);
+    window_join(job);
     int rc = TR_OK;
     for (size_t i = 0; i < job->n && !rc; i++) {
         wdoc *d = job->docs[i];
@@ -450,15 +463,21 @@ static int window_finish(tr_writer *w)
         w->mem += d->zbody.cap;
         tr_buf_free(&d->inv);
     }
-    window_free(w);
+    job_free(job);
+    w->job = w->job_next;
+    w->job_next = NULL;
     return rc;
 }
 
-/* Start analysing [win_start, ndocs) in the background. */
+/* Start analysing [win_start, ndocs) in the background, with the worker
+ * set the window in flight (if any) is not using. At most TR_WINDOW_SETS
+ * windows are in flight: the caller finishes one before launching more. */
 static int window_launch(tr_writer *w)
 {
     size_t n = w->ndocs - w->win_start;
     if (n == 0) return TR_OK;
+    if (w->job_next) return TR_ELIMIT;     /* a caller bug; never with the callers below */
+    worker *set = w->wk[w->wset];
     window_job *job = calloc(1, sizeof *job);
     if (!job || !(job->docs = malloc(n * sizeof *job->docs))) { free(job); return TR_ENOMEM; }
     memcpy(job->docs, w->docs + w->win_start, n * sizeof *job->docs);
@@ -467,27 +486,29 @@ static int window_launch(tr_writer *w)
     unsigned nt = w->nwk < n ? w->nwk : (unsigned)n;
     for (unsigned i = 0; i < nt; i++) {
         job->ta[i].job = job;
-        job->ta[i].wk = &w->wk[i];
+        job->ta[i].wk = &set[i];
         if (pthread_create(&job->th[i], NULL, analyse_thread, &job->ta[i]) != 0) break;
         job->nthreads = i + 1;
     }
     if (job->nthreads == 0) {              /* no thread to be had: analyse here */
         job->ta[0].job = job;
-        job->ta[0].wk = &w->wk[0];
+        job->ta[0].wk = &set[0];
         analyse_thread(&job->ta[0]);
     }
-    w->job = job;
+    if (w->job) w->job_next = job; else w->job = job;
+    w->wset = (w->wset + 1) % TR_WINDOW_SETS;
     w->win_start = w->ndocs;
     w->win_bytes = 0;
     return TR_OK;
 }
 
-/* Finish the window in flight and the one being queued (before a commit). */
+/* Finish the windows in flight and the one being queued (before a commit). */
 static int process_window(tr_writer *w)
 {
-    int rc = window_finish(w);
+    int rc = TR_OK;
+    if (w->job_next) rc = window_finish(w);
     if (!rc) rc = window_launch(w);
-    if (!rc) rc = window_finish(w);
+    while (!rc && w->job) rc = window_finish(w);
     return rc;
 }
 
@@ -1239,15 +1260,16 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
     }
     w->next_doc = w->committed.next_doc;
     w->nwk = w->o.threads;
-    for (unsigned i = 0; i < w->nwk; i++) {
-        w->wk[i].a = tr_analyzer_new(&w->settings, err, errcap);
-        w->wk[i].z = ZSTD_createCCtx();
-        if (!w->wk[i].a || !w->wk[i].z) {
-            w->nwk = i + 1;
-            rc = w->wk[i].a ? TR_ENOMEM : TR_EINPUT;
-            goto fail;
+    for (unsigned set = 0; set < TR_WINDOW_SETS; set++)
+        for (unsigned i = 0; i < w->nwk; i++) {
+            worker *k = &w->wk[set][i];
+            k->a = tr_analyzer_new(&w->settings, err, errcap);
+            k->z = ZSTD_createCCtx();
+            if (!k->a || !k->z) {
+                rc = k->a ? TR_ENOMEM : TR_EINPUT;
+                goto fail;
+            }
         }
-    }
     *out = w;
     return TR_OK;
 lmdb_fail:
@@ -1326,8 +1348,10 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     size_t budget = w->o.memory / TR_INVERT_SHARE;
     if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= TR_WINDOW_BYTES || batch_full ||
         w->mem >= budget) {
-        rc = window_finish(w);
-        if (!rc) rc = window_launch(w);
+        /* launch this window before inverting the previous one, so the
+         * analysis threads work while the inverter does */
+        rc = window_launch(w);
+        if (!rc) rc = window_finish(w);
         if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
         if (batch_full || w->mem >= budget)
             return tr_writer_commit(w, err, errcap);
@@ -1361,14 +1385,16 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
     int rc = w->rc ? w->rc : tr_writer_commit(w, err, errcap);
     batch_clear(w);
     if (w->rtxn) mdb_txn_abort(w->rtxn);
-    for (unsigned i = 0; i < w->nwk; i++) {
-        tr_analyzer_free(w->wk[i].a);
-        ZSTD_freeCCtx(w->wk[i].z);
-        tr_buf_free(&w->wk[i].arena);
-        free(w->wk[i].toks);
-        free(w->wk[i].terms);
-        free(w->wk[i].slots);
-    }
+    for (unsigned set = 0; set < TR_WINDOW_SETS; set++)
+        for (unsigned i = 0; i < w->nwk; i++) {
+            worker *k = &w->wk[set][i];
+            tr_analyzer_free(k->a);
+            ZSTD_freeCCtx(k->z);
+            tr_buf_free(&k->arena);
+            free(k->toks);
+            free(k->terms);
+            free(k->slots);
+        }
     free(w->docs);
     free(w->dls);
     free(w->dels);

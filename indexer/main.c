@@ -5,6 +5,7 @@
 #include "analyze_cmd.h"
 #include "check_cmd.h"
 #include "index.h"
+#include "pipeline.h"
 #include "source.h"
 #include "stats_cmd.h"
 
@@ -131,13 +132,13 @@ typedef struct run {
     double start, last_progress;
 } run;
 
-static void show_progress(run *r, const tr_source *src, int final)
+static void show_progress(run *r, const tr_pipe *src, int final)
 {
     double t = now();
     if (!r->progress || (!final && t - r->last_progress < PROGRESS_INTERVAL)) return;
     r->last_progress = t;
     uint64_t done = 0, total = 0;
-    if (src) tr_source_progress(src, &done, &total);
+    if (src) tr_pipe_progress(src, &done, &total);
     double secs = t - r->start, mb = done / 1e6;
     fprintf(stderr, "\r%llu docs, %.1f MB read, %.1f MB/s",
             (unsigned long long)r->read_docs, mb, secs > 0 ? mb / secs : 0.0);
@@ -147,19 +148,20 @@ static void show_progress(run *r, const tr_source *src, int final)
     fflush(stderr);
 }
 
-/* Index one INPUT. Returns 0, or 2 on a fatal error (already reported). */
+/* Index one INPUT (read and parsed on the pipeline's thread). Returns 0,
+ * or 2 on a fatal error (already reported). */
 static int index_input(run *r, const char *path, const tr_source_opts *so)
 {
     char err[512];
-    tr_source *src = NULL;
-    int rc = tr_source_open(path, so, &src, err, sizeof err);
+    tr_pipe *src = NULL;
+    int rc = tr_pipe_open(path, so, &src, err, sizeof err);
     if (rc) {
         fprintf(stderr, "trawl-index: %s\n", err);
         return 2;
     }
     for (;;) {
         tr_doc_in doc;
-        rc = tr_source_next(src, &doc, err, sizeof err);
+        rc = tr_pipe_next(src, &doc, err, sizeof err);
         if (rc == 0) break;
         if (rc == TR_EINPUT) {
             r->skipped++;
@@ -167,14 +169,14 @@ static int index_input(run *r, const char *path, const tr_source_opts *so)
                     r->strict ? "" : " (skipped)");
             if (r->strict) {
                 tr_writer_rollback(r->w);
-                tr_source_close(src);
+                tr_pipe_close(src);
                 return 2;
             }
             continue;
         }
         if (rc < 0) {
             fprintf(stderr, "%strawl-index: %s\n", r->progress ? "\r" : "", err);
-            tr_source_close(src);
+            tr_pipe_close(src);
             return 2;
         }
         rc = tr_writer_add(r->w, &doc, err, sizeof err);
@@ -183,21 +185,21 @@ static int index_input(run *r, const char *path, const tr_source_opts *so)
             fprintf(stderr, "trawl-index: %s: %s%s\n", path, err, r->strict ? "" : " (skipped)");
             if (r->strict) {
                 tr_writer_rollback(r->w);
-                tr_source_close(src);
+                tr_pipe_close(src);
                 return 2;
             }
             continue;
         }
         if (rc) {
             fprintf(stderr, "trawl-index: %s\n", err[0] ? err : tr_strerror(rc));
-            tr_source_close(src);
+            tr_pipe_close(src);
             return 2;
         }
         r->read_docs++;
         show_progress(r, src, 0);
     }
     show_progress(r, src, 1);
-    tr_source_close(src);
+    tr_pipe_close(src);
     return 0;
 }
 
