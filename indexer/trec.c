@@ -258,7 +258,8 @@ static int trec_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
     if (t->failed)
         return 0;
     for (;;) {
-        const uint8_t *base = t->win.data, *end = base + t->win.len;
+        /* an empty window has no data pointer: no arithmetic on NULL */
+        const uint8_t *base = t->win.data, *end = base ? base + t->win.len : NULL;
         const uint8_t *d = base ? find_tag(base + t->pos, end, "<DOC") : NULL;
         if (t->skipping && d) {
             t->skipping = 0;
