@@ -22,6 +22,9 @@
  * window is analysed in the background while the next one is queued. */
 #define TR_WINDOW_DOCS 512
 #define TR_WINDOW_BYTES (8u << 20)
+/* Records of a document parsed (and their table slots prefetched) ahead of
+ * their lookups in the inverter: enough to cover a cache miss's latency. */
+#define TR_INVERT_AHEAD 16
 /* Postings per stored chunk: keeps LMDB values around a megabyte. */
 #define TR_CHUNK_MAX_DOCS 65536u
 /* Posting bytes (of the in-memory buffers) encoded per parallel round at
@@ -62,18 +65,24 @@ typedef struct wdoc {
 } wdoc;
 
 /* ---- inverter ---- */
+/* What only a commit needs of a term: kept out of term_ent so that the
+ * inverter's entry is one or two cache lines with the term bytes in them
+ * (it was four, and the lookup missed on each). */
+typedef struct term_cold {
+    int existing;
+    tr_term_info old;           /* when existing (inline chunk copied into oldinl) */
+    tr_buf enc;                 /* encoded chunks, records of first_doc u32 | len u32 | bytes */
+    int enc_rc;
+    uint8_t oldinl[TR_INLINE_MAX];
+} term_cold;
+
 typedef struct term_ent {
-    uint64_t hash;
     uint32_t len;
     uint32_t term_id;           /* 0 until commit assigns or finds it */
     uint32_t ndocs, last_doc;
     uint64_t cf;
     uint8_t *buf; size_t blen, bcap;
-    int existing;
-    tr_term_info old;           /* when existing (inline chunk copied into oldinl) */
-    tr_buf enc;                 /* commit: encoded chunks, records of first_doc u32 | len u32 | bytes */
-    int enc_rc;
-    uint8_t oldinl[TR_INLINE_MAX];
+    term_cold *c;               /* commit only: its slot in tr_writer.cold */
     char term[];
 } term_ent;
 
@@ -146,6 +155,7 @@ struct tr_writer {
     enc_scratch sc[TR_MAX_THREADS];
     tr_buf val;
     term_ent **sorted, **order;
+    term_cold *cold;            /* per term of the batch being committed */
     size_t mid_puts;            /* this commit's non-append puts into terms */
 };
 
@@ -364,13 +374,14 @@ static term_ent *term_get(tr_writer *w, const uint8_t *term, size_t len, uint64_
     }
     term_ent *e = calloc(1, sizeof *e + len);
     if (!e) return NULL;
-    e->hash = h;
     e->len = (uint32_t)len;
     memcpy(e->term, term, len);
     w->tab[j].hash = h;
     w->tab[j].e = e;
     w->nterms++;
-    w->mem += sizeof *e + len + TR_ALLOC_OVERHEAD;
+    /* the term's cold part is allocated at commit, but counted now so the
+     * commit stays within the budget too */
+    w->mem += sizeof *e + len + TR_ALLOC_OVERHEAD + sizeof(term_cold);
     return e;
 }
 
@@ -393,28 +404,61 @@ static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uin
     return TR_OK;
 }
 
+/* One record of a document's analysis output, parsed ahead of its lookup. */
+typedef struct inv_rec { uint64_t hash; const uint8_t *term, *tail; uint32_t len, tl; } inv_rec;
+
+static int invert_one(tr_writer *w, uint32_t doc, const inv_rec *r)
+{
+    const uint8_t *tq = r->tail;
+    uint64_t tf;
+    if (tr_get_varint(&tq, r->tail + r->tl, &tf)) return TR_ECORRUPT;
+    term_ent *e = term_get(w, r->term, r->len, r->hash);
+    if (!e) return TR_ENOMEM;
+    int rc = ent_append(w, e, r->tail, r->tl, doc - e->last_doc);
+    if (rc) return rc;
+    e->last_doc = doc;
+    e->ndocs++;
+    e->cf += tf;
+    return TR_OK;
+}
+
+/* The table and its entries are far bigger than the caches and each lookup
+ * lands at random, so the records are parsed a group ahead and the table
+ * slots of the group, then the entries those slots hold, are prefetched
+ * before the group is looked up in order. */
 static int invert_doc(tr_writer *w, wdoc *d)
 {
     const uint8_t *p = d->inv.data, *end = p + d->inv.len;
+    inv_rec grp[TR_INVERT_AHEAD];
     while (p < end) {
-        uint64_t len, tl, tf;
-        if (end - p < 9) return TR_ECORRUPT;
-        uint64_t h = tr_get_le64(p);
-        p += 8;
-        if (tr_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
-        const uint8_t *term = p;
-        p += len;
-        if (tr_get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
-        const uint8_t *tq = p;
-        if (tr_get_varint(&tq, p + tl, &tf)) return TR_ECORRUPT;
-        term_ent *e = term_get(w, term, (size_t)len, h);
-        if (!e) return TR_ENOMEM;
-        int rc = ent_append(w, e, p, (size_t)tl, d->doc - e->last_doc);
-        if (rc) return rc;
-        e->last_doc = d->doc;
-        e->ndocs++;
-        e->cf += tf;
-        p += tl;
+        size_t n = 0;
+        /* the table may grow during the group: grow it first, so the
+         * prefetched slots stay the ones looked up */
+        while ((w->nterms + TR_INVERT_AHEAD + 1) * 4 > w->tabcap * 3)
+            if (tab_grow(w)) return TR_ENOMEM;
+        for (; n < TR_INVERT_AHEAD && p < end; n++) {
+            uint64_t len, tl;
+            if (end - p < 9) return TR_ECORRUPT;
+            grp[n].hash = tr_get_le64(p);
+            p += 8;
+            if (tr_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
+            grp[n].term = p;
+            grp[n].len = (uint32_t)len;
+            p += len;
+            if (tr_get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
+            grp[n].tail = p;
+            grp[n].tl = (uint32_t)tl;
+            p += tl;
+            __builtin_prefetch(&w->tab[grp[n].hash & (w->tabcap - 1)]);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const term_ent *e = w->tab[grp[i].hash & (w->tabcap - 1)].e;
+            if (e) __builtin_prefetch(e);
+        }
+        for (size_t i = 0; i < n; i++) {
+            int rc = invert_one(w, d->doc, &grp[i]);
+            if (rc) return rc;
+        }
     }
     return TR_OK;
 }
@@ -599,8 +643,14 @@ static void batch_clear(tr_writer *w)
     }
     w->ndocs = w->win_start = w->win_bytes = 0;
     for (size_t i = 0; i < w->tabcap; i++) {
-        if (w->tab[i].e) { free(w->tab[i].e->buf); free(w->tab[i].e); }
+        term_ent *e = w->tab[i].e;
+        if (!e) continue;
+        if (e->c) tr_buf_free(&e->c->enc);   /* left by a failed commit */
+        free(e->buf);
+        free(e);
     }
+    free(w->cold);
+    w->cold = NULL;
     free(w->tab);
     w->tab = NULL;
     w->tabcap = w->nterms = 0;
@@ -776,7 +826,7 @@ static int encode_chunks(enc_scratch *sc, size_t n, tr_buf *out)
  * term's only chunk and small, else under postings keys. Updates info. */
 static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *info, int append)
 {
-    const uint8_t *p = e->enc.data, *end = p + e->enc.len;
+    const uint8_t *p = e->c->enc.data, *end = p + e->c->enc.len;
     while (p < end) {
         uint32_t first = tr_get_le32(p), len = tr_get_le32(p + 4);
         const uint8_t *chunk = p + 8;
@@ -785,8 +835,8 @@ static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *inf
         if (tr_chunk_open(&c, chunk, len)) return TR_ECORRUPT;
         tr_bound_merge(&info->bound, &c.bound);
         if (info->nchunks == 0 && p == end && len <= TR_INLINE_MAX) {
-            memcpy(e->oldinl, chunk, len);
-            info->inline_chunk = e->oldinl;
+            memcpy(e->c->oldinl, chunk, len);
+            info->inline_chunk = e->c->oldinl;
             info->inline_len = len;
         } else {
             uint8_t k[8];
@@ -818,11 +868,11 @@ static void *encode_thread(void *p)
         size_t i = atomic_fetch_add(&job->next, 1);
         if (i >= job->n) break;
         term_ent *e = job->terms[i];
-        if (e->existing && e->old.inline_chunk) continue;
+        if (e->c->existing && e->c->old.inline_chunk) continue;
         size_t n = 0, np = 0;
-        tr_buf_clear(&e->enc);
-        e->enc_rc = load_batch(job->w, a->sc, e, &n, &np);
-        if (!e->enc_rc) e->enc_rc = encode_chunks(a->sc, n, &e->enc);
+        tr_buf_clear(&e->c->enc);
+        e->c->enc_rc = load_batch(job->w, a->sc, e, &n, &np);
+        if (!e->c->enc_rc) e->c->enc_rc = encode_chunks(a->sc, n, &e->c->enc);
     }
     return NULL;
 }
@@ -958,19 +1008,19 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
         MDB_val k = { e->len, e->term }, v;
         rc = mdb_get(txn, terms, &k, &v);
         if (rc == MDB_NOTFOUND) {
-            e->existing = 0;
+            e->c->existing = 0;
             e->term_id = s->next_term++;
             s->terms++;
         } else if (rc) {
             return rc;
         } else {
-            if (tr_term_value_decode(&e->old, v.mv_data, v.mv_size)) return TR_ECORRUPT;
-            if (e->old.inline_chunk) {
-                memcpy(e->oldinl, e->old.inline_chunk, e->old.inline_len);
-                e->old.inline_chunk = e->oldinl;
+            if (tr_term_value_decode(&e->c->old, v.mv_data, v.mv_size)) return TR_ECORRUPT;
+            if (e->c->old.inline_chunk) {
+                memcpy(e->c->oldinl, e->c->old.inline_chunk, e->c->old.inline_len);
+                e->c->old.inline_chunk = e->c->oldinl;
             }
-            e->existing = 1;
-            e->term_id = e->old.term_id;
+            e->c->existing = 1;
+            e->term_id = e->c->old.term_id;
         }
     }
     /* 2: existing terms, then new ones (whose postings keys all sort last),
@@ -979,7 +1029,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     size_t no = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < w->nterms; i++)
-            if (w->sorted[i]->existing == (pass == 0)) order[no++] = w->sorted[i];
+            if (w->sorted[i]->c->existing == (pass == 0)) order[no++] = w->sorted[i];
     uint8_t tv[TR_TERM_VALUE_MAX];
     for (size_t start = 0, end; start < no; start = end) {
         size_t bytes = 0;
@@ -989,16 +1039,16 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
         for (size_t i = start; i < end; i++) {
             term_ent *e = order[i];
             tr_term_info info;
-            if (e->existing) {
-                info = e->old;
+            if (e->c->existing) {
+                info = e->c->old;
                 if (info.inline_chunk) {
                     /* merge the old inline chunk with the batch's postings */
                     size_t n = 0, np = 0;
                     rc = load_inline(w, &w->sc[0], txn, info.inline_chunk, info.inline_len, &n, &np);
                     if (!rc) rc = load_batch(w, &w->sc[0], e, &n, &np);
-                    tr_buf_clear(&e->enc);
-                    if (!rc) rc = encode_chunks(&w->sc[0], n, &e->enc);
-                    e->enc_rc = rc;
+                    tr_buf_clear(&e->c->enc);
+                    if (!rc) rc = encode_chunks(&w->sc[0], n, &e->c->enc);
+                    e->c->enc_rc = rc;
                     info.nchunks = 0;
                     info.inline_chunk = NULL;
                     info.inline_len = 0;
@@ -1011,13 +1061,13 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
                 info.df = e->ndocs;
                 info.cf = e->cf;
             }
-            if (e->enc_rc) return e->enc_rc;
-            rc = write_term(w, txn, e, &info, !e->existing);
-            tr_buf_free(&e->enc);
+            if (e->c->enc_rc) return e->c->enc_rc;
+            rc = write_term(w, txn, e, &info, !e->c->existing);
+            tr_buf_free(&e->c->enc);
             if (rc) return rc;
             size_t tl = tr_term_value_encode(&info, tv);
             unsigned fl = 0;
-            if (!e->existing) {
+            if (!e->c->existing) {
                 size_t m = e->len < lastlen ? e->len : lastlen;
                 int c = have_last ? memcmp(e->term, lastkey, m) : 1;
                 if (!have_last || c > 0 || (c == 0 && e->len > lastlen)) fl = MDB_APPEND;
@@ -1125,7 +1175,13 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
         keys[m++].e = e;
     }
     qsort(keys, m, sizeof *keys, skey_cmp);
-    for (size_t i = 0; i < m; i++) w->sorted[i] = keys[i].e;
+    free(w->cold);
+    w->cold = calloc(m ? m : 1, sizeof *w->cold);
+    if (!w->cold) { free(keys); return w->rc = TR_ENOMEM; }
+    for (size_t i = 0; i < m; i++) {
+        w->sorted[i] = keys[i].e;
+        w->sorted[i]->c = &w->cold[i];
+    }
     free(keys);
     if (w->rtxn) { mdb_txn_abort(w->rtxn); w->rtxn = NULL; }
     /* Grow the map up front to what the batch will roughly need, so that a
