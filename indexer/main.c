@@ -306,7 +306,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[optind++];
-    if (stats) return tr_cmd_stats(dir, json);
+    if (stats) {
+        free(deletes);
+        return tr_cmd_stats(dir, json);
+    }
     if (check) {
         free(deletes);
         return tr_cmd_check(dir, quick);
