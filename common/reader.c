@@ -4,13 +4,39 @@
  * layout). Everything returned by pointer borrows from the LMDB map. */
 #include "schema.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <zstd.h>
 
 /* Largest body we agree to decompress: a damaged length must not make us
  * allocate without bound. */
 #define TR_MAX_BODY_BYTES ((uint64_t)1 << 32)
+
+/* The compact length table: one u32 per document, title length in the top
+ * TR_LEN_TITLE_BITS, body length in the rest. The norms values are 16 bytes
+ * a document spread over LMDB's 4 KiB pages, so a scorer that looks up
+ * random candidates misses the cache and the TLB on nearly every one; the
+ * table is a quarter of the size, contiguous, and asks for huge pages.
+ * A document whose lengths do not fit holds TR_LEN_ESCAPE and is read from
+ * its norms entry instead (exact either way). */
+#define TR_LEN_TITLE_BITS 10
+#define TR_LEN_BODY_BITS (32 - TR_LEN_TITLE_BITS)
+#define TR_LEN_BODY_MASK ((1u << TR_LEN_BODY_BITS) - 1)
+#define TR_LEN_ESCAPE UINT32_MAX
+/* Huge page size the table is aligned to (and madvised for). */
+#define TR_LEN_ALIGN ((size_t)2 << 20)
+
+/* One snapshot's table, shared by the readers of that snapshot through
+ * tr_index.lencache; freed when its last reference goes. */
+typedef struct tr_lencache {
+    uint64_t txnid;             /* the LMDB snapshot it was built from */
+    uint32_t n;                 /* documents covered: [0, n) */
+    uint32_t *packed;
+    size_t refs;                /* under tr_index.lencache_lock */
+} tr_lencache;
 
 struct tr_reader {
     tr_index *ix;
@@ -23,7 +49,46 @@ struct tr_reader {
     uint64_t *del;              /* deleted bitmap over [0, next_doc) */
     size_t ndelwords;
     ZSTD_DCtx *zd;
+    tr_lencache *lc;            /* a counted reference, never NULL once begun */
 };
+
+static void lc_lock(tr_index *ix)
+{
+    while (atomic_exchange_explicit(&ix->lencache_lock, 1, memory_order_acquire))
+        sched_yield();
+}
+
+static void lc_unlock(tr_index *ix)
+{
+    atomic_store_explicit(&ix->lencache_lock, 0, memory_order_release);
+}
+
+static void lc_free(tr_lencache *lc)
+{
+    if (!lc) return;
+    free(lc->packed);
+    free(lc);
+}
+
+/* Drop one reference (taken under the lock); free outside it. */
+static void lc_release(tr_index *ix, tr_lencache *lc)
+{
+    if (!lc) return;
+    lc_lock(ix);
+    int last = --lc->refs == 0;
+    lc_unlock(ix);
+    if (last) lc_free(lc);
+}
+
+void tr_reader_cache_drop(tr_index *ix)
+{
+    if (!ix) return;
+    lc_lock(ix);
+    tr_lencache *lc = ix->lencache;
+    ix->lencache = NULL;
+    lc_unlock(ix);
+    lc_release(ix, lc);
+}
 
 static int rerr(char *err, size_t cap, int rc, const char *what)
 {
@@ -35,6 +100,7 @@ void tr_reader_end(tr_reader *r)
 {
     if (!r) return;
     if (r->txn) mdb_txn_abort(r->txn);
+    lc_release(r->ix, r->lc);
     free(r->norms);
     free(r->norms_n);
     free(r->del);
@@ -100,6 +166,74 @@ static int load_deleted(tr_reader *r)
     return rc == MDB_NOTFOUND ? TR_OK : tr_schema_lmdb_rc(rc);
 }
 
+/* Build the table of r's snapshot from its norms (already loaded). */
+static tr_lencache *lc_build(const tr_reader *r, uint64_t txnid)
+{
+    tr_lencache *lc = calloc(1, sizeof *lc);
+    if (!lc) return NULL;
+    lc->txnid = txnid;
+    lc->n = r->stats.next_doc;
+    size_t bytes = ((size_t)lc->n * sizeof *lc->packed + TR_LEN_ALIGN - 1) & ~(TR_LEN_ALIGN - 1);
+    if (bytes == 0) bytes = TR_LEN_ALIGN;
+    lc->packed = aligned_alloc(TR_LEN_ALIGN, bytes);
+    if (!lc->packed) { free(lc); return NULL; }
+#ifdef MADV_HUGEPAGE
+    madvise(lc->packed, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+    for (uint32_t d = 0; d < lc->n;) {
+        size_t key = d >> TR_NORMS_SHIFT;
+        const uint8_t *base = key < r->nnorms ? r->norms[key] : NULL;
+        uint32_t have = base ? r->norms_n[key] : 0;
+        uint32_t end = (uint32_t)(key + 1) << TR_NORMS_SHIFT;
+        if (end > lc->n || end == 0) end = lc->n;
+        for (uint32_t j = 0; d < end; d++, j++) {
+            uint32_t t = 0, b = 0;
+            if (j < have) {
+                t = tr_get_le32(base + (size_t)j * TR_NORM_BYTES);
+                b = tr_get_le32(base + (size_t)j * TR_NORM_BYTES + 4);
+            }
+            uint32_t v = t << TR_LEN_BODY_BITS | b;
+            if (t >= (1u << TR_LEN_TITLE_BITS) || b > TR_LEN_BODY_MASK || v == TR_LEN_ESCAPE)
+                v = TR_LEN_ESCAPE;
+            lc->packed[d] = v;
+        }
+    }
+    lc->refs = 1;
+    return lc;
+}
+
+/* Take a reference to the table of r's snapshot: the index's if it is of
+ * this snapshot, else a new one (built outside the lock), which becomes the
+ * index's when it is newer. Two readers may build the same table at once;
+ * the loser's copy lives only as long as that reader. */
+static int lc_attach(tr_reader *r)
+{
+    tr_index *ix = r->ix;
+    uint64_t txnid = (uint64_t)mdb_txn_id(r->txn);
+    lc_lock(ix);
+    tr_lencache *cur = ix->lencache;
+    if (cur && cur->txnid == txnid && cur->n == r->stats.next_doc) {
+        cur->refs++;
+        r->lc = cur;
+        lc_unlock(ix);
+        return TR_OK;
+    }
+    lc_unlock(ix);
+    tr_lencache *lc = lc_build(r, txnid);
+    if (!lc) return TR_ENOMEM;
+    r->lc = lc;
+    tr_lencache *old = NULL;
+    lc_lock(ix);
+    if (!ix->lencache || ix->lencache->txnid < txnid) {
+        old = ix->lencache;
+        ix->lencache = lc;
+        lc->refs++;
+    }
+    lc_unlock(ix);
+    lc_release(ix, old);
+    return TR_OK;
+}
+
 int tr_reader_begin(tr_index *ix, tr_reader **out, char *err, size_t errcap)
 {
     *out = NULL;
@@ -118,7 +252,8 @@ int tr_reader_begin(tr_index *ix, tr_reader **out, char *err, size_t errcap)
         if (err && errcap) snprintf(err, errcap, "cannot begin read: %s", mdb_strerror(rc));
         return tr_schema_lmdb_rc(rc);
     }
-    if ((rc = load_meta(r, err, errcap)) || (rc = load_norms(r, err, errcap)) || (rc = load_deleted(r))) {
+    if ((rc = load_meta(r, err, errcap)) || (rc = load_norms(r, err, errcap)) || (rc = load_deleted(r)) ||
+        (rc = lc_attach(r))) {
         tr_reader_end(r);
         return rc;
     }
@@ -137,42 +272,39 @@ static const uint8_t *norm_entry(const tr_reader *r, uint32_t doc)
     return r->norms[key] + (size_t)i * TR_NORM_BYTES;
 }
 
+/* Both lengths of doc: from the table, or its norms entry when escaped. */
+static inline void doc_lengths(const tr_reader *r, uint32_t doc, uint32_t *title, uint32_t *body)
+{
+    const tr_lencache *lc = r->lc;
+    uint32_t v = doc < lc->n ? lc->packed[doc] : 0;
+    if (v != TR_LEN_ESCAPE) {
+        *title = v >> TR_LEN_BODY_BITS;
+        *body = v & TR_LEN_BODY_MASK;
+        return;
+    }
+    const uint8_t *p = norm_entry(r, doc);
+    *title = p ? tr_get_le32(p) : 0;
+    *body = p ? tr_get_le32(p + 4) : 0;
+}
+
 uint32_t tr_reader_title_len(const tr_reader *r, uint32_t doc)
 {
-    const uint8_t *p = norm_entry(r, doc);
-    return p ? tr_get_le32(p) : 0;
+    uint32_t t, b;
+    doc_lengths(r, doc, &t, &b);
+    return t;
 }
 
 uint32_t tr_reader_body_len(const tr_reader *r, uint32_t doc)
 {
-    const uint8_t *p = norm_entry(r, doc);
-    return p ? tr_get_le32(p + 4) : 0;
+    uint32_t t, b;
+    doc_lengths(r, doc, &t, &b);
+    return b;
 }
 
 void tr_reader_lengths(const tr_reader *r, const uint32_t *docs, size_t n,
                        uint32_t *title, uint32_t *body)
 {
-    /* the norms value of the previous doc is reused while docs stay in it */
-    size_t key = SIZE_MAX;
-    const uint8_t *base = NULL;
-    uint32_t have = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t d = docs[i];
-        size_t k = d >> TR_NORMS_SHIFT;
-        if (k != key) {
-            key = k;
-            base = k < r->nnorms ? r->norms[k] : NULL;
-            have = base ? r->norms_n[k] : 0;
-        }
-        uint32_t j = d & (TR_NORMS_PER_KEY - 1);
-        if (j < have) {
-            const uint8_t *e = base + (size_t)j * TR_NORM_BYTES;
-            title[i] = tr_get_le32(e);
-            body[i] = tr_get_le32(e + 4);
-        } else {
-            title[i] = body[i] = 0;
-        }
-    }
+    for (size_t i = 0; i < n; i++) doc_lengths(r, docs[i], &title[i], &body[i]);
 }
 
 int64_t tr_reader_date(const tr_reader *r, uint32_t doc)

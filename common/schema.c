@@ -186,6 +186,7 @@ int tr_index_open(const char *dir, tr_index **out, char *err, size_t errcap)
 void tr_index_close(tr_index *ix)
 {
     if (!ix) return;
+    tr_reader_cache_drop(ix);
     mdb_env_close(ix->env);
     free(ix);
 }

@@ -31,7 +31,16 @@ struct tr_index {
     MDB_env *env;
     MDB_dbi dbi[TR_DB_COUNT];
     int rdonly;
+    /* reader.c: the newest snapshot's compact length table, shared by every
+     * reader of that snapshot (built once, not per query); lencache_lock is a
+     * spin lock (0 = free, zero from calloc) held only to swap the pointer
+     * or count a reference. */
+    struct tr_lencache *lencache;
+    _Atomic int lencache_lock;
 };
+
+/* Drop the index's reference to its length table (tr_index_close). */
+void tr_reader_cache_drop(tr_index *ix);
 
 /* Open (creating when !rdonly) the environment in dir and every database.
  * For a read-only open a missing index is TR_ENOTFOUND and the format
