@@ -9,7 +9,8 @@
 
 /* Documents and bytes (id + title + url + body + error text) held in the
  * queue at most; a single document bigger than the byte bound still passes,
- * alone. The bytes are part of the "small constant" above --memory. */
+ * alone. The consumer takes the queue whole, so up to twice these are held;
+ * the bytes are part of the "small constant" above --memory. */
 #define TR_PIPE_QUEUE_DOCS 1024
 #define TR_PIPE_QUEUE_BYTES ((size_t)16 << 20)
 
