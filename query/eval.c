@@ -959,6 +959,37 @@ static int hit_cmp_best_first(const void *a, const void *b)
 
 static double term_block_ub(plan *p, xnode *n, uint32_t target, uint32_t *last);
 
+/* Scores of a block's postings (field ANY, every count an int32): one
+ * straight loop the compiler vectorises. The AVX2 copy converts and divides
+ * four at a time where the baseline x86-64 one does two; it enables no FMA,
+ * so both give the same doubles as tr_bm25_score. */
+#define BLOCK_SCORES_BODY                                                        \
+    for (uint32_t i = 0; i < m; i++) {                                           \
+        uint32_t f = tf[i], tt = ttf[i];                                         \
+        tt = tt < f ? tt : f;                                                    \
+        double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);        \
+        double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];        \
+        sc[i] = tr_bm25_score(bm, tfp, dlp);                                     \
+    }
+static void block_scores(const uint32_t *restrict tf, const uint32_t *restrict ttf,
+                         const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
+                         double w, const tr_bm25_term *restrict bm, double *restrict sc)
+{
+    BLOCK_SCORES_BODY
+}
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TQ_HAVE_AVX2_CLONE 1
+__attribute__((target("avx2")))
+static void block_scores_avx2(const uint32_t *restrict tf, const uint32_t *restrict ttf,
+                              const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
+                              double w, const tr_bm25_term *restrict bm, double *restrict sc)
+{
+    BLOCK_SCORES_BODY
+}
+#else
+#define TQ_HAVE_AVX2_CLONE 0
+#endif
+
 /* One TERM at the root: a plain loop over the cursor's decoded arrays, block
  * by block. prune: skip, without decoding, every block whose bound cannot
  * beat the k-th score (block-max). */
@@ -1006,13 +1037,12 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
             if (big <= INT32_MAX) {
                 /* every count fits an int32: the signed conversion gives the
                  * same doubles and vectorises far better than the unsigned */
-                for (uint32_t i = 0; i < m; i++) {
-                    uint32_t tf = c->tf[i0 + i], ttf = c->ttf[i0 + i];
-                    ttf = ttf < tf ? ttf : tf;
-                    double tfp = w * (double)(int32_t)ttf + (double)(int32_t)(tf - ttf);
-                    double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
-                    sc[i] = tr_bm25_score(&bm, tfp, dlp);
-                }
+#if TQ_HAVE_AVX2_CLONE
+                if (__builtin_cpu_supports("avx2"))
+                    block_scores_avx2(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, sc);
+                else
+#endif
+                    block_scores(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, sc);
             } else {
                 for (uint32_t i = 0; i < m; i++) {
                     uint32_t tf = c->tf[i0 + i], ttf = c->ttf[i0 + i];
