@@ -28,6 +28,11 @@ enum {
 /* Static text for a TR_E* code; never NULL. */
 const char *tr_strerror(int rc);
 
+/* Format a message into the caller's error buffer (err may be NULL or
+ * errcap 0: then nothing is written). */
+void tr_set_err(char *err, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- growable byte buffer ------------------------------------------------
  * Owns its memory; tr_buf_free() releases it. A failed append leaves the
  * buffer unchanged and returns TR_ENOMEM. */

@@ -1,6 +1,8 @@
 /* util.c - error names, the growable buffer and varints (see trawl.h). */
 #include "trawl.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 const char *tr_strerror(int rc)
@@ -18,6 +20,15 @@ const char *tr_strerror(int rc)
     case TR_ELMDB: return "LMDB error";
     default: return "unknown error";
     }
+}
+
+void tr_set_err(char *err, size_t errcap, const char *fmt, ...)
+{
+    if (!err || !errcap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errcap, fmt, ap);
+    va_end(ap);
 }
 
 void tr_buf_free(tr_buf *b)

@@ -172,17 +172,6 @@ struct tr_writer {
 
 };
 
-static void werr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#include <stdarg.h>
-static void werr(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || !cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 void tr_writer_opts_default(tr_writer_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -1200,9 +1189,9 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
 
 int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
 {
-    if (w->rc) { werr(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
+    if (w->rc) { tr_set_err(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
     int rc = process_window(w);
-    if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
+    if (rc) { w->rc = rc; tr_set_err(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
     if (w->ndocs == 0 && w->ndels == 0 && w->nids == 0) return TR_OK;
     free(w->sorted);
     free(w->order);
@@ -1269,7 +1258,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     if (rc) {
         int is_tr = rc < 0 && rc >= TR_ELMDB;
         int trc = is_tr ? rc : tr_schema_lmdb_rc(rc);
-        werr(err, errcap, "commit failed: %s", is_tr ? tr_strerror(rc) : mdb_strerror(rc));
+        tr_set_err(err, errcap, "commit failed: %s", is_tr ? tr_strerror(rc) : mdb_strerror(rc));
         w->rc = trc;
         return trc;
     }
@@ -1312,7 +1301,7 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
         int n = tr_settings_encode(&w->o.settings, sbuf, sizeof sbuf);
         if (n < 0) {
             mdb_txn_abort(txn);
-            werr(err, errcap, "cannot encode settings");
+            tr_set_err(err, errcap, "cannot encode settings");
             rc = n;
             goto fail;
         }
@@ -1338,14 +1327,14 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
         if (rc) { mdb_txn_abort(txn); goto fail; }
         if (meta_get(txn, w->ix, "settings", &v) || tr_settings_decode(&w->settings, v.mv_data, v.mv_size)) {
             mdb_txn_abort(txn);
-            werr(err, errcap, "index %s: settings record missing or damaged", dir);
+            tr_set_err(err, errcap, "index %s: settings record missing or damaged", dir);
             rc = TR_ECORRUPT;
             goto fail;
         }
         if (w->o.settings_given) {
             int n = tr_settings_encode(&w->o.settings, sbuf, sizeof sbuf);
             if (n < 0 || (size_t)n != v.mv_size || memcmp(sbuf, v.mv_data, v.mv_size)) {
-                werr(err, errcap, "index %s was built with settings \"%.*s\"; cannot add with \"%.*s\"",
+                tr_set_err(err, errcap, "index %s was built with settings \"%.*s\"; cannot add with \"%.*s\"",
                      dir, (int)v.mv_size, (const char *)v.mv_data, n < 0 ? 0 : n, sbuf);
                 mdb_txn_abort(txn);
                 rc = TR_EINPUT;
@@ -1354,7 +1343,7 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
         }
         if (meta_get(txn, w->ix, "stats", &v) || tr_stats_decode(&w->committed, v.mv_data, v.mv_size)) {
             mdb_txn_abort(txn);
-            werr(err, errcap, "index %s: stats record missing or damaged", dir);
+            tr_set_err(err, errcap, "index %s: stats record missing or damaged", dir);
             rc = TR_ECORRUPT;
             goto fail;
         }
@@ -1375,7 +1364,7 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
     *out = w;
     return TR_OK;
 lmdb_fail:
-    werr(err, errcap, "index %s: %s", dir, mdb_strerror(rc));
+    tr_set_err(err, errcap, "index %s: %s", dir, mdb_strerror(rc));
     rc = tr_schema_lmdb_rc(rc);
 fail:
     w->rc = rc;
@@ -1385,20 +1374,20 @@ fail:
 
 int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
 {
-    if (w->rc) { werr(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
+    if (w->rc) { tr_set_err(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
     if (!doc->id || doc->id_len == 0 || doc->id_len > TR_MAX_ID_BYTES) {
-        werr(err, errcap, "document id must be 1..%d bytes (got %zu)", TR_MAX_ID_BYTES, doc->id ? doc->id_len : 0);
+        tr_set_err(err, errcap, "document id must be 1..%d bytes (got %zu)", TR_MAX_ID_BYTES, doc->id ? doc->id_len : 0);
         return TR_EINPUT;
     }
     if (doc->title_len > TR_MAX_TITLE_BYTES || doc->url_len > TR_MAX_URL_BYTES) {
-        werr(err, errcap, "document %.*s: title longer than %d or url longer than %d bytes",
+        tr_set_err(err, errcap, "document %.*s: title longer than %d or url longer than %d bytes",
              (int)doc->id_len, doc->id, TR_MAX_TITLE_BYTES, TR_MAX_URL_BYTES);
         return TR_EINPUT;
     }
     if ((doc->title_len && !doc->title) || (doc->body_len && !doc->body) || (doc->url_len && !doc->url))
         return TR_EINPUT;
     if (w->next_doc == UINT32_MAX - 1) {
-        werr(err, errcap, "index is out of document ids");
+        tr_set_err(err, errcap, "index is out of document ids");
         return TR_ELIMIT;
     }
     if (w->ndocs == w->doccap) {
@@ -1459,7 +1448,7 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
         rc = window_finish(w);
         if (!rc) rc = window_launch(w);
 #endif
-        if (rc) { w->rc = rc; werr(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
+        if (rc) { w->rc = rc; tr_set_err(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
         if (batch_full || w->mem >= budget)
             return tr_writer_commit(w, err, errcap);
     }

@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -46,16 +45,6 @@ struct tr_source {
     tr_records *rec;   /* the record reader of a wiki, TREC or WARC file */
     tr_source_counts counts;
 };
-
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (!err || !errcap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-}
 
 void tr_source_opts_default(tr_source_opts *o)
 {
@@ -240,18 +229,18 @@ int tr_source_open(const char *path, const tr_source_opts *o, tr_source **out,
         char *p = strdup("-");
         rc = p ? add_entry(s, p, 0, s->opts.format, 0, NULL) : TR_ENOMEM;
     } else if (stat(path, &st) != 0) {
-        set_err(err, errcap, "%s: %s", path, strerror(errno));
+        tr_set_err(err, errcap, "%s: %s", path, strerror(errno));
         rc = TR_EIO;
     } else if (S_ISDIR(st.st_mode)) {
         size_t len = strlen(path);
         if (len > TR_MAX_PATH_BYTES) {
-            set_err(err, errcap, "%s: path longer than %d bytes", path, TR_MAX_PATH_BYTES);
+            tr_set_err(err, errcap, "%s: path longer than %d bytes", path, TR_MAX_PATH_BYTES);
             rc = TR_EIO;
             goto fail;
         }
         DIR *d = opendir(path);
         if (!d) {
-            set_err(err, errcap, "%s: cannot open directory: %s", path, strerror(errno));
+            tr_set_err(err, errcap, "%s: cannot open directory: %s", path, strerror(errno));
             rc = TR_EIO;
             goto fail;
         }
@@ -288,7 +277,7 @@ int tr_source_open(const char *path, const tr_source_opts *o, tr_source **out,
     return 0;
 fail:
     if (rc == TR_ENOMEM)
-        set_err(err, errcap, "%s: out of memory", path);
+        tr_set_err(err, errcap, "%s: out of memory", path);
     tr_source_close(s);
     return rc;
 }
@@ -352,12 +341,12 @@ static int read_page(tr_source *s, int fmt, tr_doc_in *doc, char *err, size_t er
     tr_lines_peek(s->lines, &p, &n, err, errcap);
     size_t look = n < TR_BINARY_SNIFF_BYTES ? n : TR_BINARY_SNIFF_BYTES;
     if (memchr(p, '\0', look)) {
-        set_err(err, errcap, "%s: binary file skipped", e->path);
+        tr_set_err(err, errcap, "%s: binary file skipped", e->path);
         return bad(s, TR_EINPUT);
     }
     int rc = tr_lines_slurp(s->lines, &s->page_buf, s->opts.max_record, err, errcap);
     if (rc == TR_ELIMIT) {
-        set_err(err, errcap, "%s: page longer than %zu bytes", e->path, s->opts.max_record);
+        tr_set_err(err, errcap, "%s: page longer than %zu bytes", e->path, s->opts.max_record);
         return bad(s, TR_EINPUT);
     }
     if (rc)
@@ -374,7 +363,7 @@ static int read_page(tr_source *s, int fmt, tr_doc_in *doc, char *err, size_t er
     else
         rc = tr_extract_text(s->extract, s->page_buf.data, s->page_buf.len, doc, &bad_date);
     if (rc == TR_EINPUT) {
-        set_err(err, errcap, "%s: byte 0: %s", e->path, why);
+        tr_set_err(err, errcap, "%s: byte 0: %s", e->path, why);
         return bad(s, TR_EINPUT);
     }
     if (rc == 0 || rc == TR_ELIMIT) {
@@ -389,7 +378,7 @@ static int read_page(tr_source *s, int fmt, tr_doc_in *doc, char *err, size_t er
         rc = 0;
     }
     if (rc == TR_ELIMIT) {
-        set_err(err, errcap, "%s: page too large", e->path);
+        tr_set_err(err, errcap, "%s: page too large", e->path);
         return bad(s, TR_EINPUT);
     }
     if (rc)
@@ -397,13 +386,13 @@ static int read_page(tr_source *s, int fmt, tr_doc_in *doc, char *err, size_t er
     if (bad_date)
         s->counts.bad_dates++;
     if (!doc->title_len && !doc->body_len) {
-        set_err(err, errcap, "%s: empty page skipped", e->path);
+        tr_set_err(err, errcap, "%s: empty page skipped", e->path);
         return bad(s, TR_EINPUT);
     }
     doc->id = e->path + e->id_off;
     doc->id_len = strlen(doc->id);
     if (doc->id_len > TR_MAX_ID_BYTES) {
-        set_err(err, errcap, "%s: id (relative path) longer than %d bytes", e->path,
+        tr_set_err(err, errcap, "%s: id (relative path) longer than %d bytes", e->path,
                 TR_MAX_ID_BYTES);
         return bad(s, TR_EINPUT);
     }
@@ -455,7 +444,7 @@ int tr_source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
 {
     int rc = source_next(s, doc, err, errcap);
     if (rc == TR_ENOMEM && err && errcap)
-        set_err(err, errcap, "%s: out of memory", s->cur ? s->cur->path : "input");
+        tr_set_err(err, errcap, "%s: out of memory", s->cur ? s->cur->path : "input");
     return rc;
 }
 
@@ -473,7 +462,7 @@ static int source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
                 return 0;
             const entry *e = &s->ents[s->next++];
             if (e->error) {
-                set_err(err, errcap, "%s", e->error);
+                tr_set_err(err, errcap, "%s", e->error);
                 return bad(s, TR_EINPUT);
             }
             tr_stream *st;
@@ -535,7 +524,7 @@ static int source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
             continue;
         }
         if (rc == TR_ELIMIT) {
-            set_err(err, errcap, "%s:%llu: record longer than %zu bytes", s->cur->path,
+            tr_set_err(err, errcap, "%s:%llu: record longer than %zu bytes", s->cur->path,
                     (unsigned long long)lineno, s->opts.max_record);
             return bad(s, TR_EINPUT);
         }
@@ -556,7 +545,7 @@ static int source_next(tr_source *s, tr_doc_in *doc, char *err, size_t errcap)
         if (rc == TR_ENOMEM)
             return rc;
         if (rc) {
-            set_err(err, errcap, "%s:%llu: %s", s->cur->path, (unsigned long long)lineno, problem);
+            tr_set_err(err, errcap, "%s:%llu: %s", s->cur->path, (unsigned long long)lineno, problem);
             memset(doc, 0, sizeof *doc);
             doc->date = TR_NO_DATE;
             return bad(s, TR_EINPUT);

@@ -7,7 +7,6 @@
 #include <bzlib.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -38,16 +37,6 @@ struct tr_stream {
     ZSTD_DStream *zs;
     size_t zs_last;      /* last ZSTD_decompressStream result: 0 = frame done */
 };
-
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (!err || !errcap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-}
 
 static const char *comp_name(int comp)
 {
@@ -114,7 +103,7 @@ int tr_stream_open(const char *path, tr_stream **out, char *err, size_t errcap)
     } else {
         s->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (s->fd < 0) {
-            set_err(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+            tr_set_err(err, errcap, "%s: cannot open: %s", path, strerror(errno));
             s->fd = -1;
             tr_stream_close(s);
             return TR_EIO;
@@ -124,7 +113,7 @@ int tr_stream_open(const char *path, tr_stream **out, char *err, size_t errcap)
     struct stat st;
     if (fstat(s->fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            set_err(err, errcap, "%s: is a directory", path);
+            tr_set_err(err, errcap, "%s: is a directory", path);
             tr_stream_close(s);
             return TR_EIO;
         }
@@ -132,7 +121,7 @@ int tr_stream_open(const char *path, tr_stream **out, char *err, size_t errcap)
             s->size = (uint64_t)st.st_size;
     }
     if (fill(s)) {
-        set_err(err, errcap, "%s", s->errmsg);
+        tr_set_err(err, errcap, "%s", s->errmsg);
         tr_stream_close(s);
         return TR_EIO;
     }
@@ -332,9 +321,9 @@ int tr_stream_read(tr_stream *s, void *buf, size_t cap, size_t *got, char *err, 
     if (rc) {
         s->rc = rc;
         if (rc == TR_ENOMEM)
-            set_err(err, errcap, "%s: out of memory", s->name);
+            tr_set_err(err, errcap, "%s: out of memory", s->name);
         else
-            set_err(err, errcap, "%s", s->errmsg);
+            tr_set_err(err, errcap, "%s", s->errmsg);
         *got = 0;
     }
     return rc;
@@ -473,7 +462,7 @@ int tr_lines_next(tr_lines *l, const char **line, size_t *len, uint64_t *lineno,
             /* An error cuts off the partial line; the clean end completes it. */
             if (l->rc) {
                 l->done = 1;
-                set_err(err, errcap, "%s", l->errmsg);
+                tr_set_err(err, errcap, "%s", l->errmsg);
                 return l->rc;
             }
             if (!partial)
@@ -511,7 +500,7 @@ int tr_lines_slurp(tr_lines *l, tr_buf *out, size_t max, char *err, size_t errca
         return TR_ENOMEM;
     l->pos = l->len;
     if (l->rc) {
-        set_err(err, errcap, "%s", l->errmsg);
+        tr_set_err(err, errcap, "%s", l->errmsg);
         return l->rc;
     }
     for (;;) {
@@ -554,7 +543,7 @@ int tr_lines_read(tr_lines *l, const uint8_t **p, size_t *n, char *err, size_t e
         return 0;
     }
     if (l->rc) {
-        set_err(err, errcap, "%s", l->errmsg);
+        tr_set_err(err, errcap, "%s", l->errmsg);
         return l->rc;
     }
     return 0;

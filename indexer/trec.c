@@ -6,7 +6,6 @@
 #include "source_int.h"
 #include "date.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -25,16 +24,6 @@ typedef struct tr_trec {
     int eof, failed, skipping;
     tr_buf id, title, body, date;
 } tr_trec;
-
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (!err || !errcap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-}
 
 /* "<DOC>" or "<DOC attr>" at or after from; NULL if none. */
 static const uint8_t *find_tag(const uint8_t *s, const uint8_t *end, const char *tag)
@@ -186,11 +175,11 @@ static int parse_doc(tr_trec *t, const uint8_t *d, const uint8_t *end, uint64_t 
     size_t idn;
     trimmed(&t->id, &id, &idn);
     if (!idn) {
-        set_err(err, errcap, "%s: byte %llu: <DOC> without <DOCNO>", t->path, (unsigned long long)off);
+        tr_set_err(err, errcap, "%s: byte %llu: <DOC> without <DOCNO>", t->path, (unsigned long long)off);
         return TR_EINPUT;
     }
     if (idn > TR_MAX_ID_BYTES) {
-        set_err(err, errcap, "%s: byte %llu: DOCNO longer than %d bytes", t->path,
+        tr_set_err(err, errcap, "%s: byte %llu: DOCNO longer than %d bytes", t->path,
                 (unsigned long long)off, TR_MAX_ID_BYTES);
         return TR_EINPUT;
     }
@@ -272,7 +261,7 @@ static int trec_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
             const uint8_t *next = find_tag(d + 4, c ? c : end, "<DOC");
             if (next) {
                 t->pos = (size_t)(next - base);
-                set_err(err, errcap, "%s: byte %llu: <DOC> without </DOC> (before the next <DOC>)",
+                tr_set_err(err, errcap, "%s: byte %llu: <DOC> without </DOC> (before the next <DOC>)",
                         t->path, (unsigned long long)off);
                 return TR_EINPUT;
             }
@@ -284,14 +273,14 @@ static int trec_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
             if ((size_t)(end - d) > t->max_record) {
                 t->pos = t->win.len;
                 t->skipping = 1;
-                set_err(err, errcap, "%s: byte %llu: document longer than %zu bytes", t->path,
+                tr_set_err(err, errcap, "%s: byte %llu: document longer than %zu bytes", t->path,
                         (unsigned long long)off, t->max_record);
                 return TR_EINPUT;
             }
             if (t->eof) {
                 t->pos = t->win.len;
                 t->failed = 1;
-                set_err(err, errcap, "%s: byte %llu: <DOC> without </DOC> at end of file", t->path,
+                tr_set_err(err, errcap, "%s: byte %llu: <DOC> without </DOC> at end of file", t->path,
                         (unsigned long long)off);
                 return TR_EINPUT;
             }

@@ -10,7 +10,6 @@
 #include "source_int.h"
 #include "date.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -36,16 +35,6 @@ typedef struct tr_warc {
     uint64_t length;
     int have_length;
 } tr_warc;
-
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (!err || !errcap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-}
 
 /* Make at least want bytes available after pos (fewer only at the end).
  * Returns 0 or a stream error. */
@@ -138,7 +127,7 @@ static int response(tr_warc *w, const uint8_t *b, size_t n, tr_doc_in *doc, int 
 {
     size_t he = header_end(b, n < TR_WARC_MAX_HEADER ? n : TR_WARC_MAX_HEADER);
     if (n < 5 || memcmp(b, "HTTP/", 5) || !he) {
-        set_err(err, errcap, "%s: byte %llu: response record without an HTTP header", w->path,
+        tr_set_err(err, errcap, "%s: byte %llu: response record without an HTTP header", w->path,
                 (unsigned long long)off);
         return TR_EINPUT;
     }
@@ -166,7 +155,7 @@ static int response(tr_warc *w, const uint8_t *b, size_t n, tr_doc_in *doc, int 
                                     bad_date, why, sizeof why)
                   : tr_extract_text(w->x, payload, plen, doc, bad_date);
     if (rc == TR_EINPUT) {
-        set_err(err, errcap, "%s: byte %llu: %s", w->path, (unsigned long long)off, why);
+        tr_set_err(err, errcap, "%s: byte %llu: %s", w->path, (unsigned long long)off, why);
         return rc;
     }
     if (rc < 0)
@@ -210,7 +199,7 @@ static int warc_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
         size_t he = header_end(s, avail < TR_WARC_MAX_HEADER ? avail : TR_WARC_MAX_HEADER);
         if (avail < 5 || memcmp(s, "WARC/", 5) || !he) {
             size_t next = resync_at(w, 1);
-            set_err(err, errcap, "%s: byte %llu: %s; skipped to the next record", w->path,
+            tr_set_err(err, errcap, "%s: byte %llu: %s; skipped to the next record", w->path,
                     (unsigned long long)off, memcmp(s, "WARC/", 5) ? "no WARC header here"
                                                                   : "WARC header not ended");
             if (next == SIZE_MAX) {
@@ -232,7 +221,7 @@ static int warc_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
             len = strtoull(len_s, &endp, 10);
         if (!endp || endp == len_s || *endp) {
             size_t next = resync_at(w, he);
-            set_err(err, errcap, "%s: byte %llu: record without a valid Content-Length", w->path,
+            tr_set_err(err, errcap, "%s: byte %llu: record without a valid Content-Length", w->path,
                     (unsigned long long)off);
             w->pos = next == SIZE_MAX ? w->win.len : w->pos + next;
             if (next == SIZE_MAX && w->eof)
@@ -242,7 +231,7 @@ static int warc_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
         if (len > w->max_record) {
             w->pos += he;
             w->skip = len;
-            set_err(err, errcap, "%s: byte %llu: record longer than %zu bytes", w->path,
+            tr_set_err(err, errcap, "%s: byte %llu: record longer than %zu bytes", w->path,
                     (unsigned long long)off, w->max_record);
             return TR_EINPUT;
         }
@@ -259,7 +248,7 @@ static int warc_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
                                   s[bend] == '\n');
         if (!fits || !trailer_ok) {
             size_t next = resync_at(w, he);
-            set_err(err, errcap, "%s: byte %llu: Content-Length %llu does not match the record%s",
+            tr_set_err(err, errcap, "%s: byte %llu: Content-Length %llu does not match the record%s",
                     w->path, (unsigned long long)off, len,
                     fits ? "" : " (runs past the end of the file)");
             if (next == SIZE_MAX) {
@@ -277,7 +266,7 @@ static int warc_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
         if (!id[0] || strlen(id) > TR_MAX_ID_BYTES)
             id = w->record_id;
         if (!id[0] || strlen(id) > TR_MAX_ID_BYTES) {
-            set_err(err, errcap, "%s: byte %llu: record without a usable URI or record id",
+            tr_set_err(err, errcap, "%s: byte %llu: record without a usable URI or record id",
                     w->path, (unsigned long long)off);
             return TR_EINPUT;
         }

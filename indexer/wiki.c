@@ -9,7 +9,6 @@
 #include "date.h"
 
 #include <expat.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -37,16 +36,6 @@ typedef struct tr_wiki {
     tr_buf body, tmp1, tmp2;
     char xml_err[256];
 } tr_wiki;
-
-static void set_err(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (!err || !errcap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-}
 
 /* Element name without a namespace prefix (exports declare a default
  * namespace, which expat leaves in the name only when asked to). */
@@ -208,12 +197,12 @@ static int wiki_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
             w->page_ready = 0;
             unsigned long long at = (unsigned long long)XML_GetCurrentByteIndex(w->xp);
             if (w->too_long) {
-                set_err(err, errcap, "%s: byte %llu: page text longer than %zu bytes", w->path,
+                tr_set_err(err, errcap, "%s: byte %llu: page text longer than %zu bytes", w->path,
                         at, w->max_record);
                 return TR_EINPUT;
             }
             if (w->id.len > TR_MAX_ID_BYTES) {
-                set_err(err, errcap, "%s: byte %llu: page id longer than %d bytes", w->path, at,
+                tr_set_err(err, errcap, "%s: byte %llu: page id longer than %d bytes", w->path, at,
                         TR_MAX_ID_BYTES);
                 return TR_EINPUT;
             }
@@ -238,7 +227,7 @@ static int wiki_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
                     *bad_date = 1;
             }
             if (!doc->id_len) {
-                set_err(err, errcap, "%s: byte %llu: page without an id", w->path, at);
+                tr_set_err(err, errcap, "%s: byte %llu: page without an id", w->path, at);
                 return TR_EINPUT;
             }
             return 1;
@@ -274,7 +263,7 @@ static int wiki_next(tr_records *r, tr_doc_in *doc, int *bad_date, char *err, si
             unsigned long long at = (unsigned long long)XML_GetCurrentByteIndex(w->xp);
             if (!strcmp(w->xml_err, "out of memory"))
                 return TR_ENOMEM;
-            set_err(err, errcap, "%s: byte %llu (line %lu): XML error: %s; rest of file skipped",
+            tr_set_err(err, errcap, "%s: byte %llu (line %lu): XML error: %s; rest of file skipped",
                     w->path, at, (unsigned long)XML_GetCurrentLineNumber(w->xp),
                     w->xml_err[0] ? w->xml_err : XML_ErrorString(XML_GetErrorCode(w->xp)));
             return TR_EINPUT;
