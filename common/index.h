@@ -59,6 +59,7 @@ void tr_writer_opts_default(tr_writer_opts *o);
 
 typedef struct tr_writer_stats {
     uint64_t added, replaced, deleted, missing_deletes, batches;
+    uint64_t repacks;       /* commits that rewrote the dictionary in key order */
     uint64_t bytes_in;      /* title+body bytes analysed */
 } tr_writer_stats;
 

@@ -169,6 +169,7 @@ struct tr_writer {
     term_ent **sorted, **order;
     term_cold *cold;            /* per term of the batch being committed */
     size_t mid_puts;            /* this commit's non-append puts into terms */
+    int repacked;               /* this commit rewrote the dictionary */
 
 };
 
@@ -938,6 +939,7 @@ static int repack_db(tr_writer *w, MDB_txn *txn, MDB_dbi dbi, size_t mid)
         off += 8 + (size_t)kl + vl;
     }
     tr_buf_free(&copy);
+    if (!rc) w->repacked = 1;
     return rc;
 }
 
@@ -1021,6 +1023,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     uint32_t first = w->committed.next_doc;
     int rc;
     w->mid_puts = 0;
+    w->repacked = 0;
     /* 1: look terms up, give new ones ids in sorted order */
     MDB_cursor *mc;
     rc = mdb_cursor_open(txn, terms, &mc);
@@ -1263,6 +1266,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
         return trc;
     }
     w->ws.batches++;
+    w->ws.repacks += (uint64_t)w->repacked;
     drop_map_pages(w);
     batch_clear(w);
     return TR_OK;

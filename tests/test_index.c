@@ -459,7 +459,24 @@ static void test_dictionary_repacked(void)
     newdir(one, sizeof one);
     newdir(two, sizeof two);
     CHECK_EQ_INT(build(one, ds, N, 2, 0, 0), 0);
-    CHECK_EQ_INT(build(two, ds, N, 2, N / 2, 0), 0);
+    /* two commits of N/2 through one writer: the second must repack */
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    o.threads = 2;
+    tr_writer *w;
+    char err[256] = "";
+    CHECK_EQ_INT(tr_writer_open(two, &o, &w, err, sizeof err), 0);
+    for (int i = 0; i < N; i++) {
+        tr_doc_in in = doc_in(&ds[i]);
+        CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);
+        if (i == N / 2 - 1) CHECK_EQ_INT(tr_writer_commit(w, err, sizeof err), 0);
+    }
+    CHECK_EQ_INT(tr_writer_commit(w, err, sizeof err), 0);
+    tr_writer_stats ws;
+    tr_writer_get_stats(w, &ws);
+    CHECK_EQ_INT(ws.batches, 2);
+    CHECK_EQ_INT(ws.repacks, 1);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     size_t p1 = terms_leaf_pages(one), p2 = terms_leaf_pages(two);
     fprintf(stderr, "terms leaf pages: one batch %zu, two batches %zu\n", p1, p2);
     CHECK(p1 > 20);
