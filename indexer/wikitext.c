@@ -85,15 +85,17 @@ static int drop_link(const uint8_t *t, size_t n)
     return i >= 2 && i < n && t[i] == ':';
 }
 
-/* End of the [[...]] at s (past "]]"), or NULL when unbalanced. */
-static const uint8_t *link_end(const uint8_t *s, const uint8_t *end)
+/* End of a nested pair construct starting at s ("[[...]]", "{{...}}":
+ * two open characters, two close characters), past its close; NULL when
+ * unbalanced. */
+static const uint8_t *pair_end(const uint8_t *s, const uint8_t *end, uint8_t open, uint8_t close)
 {
     size_t depth = 0;
     for (const uint8_t *p = s; p + 1 < end;) {
-        if (p[0] == '[' && p[1] == '[') {
+        if (p[0] == open && p[1] == open) {
             depth++;
             p += 2;
-        } else if (p[0] == ']' && p[1] == ']') {
+        } else if (p[0] == close && p[1] == close) {
             p += 2;
             if (--depth == 0)
                 return p;
@@ -104,25 +106,18 @@ static const uint8_t *link_end(const uint8_t *s, const uint8_t *end)
     return NULL;
 }
 
+/* End of the [[...]] at s (past "]]"), or NULL when unbalanced. */
+static const uint8_t *link_end(const uint8_t *s, const uint8_t *end)
+{
+    return pair_end(s, end, '[', ']');
+}
+
 /* ---- pass 1: block constructs ------------------------------------------- */
 
 /* End of the {{...}} starting at s (past its closing braces), or NULL. */
 static const uint8_t *template_end(const uint8_t *s, const uint8_t *end)
 {
-    size_t depth = 0;
-    for (const uint8_t *p = s; p + 1 < end;) {
-        if (p[0] == '{' && p[1] == '{') {
-            depth++;
-            p += 2;
-        } else if (p[0] == '}' && p[1] == '}') {
-            p += 2;
-            if (--depth == 0)
-                return p;
-        } else {
-            p++;
-        }
-    }
-    return NULL;
+    return pair_end(s, end, '{', '}');
 }
 
 static int pass_blocks(const uint8_t *s, size_t n, tr_buf *out)
