@@ -60,6 +60,9 @@ int tr_chunk_open(tr_chunk *c, const void *data, size_t len);
 
 uint32_t tr_chunk_block_last(const tr_chunk *c, uint32_t b);
 uint32_t tr_chunk_block_count(const tr_chunk *c, uint32_t b); /* postings in block b */
+/* Bytes of block b's doc and positions payloads (what a chunk holding only
+ * some of the blocks would carry for it, give or take its first gap). */
+size_t tr_chunk_block_bytes(const tr_chunk *c, uint32_t b);
 void tr_chunk_block_bound(const tr_chunk *c, uint32_t b, tr_bound *out);
 
 /* Decode block b into docs/tf/ttf (each room for TR_BLOCK_DOCS); verifies

@@ -174,17 +174,19 @@ static void test_compact_vectors(void)
     tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, NULL };
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    static const uint8_t want[] = {0x02, 0x02, 0x05, 0x00, 0x0A, 0, 0, 0};
+    static const uint8_t want[] = {0x04, 0x02, 0x05, 0x00, 0x0A, 0, 0, 0};
     CHECK_EQ_INT(out.len, sizeof want + 4);
     CHECK(out.len == sizeof want + 4 && memcmp(out.data, want, sizeof want) == 0);
     if (out.len == sizeof want + 4)
         CHECK_EQ_INT(tr_get_le32(out.data + sizeof want), (uint32_t)XXH3_64bits(want, sizeof want));
 
-    /* with one position: flags gain bit 0; one group: width 2, one byte 0x03 */
+    /* with one position: flags gain bit 0; one group: Rice parameter 1 (ties
+     * go to the smaller k); 3 = quotient 1 (unary bits 0, 1: 0x02), then the
+     * low bit 1 packed at width 1 (0x01) */
     tr_buf_clear(&out);
     in.pos = &pos;
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    static const uint8_t want2[] = {0x02, 0x03, 0x05, 0x00, 0x0A, 0, 0, 0, 0x02, 0x03};
+    static const uint8_t want2[] = {0x04, 0x03, 0x05, 0x00, 0x0A, 0, 0, 0, 0x01, 0x02, 0x01};
     CHECK(out.len == sizeof want2 + 4 && memcmp(out.data, want2, sizeof want2) == 0);
     tr_chunk c;
     CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
@@ -208,9 +210,11 @@ static void test_compact_vectors(void)
     tr_buf_free(&out);
 }
 
-/* Positions with one outlier: the group is patched (width 0, one exception)
- * instead of 20 values of 17 bits. Known bytes, then a round trip. */
-static void test_patched_positions(void)
+/* Positions with one outlier: the group takes Rice parameter 0 (19 one-bit
+ * codes) and escapes the outlier (16 zeros and a one, then its quotient
+ * minus 16 as a varint after the low bits) instead of 20 values of 17 bits.
+ * Known bytes, then a round trip. */
+static void test_rice_positions(void)
 {
     uint32_t doc = 5, tf = 20, ttf = 0, dl = 200, pos[20];
     for (uint32_t i = 0; i < 19; i++) pos[i] = i;
@@ -218,8 +222,9 @@ static void test_patched_positions(void)
     tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, pos };
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    /* header 0x80 (patched, w 0), nexc-1 0, index 19, varint 99981 */
-    static const uint8_t want[] = {0x80, 0x00, 0x13, 0x8D, 0x8D, 0x06};
+    /* k 0; unary: 19 ones, 16 zeros, a one (bit 35); no low bits; varint
+     * 99981 - 16 = 99965 */
+    static const uint8_t want[] = {0x00, 0xFF, 0xFF, 0x07, 0x00, 0x08, 0xFD, 0x8C, 0x06};
     CHECK(out.len >= sizeof want + 4 &&
           memcmp(out.data + out.len - 4 - sizeof want, want, sizeof want) == 0);
     tr_chunk c;
@@ -228,14 +233,16 @@ static void test_patched_positions(void)
     CHECK_EQ_INT(tr_chunk_block_decode(&c, 0, 1, d, t, tt), 1);
     CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, got, 20), 20);
     CHECK(memcmp(got, pos, sizeof pos) == 0);
-    /* a zero patch or an index past the group is corrupt, even unverified:
-     * rewrite the byte and the compact checksum */
-    for (int k = 0; k < 2; k++) {
+    /* a parameter over 32, a unary run past the escape, and low bits running
+     * past the group's bytes are corrupt, even unverified: rewrite the bytes
+     * and the compact checksum */
+    for (int k = 0; k < 3; k++) {
         tr_buf bad = {0};
         CHECK_EQ_INT(tr_buf_append(&bad, out.data, out.len), 0);
         size_t at = bad.len - 4 - sizeof want;
-        if (k == 0) bad.data[at + 2] = 20;              /* index 20 of 20 values */
-        else { bad.data[at + 3] = 0; bad.data[at + 4] = 0; bad.data[at + 5] = 0; }
+        if (k == 0) bad.data[at] = 33;
+        else if (k == 1) memset(bad.data + at + 1, 0, 5);
+        else bad.data[at] = 9;           /* 20 x 9 low bits: past the end */
         tr_put_le32(bad.data + bad.len - 4, (uint32_t)XXH3_64bits(bad.data, bad.len - 4));
         if (tr_chunk_open(&c, bad.data, bad.len) == 0) {
             CHECK_EQ_INT(tr_chunk_block_decode(&c, 0, 0, d, t, tt), 1);
@@ -271,7 +278,7 @@ static void test_full_header(void)
     tr_postings_in in = plist_in(&l);
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    CHECK_EQ_INT(out.data[0], 0x01);
+    CHECK_EQ_INT(out.data[0], 0x03);
     CHECK_EQ_INT(out.data[1], 0x01);
     CHECK_EQ_INT(tr_get_le32(out.data + 4), 2);
     CHECK_EQ_INT(tr_get_le32(out.data + 8), 129);
@@ -561,9 +568,9 @@ static void test_corruption(void)
         memcpy(p, out.data, len);
         for (int k = 1 + (int)rnd_below(3); k > 0 && len > 1; k--)
             p[1 + rnd_below((uint32_t)len - 1)] = (uint8_t)rnd();
-        if (len >= 6 && p[0] == 0x02) {
+        if (len >= 6 && p[0] == 0x04) {
             tr_put_le32(p + len - 4, (uint32_t)XXH3_64bits(p, len - 4));
-        } else if (len >= 52 && p[0] == 0x01) {
+        } else if (len >= 52 && p[0] == 0x03) {
             uint64_t dirlen = 40ull * tr_get_le32(p + 4);
             if (52 + dirlen <= len)
                 tr_put_le32(p + 48, (uint32_t)XXH3_64bits_withSeed(p + 52, (size_t)dirlen,
@@ -602,7 +609,7 @@ int main(void)
 {
     test_pack();
     test_compact_vectors();
-    test_patched_positions();
+    test_rice_positions();
     test_full_header();
     test_gaps();
     test_block_sizes();

@@ -504,7 +504,10 @@ static void test_damaged(void)
     tr_put_be32(key, tid);
     tr_put_be32(key + 4, 1);
     int detected = 0;
-    for (size_t at = 40; at < 400; at += 37) {
+    /* bytes 40..250: the header, directory and doc blocks (the chunk's doc
+     * area ends at byte 257), which every query reads; the positions after
+     * them are read by the phrase query only */
+    for (size_t at = 40; at < 250; at += 37) {
         CHECK_EQ_INT(flip_value_byte(dir, "postings", key, 8, at), 0);
         CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
         CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);

@@ -638,7 +638,7 @@ static void test_settings_and_version(void)
     err[0] = 0;
     ix = NULL;
     CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), TR_EVERSION);
-    CHECK(ix == NULL && strstr(err, "99") && strstr(err, "version 1"));
+    CHECK(ix == NULL && strstr(err, "99") && strstr(err, "version 2"));
     CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), TR_EVERSION);
 
     newdir(dir, sizeof dir);
