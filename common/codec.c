@@ -9,7 +9,7 @@
  * refuse any other value (TR_ECORRUPT: a chunk is never written by a future
  * version into an index this version can open; the index version guards that).
  *
- * chunk       := full-chunk | compact-chunk
+ * chunk       := full-chunk | compact-chunk    (inline-chunk in the dictionary)
  *
  * full-chunk  := (used when the chunk has 2 or more blocks)
  *   u8   format = 0x03
@@ -59,6 +59,10 @@
  *   u32  checksum         low 32 bits of XXH3_64(every byte before it)
  *   The directory entry is implied (one block; bound = chunk bound) and the
  *   checksum covers the payloads, so open verifies everything at once.
+ *
+ * inline-chunk := (only inside a terms value, whose csum covers it)
+ *   a compact-chunk without its format byte and its checksum: flags through
+ *   pos-block, the pos-block running to the end of the value
  *
  * doc-block := (n postings: 128, or fewer in the last block)
  *   u8 wgap, u8 wtf, u8 wttf      bit widths, each 0..32
@@ -755,15 +759,15 @@ static size_t doc_block_len(const uint8_t *p, size_t avail, uint32_t n)
 
 static int decode_tf(const uint8_t *p, uint32_t n, uint32_t *tf, uint32_t *ttf);
 
-static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
+/* The compact form from its flags byte at p to end (the checksum, if any,
+ * already verified and excluded). */
+static int parse_compact(tr_chunk *c, const uint8_t *p, const uint8_t *end)
 {
-    if (len < 2 + 4) return TR_ECORRUPT;
-    size_t body = len - 4;
-    if (tr_get_le32(p + body) != csum32(p, body)) return TR_ECORRUPT;
-    uint8_t flags = p[1];
+    if (p >= end) return TR_ECORRUPT;
+    uint8_t flags = p[0];
     unsigned npoints = (flags >> 1) & 7;
     if ((flags & ~0x0F) || npoints < 1 || npoints > TR_BOUND_POINTS) return TR_ECORRUPT;
-    const uint8_t *q = p + 2, *end = p + body;
+    const uint8_t *q = p + 1;
     uint64_t first, span = 0, v;
     if (tr_get_varint(&q, end, &first) || first >= TR_DOC_END) return TR_ECORRUPT;
     if (q >= end) return TR_ECORRUPT;
@@ -806,6 +810,14 @@ static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
     c->poslen = (size_t)(end - (q + dlen));
     if (!c->has_positions && c->poslen) return TR_ECORRUPT;
     return TR_OK;
+}
+
+static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
+{
+    if (len < 2 + 4) return TR_ECORRUPT;
+    size_t body = len - 4;
+    if (tr_get_le32(p + body) != csum32(p, body)) return TR_ECORRUPT;
+    return parse_compact(c, p + 1, p + body);
 }
 
 static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
@@ -881,6 +893,28 @@ int tr_chunk_open(tr_chunk *c, const void *data, size_t len)
 
 static void block_slices(const tr_chunk *c, uint32_t b, const uint8_t **dp, size_t *dn,
                          const uint8_t **pp, size_t *pn);
+
+size_t tr_chunk_inline_form(uint8_t *chunk, size_t len)
+{
+    if (len < 2 + 4 || chunk[0] != FORMAT_COMPACT_V2) return 0;
+    memmove(chunk, chunk + 1, len - 5);
+    return len - 5;
+}
+
+int tr_chunk_open_inline(tr_chunk *c, const void *data, size_t len)
+{
+    memset(c, 0, sizeof *c);
+    const uint8_t *p = data;
+    if (!p || len < 1) return TR_ECORRUPT;
+    int rc = parse_compact(c, p, p + len);
+    if (rc) {
+        memset(c, 0, sizeof *c);
+        return rc;
+    }
+    c->data = p;
+    c->len = len;
+    return TR_OK;
+}
 
 static const uint8_t *dir_entry(const tr_chunk *c, uint32_t b)
 {

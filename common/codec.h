@@ -58,6 +58,16 @@ typedef struct tr_chunk {
  * offsets, last docs increasing). TR_ECORRUPT on any failure. */
 int tr_chunk_open(tr_chunk *c, const void *data, size_t len);
 
+/* Inline chunks (kept in a dictionary value, whose own checksum covers
+ * them): a compact chunk without its format byte and checksum.
+ * tr_chunk_inline_form rewrites a compact chunk of len bytes in place into
+ * that form and returns its new length, or 0 (chunk left unchanged) when it
+ * is not a compact chunk. tr_chunk_open_inline opens one (no checksum to
+ * verify; every length and offset is still checked): TR_ECORRUPT. Only
+ * bytes that a verified checksum covers may be opened this way. */
+size_t tr_chunk_inline_form(uint8_t *chunk, size_t len);
+int tr_chunk_open_inline(tr_chunk *c, const void *data, size_t len);
+
 uint32_t tr_chunk_block_last(const tr_chunk *c, uint32_t b);
 uint32_t tr_chunk_block_count(const tr_chunk *c, uint32_t b); /* postings in block b */
 /* Bytes of block b's doc and positions payloads (what a chunk holding only

@@ -9,10 +9,10 @@
 
 /* Split one chunk's bytes into positions and the rest (ids, freqs, header,
  * directory). A chunk that fails to open is corrupt: --check reports it. */
-static int add_chunk(tr_index_sizes *s, const void *data, size_t len)
+static int add_chunk(tr_index_sizes *s, const void *data, size_t len, int is_inline)
 {
     tr_chunk c;
-    int rc = tr_chunk_open(&c, data, len);
+    int rc = is_inline ? tr_chunk_open_inline(&c, data, len) : tr_chunk_open(&c, data, len);
     if (rc) return rc;
     s->chunk_positions += c.poslen;
     s->chunk_docs += len - c.poslen;
@@ -54,7 +54,7 @@ int tr_index_sizes_get(tr_index *ix, tr_index_sizes *out, char *err, size_t errc
         out->npostings += t.df;
         if (t.inline_chunk) {
             out->ninline++;
-            if ((rc = add_chunk(out, t.inline_chunk, t.inline_len)) != 0) {
+            if ((rc = add_chunk(out, t.inline_chunk, t.inline_len, 1)) != 0) {
                 snprintf(err, errcap, "terms: inline chunk of '%.*s' is corrupt",
                          (int)(k.mv_size > 64 ? 64 : k.mv_size), (const char *)k.mv_data);
                 break;
@@ -66,7 +66,7 @@ int tr_index_sizes_get(tr_index *ix, tr_index_sizes *out, char *err, size_t errc
     if (rc == MDB_NOTFOUND) rc = 0;
     if (!rc) rc = mdb_cursor_open(txn, ix->dbi[TR_DB_POSTINGS], &cur);
     for (int op = MDB_FIRST; !rc && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
-        if ((rc = add_chunk(out, v.mv_data, v.mv_size)) != 0) {
+        if ((rc = add_chunk(out, v.mv_data, v.mv_size, 0)) != 0) {
             snprintf(err, errcap, "postings: chunk of term id %u is corrupt",
                      k.mv_size >= 4 ? tr_get_be32(k.mv_data) : 0);
             break;

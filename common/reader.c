@@ -568,7 +568,7 @@ int tr_cursor_open(tr_reader *r, const tr_term_info *t, int want_positions, int 
     p->term_id = t->term_id;
     tr_chunk ch;
     if (t->inline_chunk) {
-        if (tr_chunk_open(&ch, t->inline_chunk, t->inline_len) || ch.nblocks == 0)
+        if (tr_chunk_open_inline(&ch, t->inline_chunk, t->inline_len) || ch.nblocks == 0)
             return cur_fail(c, TR_ECORRUPT);
     } else {
         int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_POSTINGS], &p->mc);
