@@ -540,36 +540,45 @@ static int decode_pos_group(const uint8_t **q, const uint8_t *end, uint32_t *out
      * consecutive ones, minus one. */
     uint32_t quot[POS_GROUP];
     size_t i = 0, avail = (size_t)(end - p);
-    int64_t last = -1;
-    unsigned escapes = 0, bad = 0;
+    uint32_t next = 0;  /* bit after the last one found */
     for (size_t byte = 0; i < cnt; byte += 8) {
         if (byte >= avail) return TR_ECORRUPT;
         uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, end);
-        int64_t base = (int64_t)byte * 8;
-        while (w && i < cnt) {
-            int64_t at = base + __builtin_ctzll(w);
-            uint32_t qv = (uint32_t)(at - last - 1);
-            bad |= qv > RICE_ESCAPE;
-            escapes += qv == RICE_ESCAPE;
-            quot[i++] = qv;
-            last = at;
-            w &= w - 1;
+        /* a whole zero word is a run of zeros past the escape: corrupt (a
+         * long run crossing words is found by the check below) */
+        if (!w) return TR_ECORRUPT;
+        uint32_t base = (uint32_t)byte * 8;
+        if ((size_t)__builtin_popcountll(w) < cnt - i) {
+            do {    /* every one bit of this word ends a quotient */
+                uint32_t at = base + (uint32_t)__builtin_ctzll(w);
+                quot[i++] = at - next;
+                next = at + 1;
+                w &= w - 1;
+            } while (w);
+        } else {
+            while (i < cnt) {
+                uint32_t at = base + (uint32_t)__builtin_ctzll(w);
+                quot[i++] = at - next;
+                next = at + 1;
+                w &= w - 1;
+            }
         }
-        /* a zero run longer than the escape is corrupt; so is a long one
-         * crossing words (caught by the distance above) */
-        if (bad) return TR_ECORRUPT;
     }
-    size_t ubytes = (size_t)(last / 8) + 1;
+    size_t ubytes = (next + 7) / 8;
     size_t lbytes = tr_packed_size(cnt, k);
     if (lbytes > avail - ubytes) return TR_ECORRUPT;
     const uint8_t *lo = p + ubytes;
     tr_unpack(out, lo, cnt, k);
     const uint8_t *x = lo + lbytes;
+    uint32_t bad = 0, escapes = 0;
     if (k < 32) {
-        /* every value must fit 32 bits: q << k may not lose bits */
+        /* a quotient is at most the escape, and every value must fit 32
+         * bits: q << k may not lose bits */
         const uint32_t lim = UINT32_MAX >> k, lowmask = (uint32_t)((1ull << k) - 1);
+        const uint32_t qmax = lim < RICE_ESCAPE ? lim : RICE_ESCAPE;
         for (size_t j = 0; j < cnt; j++) {
-            bad |= quot[j] > lim;
+            bad |= quot[j] > qmax;
+            escapes += quot[j] == RICE_ESCAPE;
             out[j] |= quot[j] << k;
         }
         if (bad) return TR_ECORRUPT;
@@ -1043,11 +1052,20 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
         if (decode_pos_group(&q, end, pos + g, k)) return TR_ECORRUPT;
     }
     if (q != end) return TR_ECORRUPT;
+    /* Undo the deltas with the running position in a register: written as
+     * p[j] += p[j-1] + 1, each step waited for the previous store to be
+     * read back (half of a phrase query's time went here). */
     uint32_t *p = pos;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t title = ttf[i], all = tf[i];
-        for (uint32_t j = 1; j < title; j++) p[j] += p[j - 1] + 1;
-        for (uint32_t j = title + 1; j < all; j++) p[j] += p[j - 1] + 1;
+        uint32_t title = ttf[i], all = tf[i], run;
+        if (title) {
+            run = p[0];
+            for (uint32_t j = 1; j < title; j++) p[j] = run += p[j] + 1;
+        }
+        if (all > title) {
+            run = p[title];
+            for (uint32_t j = title + 1; j < all; j++) p[j] = run += p[j] + 1;
+        }
         p += all;
     }
     return (int)total;
