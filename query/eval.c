@@ -1494,6 +1494,8 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
 typedef struct wlist {
     double *sc;                      /* TQ_WINDOW scores, valid where has */
     uint64_t *has;                   /* TQ_WINDOW bits */
+    double bb;                       /* block bound over the window (inflated) */
+    int lazy;                        /* not gathered in this window: probed */
 } wlist;
 
 static int run_maxscore_window(plan *p, xnode *root, topk *t)
@@ -1507,7 +1509,9 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     double *scs = malloc(nt * TQ_WINDOW * sizeof *scs);
     double *acc = malloc(TQ_WINDOW * sizeof *acc);
     uint64_t bits[TQ_WINDOW / 64];
+    uint32_t lz[TQ_WINDOW_MAX_LISTS];
     int rc = 0;
+    if (nt > TQ_WINDOW_MAX_LISTS) return TR_EINPUT; /* the caller's limit */
     if (!sl || !ord || !cum || !wl || !hasb || !scs || !acc) { rc = TR_ENOMEM; goto out; }
     if (root->type == X_TERM) {
         sl[0].n = root;
@@ -1537,25 +1541,42 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
         uint64_t wend = (uint64_t)d0 + TQ_WINDOW - 1; /* inclusive */
         if (wend > TR_DOC_END - 1) wend = TR_DOC_END - 1;
         double bub = ness_ub;
+        size_t nlz = 0;
         for (size_t j = first_ess; j < nt; j++) {
             uint32_t last;
-            double bb = term_block_ub(p, ord[j]->n, d0, &last);
-            if (last == TR_DOC_END) continue;
-            bub += bb;
+            wl[j].bb = term_block_ub(p, ord[j]->n, d0, &last);
+            if (last == TR_DOC_END) wl[j].bb = 0.0; /* exhausted: nothing in the window */
+            bub += wl[j].bb;
             if (last < wend) wend = last;
+            /* by window bound, smallest first (insertion sort: few lists) */
+            size_t k = nlz++;
+            while (k > 0 && wl[lz[k - 1]].bb > wl[j].bb) { lz[k] = lz[k - 1]; k--; }
+            lz[k] = (uint32_t)j;
         }
         if (p->rc) break;
+        uint32_t to_next = wend >= TR_DOC_END - 1 ? TR_DOC_END : (uint32_t)wend + 1;
         if (bub <= thr) {
             /* no document of the window can enter: skip it undecoded */
-            uint32_t to = wend >= TR_DOC_END - 1 ? TR_DOC_END : (uint32_t)wend + 1;
-            for (size_t j = first_ess; j < nt; j++) cursor_seek(p, ord[j]->n->cur, to);
+            for (size_t j = first_ess; j < nt; j++) cursor_seek(p, ord[j]->n->cur, to_next);
             continue;
+        }
+        /* The essential lists with the smallest window bounds, as many as
+         * fit under the threshold with the non-essential bounds: a document
+         * of the window found in none of the others cannot enter, so they
+         * are only probed for the others' candidates (block-max MaxScore's
+         * split, redone per window). */
+        double lz_ub = ness_ub;
+        for (size_t j = first_ess; j < nt; j++) wl[j].lazy = 0;
+        for (size_t k = 0; k < nlz && lz_ub + wl[lz[k]].bb <= thr; k++) {
+            lz_ub += wl[lz[k]].bb;
+            wl[lz[k]].lazy = 1;
         }
         uint32_t wn = (uint32_t)(wend - d0 + 1), nwords = (wn + 63) / 64;
         memset(bits, 0, nwords * sizeof *bits);
         for (size_t j = first_ess; j < nt && !p->rc; j++) {
             slot *s = ord[j];
             wlist *w = &wl[j];
+            if (w->lazy) continue;
             tr_cursor *c = s->n->cur;
             int field = s->n->field;
             uint32_t got = 0;
@@ -1590,13 +1611,28 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                 uint32_t o = wi * 64 + (uint32_t)__builtin_ctzll(m);
                 m &= m - 1;
                 double partial = acc[o];
-                if (bound_inflate(partial) + ness_ub <= thr) continue;
+                if (bound_inflate(partial) + lz_ub <= thr) continue;
                 uint32_t d = d0 + o;
                 if (doc_filtered(p, d)) continue;
                 int skip = 0;
-                double bound = partial + ness_ub;
-                if (first_ess) load_dl(p, d);
-                for (size_t jj = first_ess; jj-- > 0;) {
+                double bound = partial + lz_ub;
+                if (first_ess || lz_ub > ness_ub) load_dl(p, d);
+                for (size_t j = first_ess; j < nt; j++) {
+                    wlist *w = &wl[j];
+                    if (!w->lazy) continue;
+                    if (bound <= thr) { skip = 1; break; }
+                    slot *s = ord[j];
+                    tr_cursor *c = s->n->cur;
+                    cursor_seek(p, c, d);
+                    if (c->doc == d && term_present(s->n)) {
+                        s->present = 1;
+                        s->sc = term_score(p, s->n);
+                        bound = bound - w->bb + s->sc;
+                    } else {
+                        bound -= w->bb;
+                    }
+                }
+                for (size_t jj = first_ess; jj-- > 0 && !skip;) {
                     if (bound <= thr) { skip = 1; break; }
                     slot *s = ord[jj];
                     s->present = 0;
@@ -1616,6 +1652,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                 if (!skip && !must_not_hit(p, root, d)) {
                     for (size_t j = first_ess; j < nt; j++) {
                         slot *s = ord[j];
+                        if (wl[j].lazy) continue;
                         s->present = (wl[j].has[o >> 6] >> (o & 63)) & 1;
                         if (s->present) s->sc = wl[j].sc[o];
                     }
@@ -1628,6 +1665,8 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                 for (size_t j = 0; j < nt; j++) sl[j].present = 0;
             }
         }
+        for (size_t j = first_ess; j < nt; j++)
+            if (wl[j].lazy) cursor_seek(p, ord[j]->n->cur, to_next);
     }
     p->scored += gathered;
     rc = p->rc;
