@@ -378,10 +378,22 @@ static int pos_add_unit(plan *p, xnode *n, const tq_node *q, double *idf_sum, in
     for (size_t i = 0; i < m; i++) {
         const char *t = q->kind == TQ_TERM ? q->text : q->terms[i];
         size_t len = q->kind == TQ_TERM ? q->len : q->term_lens[i];
-        tr_cursor *c;
+        tr_cursor *c = NULL;
         double idf = 0;
         tr_bound bd;
-        int rc = open_term(p, t, len, 1, &c, &idf, &bd);
+        /* A word repeated in the clause ("to be or not to be") shares its
+         * cursor: every move and position decode would be done twice over
+         * the same list. Its positions are consumed before the next term's
+         * are asked for, so one cursor serves both offsets. */
+        for (size_t k = 0; k < n->ncur && !c; k++)
+            for (size_t r = 0; r < p->ncursors; r++)
+                if (p->cursors[r] == n->curs[k] && p->label_lens[r] == len &&
+                    !memcmp(p->labels[r], t, len)) {
+                    c = n->curs[k];
+                    idf = tr_bm25_idf(p->bm.n_docs, (double)c->term->df);
+                    break;
+                }
+        int rc = c ? 0 : open_term(p, t, len, 1, &c, &idf, &bd);
         if (rc) return rc;
         if (!c) { *absent = 1; return 0; }
         n->curs[n->ncur] = c;
