@@ -1004,6 +1004,46 @@ static void block_scores_avx2(const uint32_t *restrict tf, const uint32_t *restr
 #define TQ_HAVE_AVX2_CLONE 0
 #endif
 
+/* Which postings of a block could beat min, without a division: score =
+ * N / D with N = num * tf', D = tf' + ca + cb * dl', so a posting with
+ * N <= min * D * (1 - TQ_PASS_MARGIN) has a score <= min (the margin is
+ * far above the few ulps by which the computed N, D and quotient can differ
+ * from the exact ones). pass[i] = 1 for the others; returns their count.
+ * Once the heap is full almost every block of a long list has none, and
+ * the divisions are the loop's most expensive instructions. */
+#define TQ_PASS_MARGIN 1e-12
+#define BLOCK_PASS_BODY                                                          \
+    uint32_t cnt = 0;                                                            \
+    double lim = min * (1.0 - TQ_PASS_MARGIN);                                   \
+    for (uint32_t i = 0; i < m; i++) {                                           \
+        uint32_t f = tf[i], tt = ttf[i];                                         \
+        tt = tt < f ? tt : f;                                                    \
+        double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);        \
+        double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];        \
+        double num = bm->num * tfp, den = tfp + (bm->ca + bm->cb * dlp);         \
+        uint8_t ok = num > lim * den;                                            \
+        pass[i] = ok;                                                            \
+        cnt += ok;                                                               \
+    }                                                                            \
+    return cnt;
+static uint32_t block_pass(const uint32_t *restrict tf, const uint32_t *restrict ttf,
+                           const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
+                           double w, const tr_bm25_term *restrict bm, double min,
+                           uint8_t *restrict pass)
+{
+    BLOCK_PASS_BODY
+}
+#if TQ_HAVE_AVX2_CLONE
+__attribute__((target("avx2")))
+static uint32_t block_pass_avx2(const uint32_t *restrict tf, const uint32_t *restrict ttf,
+                                const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
+                                double w, const tr_bm25_term *restrict bm, double min,
+                                uint8_t *restrict pass)
+{
+    BLOCK_PASS_BODY
+}
+#endif
+
 /* One TERM at the root: a plain loop over the cursor's decoded arrays, block
  * by block. prune: skip, without decoding, every block whose bound cannot
  * beat the k-th score (block-max). */
@@ -1048,6 +1088,36 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
             tr_reader_lengths(p->r, c->docs + i0, m, tl, bl);
             uint32_t big = 0;
             for (uint32_t i = 0; i < m; i++) big |= c->tf[i0 + i] | tl[i] | bl[i];
+            if (big <= INT32_MAX && t->cap && t->n == t->cap && t->h[0].score >= 0) {
+                /* the heap is full: find the few postings that can enter
+                 * without dividing, then score those exactly (the doubles
+                 * of block_scores) */
+                uint8_t pass[TR_BLOCK_DOCS];
+                double min = t->h[0].score;
+                uint32_t np;
+#if TQ_HAVE_AVX2_CLONE
+                if (__builtin_cpu_supports("avx2"))
+                    np = block_pass_avx2(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass);
+                else
+#endif
+                    np = block_pass(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass);
+                for (uint32_t i = 0; i < m && np; i++) {
+                    if (!pass[i]) continue;
+                    np--;
+                    uint32_t f = c->tf[i0 + i], tt = c->ttf[i0 + i];
+                    tt = tt < f ? tt : f;
+                    double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);
+                    double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
+                    double s = tr_bm25_score(&bm, tfp, dlp);
+                    if (s > min) {
+                        topk_push(t, c->docs[i0 + i], s);
+                        min = t->h[0].score;
+                    }
+                }
+                cnt += m;
+                scored += m;
+                goto next_block;
+            }
             if (big <= INT32_MAX) {
                 /* every count fits an int32: the signed conversion gives the
                  * same doubles and vectorises far better than the unsigned */
@@ -1095,6 +1165,7 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
                 if (t->n < t->cap || s > t->h[0].score) topk_push(t, d, s);
             }
         }
+    next_block:;
         uint32_t last = c->docs[nb - 1];
         if (last < target) break; /* corrupt order: never loop */
         target = last == TR_DOC_END - 1 ? TR_DOC_END : last + 1;
@@ -1124,6 +1195,15 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
         cs[n++] = k->cur;
     }
     if (n == 0) return 0;
+    /* a word given twice adds nothing to the set of matches: walk its
+     * list once ('+to +be +or +not +to +be') */
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < u && cs[j]->term->term_id != cs[i]->term->term_id) j++;
+        if (j == u) cs[u++] = cs[i];
+    }
+    n = u;
     uint64_t cnt = 0;
     if (want == TQ_MUST) {
         /* rarest list leads; every other list seeks to its candidates */
@@ -1709,6 +1789,13 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         else if (root->kids[i]->occur == TQ_SHOULD) should_ub += root->kids[i]->max_score;
     }
     qsort(m, nm, sizeof *m, cmp_node_df);
+    /* A word required twice has two identical lists: the second copy takes
+     * no part in the leapfrog and is moved only onto matches, for scoring. */
+    uint8_t *dup = calloc(nm, 1);
+    if (!dup) { free(m); return TR_ENOMEM; }
+    for (size_t i = 0; i < nm; i++)
+        for (size_t j = 0; j < i && !dup[i]; j++)
+            dup[i] = m[j]->cur->term && m[i]->cur->term && m[j]->cur->term->term_id == m[i]->cur->term->term_id;
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
@@ -1725,12 +1812,19 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         }
     again:
         for (size_t i = 0; i < nm; i++) {
+            if (dup[i]) continue;
             tr_cursor *c = m[i]->cur;
             cursor_seek(p, c, d);
             if (c->doc == TR_DOC_END) goto done;
             if (c->doc > d) { d = c->doc; goto again; }
         }
-        for (size_t i = 0; i < nm; i++) m[i]->doc = d;
+        for (size_t i = 0; i < nm; i++) {
+            if (dup[i]) {
+                cursor_seek(p, m[i]->cur, d);
+                if (m[i]->cur->doc != d) goto done; /* a failed cursor; p->rc says why */
+            }
+            m[i]->doc = d;
+        }
         int ok = !doc_filtered(p, d);
         for (size_t i = 0; i < nm && ok; i++) ok = term_present(m[i]);
         if (ok && thr > -INFINITY) {
@@ -1755,6 +1849,7 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         d++;
     }
 done:
+    free(dup);
     free(m);
     return p->rc;
 }
