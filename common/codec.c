@@ -609,6 +609,32 @@ static int decode_pos_group(const uint8_t **q, const uint8_t *end, uint32_t *out
     return TR_OK;
 }
 
+/* Step over one group of cnt values in [*q, end), checking only what its
+ * length depends on (the values are not read). */
+static int skip_pos_group(const uint8_t **q, const uint8_t *end, size_t cnt)
+{
+    const uint8_t *p = *q;
+    if (p >= end) return TR_ECORRUPT;
+    unsigned hdr = *p++, w = hdr & POS_WIDTH_MASK;
+    if ((hdr & ~(POS_WIDTH_MASK | POS_PATCHED)) || w > MAX_WIDTH) return TR_ECORRUPT;
+    if (hdr & POS_PATCHED) {
+        if (w >= MAX_WIDTH || p >= end) return TR_ECORRUPT;
+        size_t nexc = (size_t)*p++ + 1;
+        if (nexc > cnt || nexc > (size_t)(end - p)) return TR_ECORRUPT;
+        p += nexc; /* indexes */
+        for (size_t e = 0; e < nexc; e++) {
+            unsigned len = 0;
+            do {
+                if (p >= end || ++len > 5) return TR_ECORRUPT;
+            } while (*p++ & 0x80);
+        }
+    }
+    size_t bytes = tr_packed_size(cnt, w);
+    if (bytes > (size_t)(end - p)) return TR_ECORRUPT;
+    *q = p + bytes;
+    return TR_OK;
+}
+
 /* Append the positions payload of postings [start, start+n) whose positions
  * start at pos; scratch holds the delta stream. */
 static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n,
@@ -1081,4 +1107,43 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
         p += all;
     }
     return (int)total;
+}
+
+int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
+                               const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                               uint32_t i, uint32_t *pos)
+{
+    if (b >= c->nblocks || !c->has_positions) return TR_ECORRUPT;
+    if (n != tr_chunk_block_count(c, b) || i >= n) return TR_EINPUT;
+    const uint8_t *dp, *pp;
+    size_t dn, pn;
+    block_slices(c, b, &dp, &dn, &pp, &pn);
+    if (verify && c->dir && csum32(pp, pn) != tr_get_le32(dir_entry(c, b) + 16))
+        return TR_ECORRUPT;
+    uint64_t start = 0, total = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        if (j == i) start = total;
+        total += tf[j];
+    }
+    if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
+    uint64_t want_end = start + tf[i];
+    const uint8_t *q = pp, *end = pp + pn;
+    uint32_t group[POS_GROUP];
+    uint64_t got = 0;
+    for (uint64_t g = 0; g < total && g < want_end; g += POS_GROUP) {
+        size_t k = total - g < POS_GROUP ? (size_t)(total - g) : POS_GROUP;
+        if (g + k <= start) {
+            if (skip_pos_group(&q, end, k)) return TR_ECORRUPT;
+            continue;
+        }
+        if (decode_pos_group(&q, end, group, k)) return TR_ECORRUPT;
+        uint64_t from = g > start ? g : start, to = g + k < want_end ? g + k : want_end;
+        memcpy(pos + got, group + (from - g), (size_t)(to - from) * sizeof *pos);
+        got += to - from;
+    }
+    if (got != tf[i]) return TR_ECORRUPT;
+    uint32_t all = tf[i], title = ttf[i] < all ? ttf[i] : all;
+    for (uint32_t j = 1; j < title; j++) pos[j] += pos[j - 1] + 1;
+    for (uint32_t j = title + 1; j < all; j++) pos[j] += pos[j - 1] + 1;
+    return (int)all;
 }

@@ -87,6 +87,18 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
                              const uint32_t *tf, uint32_t n,
                              uint32_t *pos, size_t cap);
 
+/* Positions of posting i of block b alone, as tr_chunk_block_positions would
+ * give them (ttf[i] title positions, then body positions): the position
+ * groups before it are stepped over by their lengths and only the one or two
+ * holding its values are unpacked, for a query that needs one posting of a
+ * long block. tf and ttf are the block's (n postings) from
+ * tr_chunk_block_decode; pos has room for tf[i] values. verify checks the
+ * block's positions checksum. Returns tf[i], TR_EINPUT if n is not the
+ * block's count, TR_ECORRUPT. */
+int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
+                               const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                               uint32_t i, uint32_t *pos);
+
 /* BM25 term part bound: max over the points of
  *   tf'(k1+1) / (tf' + k1 (1 - b + b dl'/avgdl))
  * with tf' = tf + (w-1) max_ttf and dl' = dl when the title weight w >= 1,

@@ -421,7 +421,17 @@ typedef struct cur_priv {
     tr_chunk dchunk;
     uint32_t dblk;
     int ptr_end;                /* pointer ran past the last chunk */
+    /* positions of single postings of the decoded block (see
+     * tr_cursor_positions): how many were decoded, which one c->pos holds,
+     * and whether the block's positions checksum was checked */
+    uint32_t pos_single, pos_single_i;
+    int pos_checked;
 } cur_priv;
+
+/* Single-posting position decodes per block before the whole block's
+ * positions are decoded at once: a phrase with a rare term asks for one
+ * posting in most blocks of its common terms, a dense one for many. */
+#define TR_POS_SINGLE_MAX 8
 
 static int cur_fail(tr_cursor *c, int rc)
 {
@@ -506,6 +516,8 @@ static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t ta
     c->n = (uint32_t)n;
     c->decoded = 1;
     c->pos_decoded = 0;
+    p->pos_single = 0;
+    p->pos_checked = 0;
     if (c->docs[n - 1] < target || c->docs[n - 1] != c->blk_last) return cur_fail(c, TR_ECORRUPT);
     uint32_t i = 0;
     while (c->docs[i] < target) i++;
@@ -663,6 +675,31 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
     if (c->doc == TR_DOC_END || !c->decoded) return TR_ENOTFOUND;
     cur_priv *p = c->mc;
     if (!p->dchunk.has_positions) return TR_OK;
+    if (!c->pos_decoded && p->pos_single && p->pos_single_i == c->i) {
+        *pos = c->pos;
+        *n = c->tf[c->i];
+        return TR_OK;
+    }
+    if (!c->pos_decoded && p->pos_single < TR_POS_SINGLE_MAX) {
+        uint32_t want = c->tf[c->i];
+        if (want > c->pos_cap) {
+            size_t cap = c->pos_cap ? c->pos_cap : 256;
+            while (cap < want) cap *= 2;
+            uint32_t *np = realloc(c->pos, cap * sizeof *np);
+            if (!np) return cur_fail(c, TR_ENOMEM);
+            c->pos = np;
+            c->pos_cap = cap;
+        }
+        int rc = tr_chunk_posting_positions(&p->dchunk, p->dblk, c->verify && !p->pos_checked,
+                                            c->tf, c->ttf, c->n, c->i, c->pos);
+        if (rc < 0 || (uint32_t)rc != want) return cur_fail(c, TR_ECORRUPT);
+        p->pos_checked = 1;
+        p->pos_single++;
+        p->pos_single_i = c->i;
+        *pos = c->pos;
+        *n = want;
+        return TR_OK;
+    }
     if (!c->pos_decoded) {
         if (!c->pos_start) {
             c->pos_start = malloc((TR_BLOCK_DOCS + 1) * sizeof *c->pos_start);

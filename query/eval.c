@@ -109,6 +109,7 @@ typedef struct plan {
     char *err; size_t errcap;
     char warning[256];
     uint32_t dl_doc; uint32_t tl, bl; /* per-candidate length cache */
+    int filtering;              /* deletions in the snapshot or a date filter */
     uint64_t scored;
 } plan;
 
@@ -377,10 +378,22 @@ static int pos_add_unit(plan *p, xnode *n, const tq_node *q, double *idf_sum, in
     for (size_t i = 0; i < m; i++) {
         const char *t = q->kind == TQ_TERM ? q->text : q->terms[i];
         size_t len = q->kind == TQ_TERM ? q->len : q->term_lens[i];
-        tr_cursor *c;
+        tr_cursor *c = NULL;
         double idf = 0;
         tr_bound bd;
-        int rc = open_term(p, t, len, 1, &c, &idf, &bd);
+        /* A word repeated in the clause ("to be or not to be") shares its
+         * cursor: every move and position decode would be done twice over
+         * the same list. Its positions are consumed before the next term's
+         * are asked for, so one cursor serves both offsets. */
+        for (size_t k = 0; k < n->ncur && !c; k++)
+            for (size_t r = 0; r < p->ncursors; r++)
+                if (p->cursors[r] == n->curs[k] && p->label_lens[r] == len &&
+                    !memcmp(p->labels[r], t, len)) {
+                    c = n->curs[k];
+                    idf = tr_bm25_idf(p->bm.n_docs, (double)c->term->df);
+                    break;
+                }
+        int rc = c ? 0 : open_term(p, t, len, 1, &c, &idf, &bd);
         if (rc) return rc;
         if (!c) { *absent = 1; return 0; }
         n->curs[n->ncur] = c;
@@ -551,6 +564,7 @@ static inline void load_dl(plan *p, uint32_t doc)
 
 static inline int doc_filtered(const plan *p, uint32_t doc)
 {
+    if (!p->filtering) return 0;
     if (tr_reader_is_deleted(p->r, doc)) return 1;
     if (p->after != TR_NO_DATE || p->before != TR_NO_DATE) {
         int64_t d = tr_reader_date(p->r, doc);
@@ -990,6 +1004,46 @@ static void block_scores_avx2(const uint32_t *restrict tf, const uint32_t *restr
 #define TQ_HAVE_AVX2_CLONE 0
 #endif
 
+/* Which postings of a block could beat min, without a division: score =
+ * N / D with N = num * tf', D = tf' + ca + cb * dl', so a posting with
+ * N <= min * D * (1 - TQ_PASS_MARGIN) has a score <= min (the margin is
+ * far above the few ulps by which the computed N, D and quotient can differ
+ * from the exact ones). pass[i] = 1 for the others; returns their count.
+ * Once the heap is full almost every block of a long list has none, and
+ * the divisions are the loop's most expensive instructions. */
+#define TQ_PASS_MARGIN 1e-12
+#define BLOCK_PASS_BODY                                                          \
+    uint32_t cnt = 0;                                                            \
+    double lim = min * (1.0 - TQ_PASS_MARGIN);                                   \
+    for (uint32_t i = 0; i < m; i++) {                                           \
+        uint32_t f = tf[i], tt = ttf[i];                                         \
+        tt = tt < f ? tt : f;                                                    \
+        double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);        \
+        double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];        \
+        double num = bm->num * tfp, den = tfp + (bm->ca + bm->cb * dlp);         \
+        uint8_t ok = num > lim * den;                                            \
+        pass[i] = ok;                                                            \
+        cnt += ok;                                                               \
+    }                                                                            \
+    return cnt;
+static uint32_t block_pass(const uint32_t *restrict tf, const uint32_t *restrict ttf,
+                           const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
+                           double w, const tr_bm25_term *restrict bm, double min,
+                           uint8_t *restrict pass)
+{
+    BLOCK_PASS_BODY
+}
+#if TQ_HAVE_AVX2_CLONE
+__attribute__((target("avx2")))
+static uint32_t block_pass_avx2(const uint32_t *restrict tf, const uint32_t *restrict ttf,
+                                const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
+                                double w, const tr_bm25_term *restrict bm, double min,
+                                uint8_t *restrict pass)
+{
+    BLOCK_PASS_BODY
+}
+#endif
+
 /* One TERM at the root: a plain loop over the cursor's decoded arrays, block
  * by block. prune: skip, without decoding, every block whose bound cannot
  * beat the k-th score (block-max). */
@@ -1034,6 +1088,36 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
             tr_reader_lengths(p->r, c->docs + i0, m, tl, bl);
             uint32_t big = 0;
             for (uint32_t i = 0; i < m; i++) big |= c->tf[i0 + i] | tl[i] | bl[i];
+            if (big <= INT32_MAX && t->cap && t->n == t->cap && t->h[0].score >= 0) {
+                /* the heap is full: find the few postings that can enter
+                 * without dividing, then score those exactly (the doubles
+                 * of block_scores) */
+                uint8_t pass[TR_BLOCK_DOCS];
+                double min = t->h[0].score;
+                uint32_t np;
+#if TQ_HAVE_AVX2_CLONE
+                if (__builtin_cpu_supports("avx2"))
+                    np = block_pass_avx2(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass);
+                else
+#endif
+                    np = block_pass(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass);
+                for (uint32_t i = 0; i < m && np; i++) {
+                    if (!pass[i]) continue;
+                    np--;
+                    uint32_t f = c->tf[i0 + i], tt = c->ttf[i0 + i];
+                    tt = tt < f ? tt : f;
+                    double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);
+                    double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
+                    double s = tr_bm25_score(&bm, tfp, dlp);
+                    if (s > min) {
+                        topk_push(t, c->docs[i0 + i], s);
+                        min = t->h[0].score;
+                    }
+                }
+                cnt += m;
+                scored += m;
+                goto next_block;
+            }
             if (big <= INT32_MAX) {
                 /* every count fits an int32: the signed conversion gives the
                  * same doubles and vectorises far better than the unsigned */
@@ -1081,6 +1165,7 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
                 if (t->n < t->cap || s > t->h[0].score) topk_push(t, d, s);
             }
         }
+    next_block:;
         uint32_t last = c->docs[nb - 1];
         if (last < target) break; /* corrupt order: never loop */
         target = last == TR_DOC_END - 1 ? TR_DOC_END : last + 1;
@@ -1110,6 +1195,15 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
         cs[n++] = k->cur;
     }
     if (n == 0) return 0;
+    /* a word given twice adds nothing to the set of matches: walk its
+     * list once ('+to +be +or +not +to +be') */
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < u && cs[j]->term->term_id != cs[i]->term->term_id) j++;
+        if (j == u) cs[u++] = cs[i];
+    }
+    n = u;
     uint64_t cnt = 0;
     if (want == TQ_MUST) {
         /* rarest list leads; every other list seeks to its candidates */
@@ -1249,14 +1343,28 @@ static void slot_block_scores(plan *p, slot *s)
     }
     int field = s->n->field;
     double w = p->bm.w;
+    s->bsc_n = c->n;
+    s->bsc_last = last;
+    if (field == TR_FIELD_ANY) {
+        /* run_single_term's loop: the same doubles as term_score */
+        uint32_t big = 0;
+        for (uint32_t i = 0; i < c->n; i++) big |= c->tf[i] | s->tl[i] | s->bl[i];
+        if (big <= INT32_MAX) {
+#if TQ_HAVE_AVX2_CLONE
+            if (__builtin_cpu_supports("avx2"))
+                block_scores_avx2(c->tf, c->ttf, s->tl, s->bl, c->n, w, &s->n->bm, s->bsc);
+            else
+#endif
+                block_scores(c->tf, c->ttf, s->tl, s->bl, c->n, w, &s->n->bm, s->bsc);
+            return;
+        }
+    }
     for (uint32_t i = 0; i < c->n; i++) {
         uint32_t tf = c->tf[i], ttf = c->ttf[i];
         if (ttf > tf) ttf = tf;
         double tfp = tr_bm25_tf(field, w, tf, ttf);
         s->bsc[i] = tfp > 0 ? tr_bm25_score(&s->n->bm, tfp, tr_bm25_dl(field, w, s->tl[i], s->bl[i])) : 0.0;
     }
-    s->bsc_n = c->n;
-    s->bsc_last = last;
 }
 
 /* Lengths of candidate d from the first essential list on d (ord[from..nt)). */
@@ -1454,6 +1562,211 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
     return p->rc;
 }
 
+/* Windowed MaxScore: the same essential / non-essential split and the same
+ * probes as run_maxscore, but the essential lists are read a window of
+ * documents at a time. Each essential list's postings in the window are
+ * scored from its block's score array (one length fetch and one vectorisable
+ * loop per block) and summed into a per-document accumulator; only the
+ * documents whose sum plus the non-essential bounds can beat the threshold
+ * are looked at one by one. A window ends with the essential lists' current
+ * blocks, so one sum of their block bounds says whether the whole window can
+ * be skipped before anything in it is decoded. Doc-at-a-time control flow
+ * per essential posting was most of a long union's time ('where is nick the
+ * runner up from american top model': 70k candidate steps).
+ *
+ * Exactness: a document's score is summed in kid order from the same doubles
+ * as every other path (the block score array is tr_bm25_score of the same
+ * tf' and dl'). A list that becomes non-essential in mid-window keeps being
+ * read as essential to the window's end, which only costs work. */
+#define TQ_WINDOW 1024u              /* docs per window, at most (10 bytes a list each) */
+#define TQ_WINDOW_MAX_LISTS 64       /* past this many lists: run_maxscore */
+
+/* An essential list's postings in the window: score by window offset, and
+ * which offsets it has (read only for the few documents that enter). */
+typedef struct wlist {
+    double *sc;                      /* TQ_WINDOW scores, valid where has */
+    uint64_t *has;                   /* TQ_WINDOW bits */
+    double bb;                       /* block bound over the window (inflated) */
+    int lazy;                        /* not gathered in this window: probed */
+} wlist;
+
+static int run_maxscore_window(plan *p, xnode *root, topk *t)
+{
+    size_t nt = root->type == X_TERM ? 1 : root->nshould;
+    slot *sl = calloc(nt, sizeof *sl);
+    slot **ord = calloc(nt, sizeof *ord);
+    double *cum = calloc(nt, sizeof *cum);
+    wlist *wl = calloc(nt, sizeof *wl);
+    uint64_t *hasb = malloc(nt * (TQ_WINDOW / 64) * sizeof *hasb);
+    double *scs = malloc(nt * TQ_WINDOW * sizeof *scs);
+    double *acc = malloc(TQ_WINDOW * sizeof *acc);
+    uint64_t bits[TQ_WINDOW / 64];
+    uint32_t lz[TQ_WINDOW_MAX_LISTS];
+    int rc = 0;
+    if (nt > TQ_WINDOW_MAX_LISTS) return TR_EINPUT; /* the caller's limit */
+    if (!sl || !ord || !cum || !wl || !hasb || !scs || !acc) { rc = TR_ENOMEM; goto out; }
+    if (root->type == X_TERM) {
+        sl[0].n = root;
+    } else {
+        size_t j = 0;
+        for (size_t i = 0; i < root->nkids; i++)
+            if (root->kids[i]->occur == TQ_SHOULD) { sl[j].n = root->kids[i]; sl[j].kid = i; j++; }
+    }
+    for (size_t i = 0; i < nt; i++) { sl[i].ub = sl[i].n->max_score; ord[i] = &sl[i]; }
+    qsort(ord, nt, sizeof *ord, cmp_slot_ub);
+    for (size_t i = 0; i < nt; i++) {
+        cum[i] = (i ? cum[i - 1] : 0.0) + ord[i]->ub;
+        wl[i].has = hasb + i * (TQ_WINDOW / 64);
+        wl[i].sc = scs + i * TQ_WINDOW;
+    }
+    size_t first_ess = 0;
+    double thr = topk_threshold(t);
+    uint64_t gathered = 0;
+    while (!p->rc) {
+        while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
+        if (first_ess == nt) break;
+        double ness_ub = first_ess ? cum[first_ess - 1] : 0.0;
+        uint32_t d0 = TR_DOC_END;
+        for (size_t j = first_ess; j < nt; j++)
+            if (ord[j]->n->cur->doc < d0) d0 = ord[j]->n->cur->doc;
+        if (d0 == TR_DOC_END) break;
+        uint64_t wend = (uint64_t)d0 + TQ_WINDOW - 1; /* inclusive */
+        if (wend > TR_DOC_END - 1) wend = TR_DOC_END - 1;
+        double bub = ness_ub;
+        size_t nlz = 0;
+        for (size_t j = first_ess; j < nt; j++) {
+            uint32_t last;
+            wl[j].bb = term_block_ub(p, ord[j]->n, d0, &last);
+            if (last == TR_DOC_END) wl[j].bb = 0.0; /* exhausted: nothing in the window */
+            bub += wl[j].bb;
+            if (last < wend) wend = last;
+            /* by window bound, smallest first (insertion sort: few lists) */
+            size_t k = nlz++;
+            while (k > 0 && wl[lz[k - 1]].bb > wl[j].bb) { lz[k] = lz[k - 1]; k--; }
+            lz[k] = (uint32_t)j;
+        }
+        if (p->rc) break;
+        uint32_t to_next = wend >= TR_DOC_END - 1 ? TR_DOC_END : (uint32_t)wend + 1;
+        if (bub <= thr) {
+            /* no document of the window can enter: skip it undecoded */
+            for (size_t j = first_ess; j < nt; j++) cursor_seek(p, ord[j]->n->cur, to_next);
+            continue;
+        }
+        /* The essential lists with the smallest window bounds, as many as
+         * fit under the threshold with the non-essential bounds: a document
+         * of the window found in none of the others cannot enter, so they
+         * are only probed for the others' candidates (block-max MaxScore's
+         * split, redone per window). */
+        double lz_ub = ness_ub;
+        for (size_t j = first_ess; j < nt; j++) wl[j].lazy = 0;
+        for (size_t k = 0; k < nlz && lz_ub + wl[lz[k]].bb <= thr; k++) {
+            lz_ub += wl[lz[k]].bb;
+            wl[lz[k]].lazy = 1;
+        }
+        uint32_t wn = (uint32_t)(wend - d0 + 1), nwords = (wn + 63) / 64;
+        memset(bits, 0, nwords * sizeof *bits);
+        for (size_t j = first_ess; j < nt && !p->rc; j++) {
+            slot *s = ord[j];
+            wlist *w = &wl[j];
+            if (w->lazy) continue;
+            tr_cursor *c = s->n->cur;
+            int field = s->n->field;
+            uint32_t got = 0;
+            memset(w->has, 0, nwords * sizeof *w->has);
+            while (c->doc <= wend) {
+                if (c->n == 0 || c->n > TR_BLOCK_DOCS || c->i >= c->n) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                slot_block_scores(p, s);
+                uint32_t i = c->i, nb = c->n;
+                for (; i < nb && c->docs[i] <= wend; i++) {
+                    uint32_t tf = c->tf[i], ttf = c->ttf[i];
+                    if (ttf > tf) ttf = tf;
+                    if (field == TR_FIELD_TITLE ? ttf == 0 : field == TR_FIELD_BODY ? tf == ttf : 0) continue;
+                    uint32_t o = c->docs[i] - d0; /* < wn: docs ascend within [d0, wend] */
+                    uint64_t bit = (uint64_t)1 << (o & 63);
+                    w->has[o >> 6] |= bit;
+                    w->sc[o] = s->bsc[i];
+                    got++;
+                    if (!(bits[o >> 6] & bit)) { bits[o >> 6] |= bit; acc[o] = 0.0; }
+                    acc[o] += s->bsc[i];
+                }
+                uint32_t to;
+                if (i < nb) to = c->docs[i];
+                else to = c->docs[nb - 1] >= TR_DOC_END - 1 ? TR_DOC_END : c->docs[nb - 1] + 1;
+                if (to <= c->doc) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                if (cursor_seek(p, c, to)) break;
+            }
+            gathered += got;
+        }
+        for (uint32_t wi = 0; wi < nwords && !p->rc; wi++) {
+            uint64_t m = bits[wi];
+            while (m && !p->rc) {
+                uint32_t o = wi * 64 + (uint32_t)__builtin_ctzll(m);
+                m &= m - 1;
+                double partial = acc[o];
+                if (bound_inflate(partial) + lz_ub <= thr) continue;
+                uint32_t d = d0 + o;
+                if (doc_filtered(p, d)) continue;
+                int skip = 0;
+                double bound = partial + lz_ub;
+                if (first_ess || lz_ub > ness_ub) load_dl(p, d);
+                for (size_t j = first_ess; j < nt; j++) {
+                    wlist *w = &wl[j];
+                    if (!w->lazy) continue;
+                    if (bound <= thr) { skip = 1; break; }
+                    slot *s = ord[j];
+                    tr_cursor *c = s->n->cur;
+                    cursor_seek(p, c, d);
+                    if (c->doc == d && term_present(s->n)) {
+                        s->present = 1;
+                        s->sc = term_score(p, s->n);
+                        bound = bound - w->bb + s->sc;
+                    } else {
+                        bound -= w->bb;
+                    }
+                }
+                for (size_t jj = first_ess; jj-- > 0 && !skip;) {
+                    if (bound <= thr) { skip = 1; break; }
+                    slot *s = ord[jj];
+                    s->present = 0;
+                    uint32_t last;
+                    double bb = term_block_ub(p, s->n, d, &last);
+                    if (last == TR_DOC_END) { bound -= s->ub; continue; }
+                    if (bound - s->ub + bb <= thr) { skip = 1; break; }
+                    cursor_seek(p, s->n->cur, d);
+                    if (s->n->cur->doc == d && term_present(s->n)) {
+                        s->present = 1;
+                        s->sc = term_score(p, s->n);
+                        bound = bound - s->ub + s->sc;
+                    } else {
+                        bound -= s->ub;
+                    }
+                }
+                if (!skip && !must_not_hit(p, root, d)) {
+                    for (size_t j = first_ess; j < nt; j++) {
+                        slot *s = ord[j];
+                        if (wl[j].lazy) continue;
+                        s->present = (wl[j].has[o >> 6] >> (o & 63)) & 1;
+                        if (s->present) s->sc = wl[j].sc[o];
+                    }
+                    double score = 0.0;
+                    for (size_t i = 0; i < nt; i++)
+                        if (sl[i].present) score += sl[i].sc;
+                    topk_push(t, d, score);
+                    thr = topk_threshold(t);
+                }
+                for (size_t j = 0; j < nt; j++) sl[j].present = 0;
+            }
+        }
+        for (size_t j = first_ess; j < nt; j++)
+            if (wl[j].lazy) cursor_seek(p, ord[j]->n->cur, to_next);
+    }
+    p->scored += gathered;
+    rc = p->rc;
+out:
+    free(sl); free(ord); free(cum); free(wl); free(hasb); free(scs); free(acc);
+    return rc;
+}
+
 static int cmp_node_df(const void *a, const void *b)
 {
     const xnode *x = *(xnode *const *)a, *y = *(xnode *const *)b;
@@ -1476,6 +1789,13 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         else if (root->kids[i]->occur == TQ_SHOULD) should_ub += root->kids[i]->max_score;
     }
     qsort(m, nm, sizeof *m, cmp_node_df);
+    /* A word required twice has two identical lists: the second copy takes
+     * no part in the leapfrog and is moved only onto matches, for scoring. */
+    uint8_t *dup = calloc(nm, 1);
+    if (!dup) { free(m); return TR_ENOMEM; }
+    for (size_t i = 0; i < nm; i++)
+        for (size_t j = 0; j < i && !dup[i]; j++)
+            dup[i] = m[j]->cur->term && m[i]->cur->term && m[j]->cur->term->term_id == m[i]->cur->term->term_id;
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
@@ -1492,12 +1812,19 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         }
     again:
         for (size_t i = 0; i < nm; i++) {
+            if (dup[i]) continue;
             tr_cursor *c = m[i]->cur;
             cursor_seek(p, c, d);
             if (c->doc == TR_DOC_END) goto done;
             if (c->doc > d) { d = c->doc; goto again; }
         }
-        for (size_t i = 0; i < nm; i++) m[i]->doc = d;
+        for (size_t i = 0; i < nm; i++) {
+            if (dup[i]) {
+                cursor_seek(p, m[i]->cur, d);
+                if (m[i]->cur->doc != d) goto done; /* a failed cursor; p->rc says why */
+            }
+            m[i]->doc = d;
+        }
         int ok = !doc_filtered(p, d);
         for (size_t i = 0; i < nm && ok; i++) ok = term_present(m[i]);
         if (ok && thr > -INFINITY) {
@@ -1522,6 +1849,7 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
         d++;
     }
 done:
+    free(dup);
     free(m);
     return p->rc;
 }
@@ -1595,6 +1923,7 @@ static int plan_build(plan *p, tr_reader *r, const tq_query *q, const tq_eval_op
     if (rc) { set_err(p, "bad BM25 parameters (k1 %g, b %g, title weight %g)", o->k1, o->b, o->title_weight); return rc; }
     p->after = o->after != TR_NO_DATE ? o->after : q->after;
     p->before = o->before != TR_NO_DATE ? o->before : q->before;
+    p->filtering = tr_reader_stats(r)->deleted > 0 || p->after != TR_NO_DATE || p->before != TR_NO_DATE;
     if (!q->root || !has_positive(q->root)) {
         set_err(p, "the query has no positive clause (only exclusions)");
         return TR_EINPUT;
@@ -1630,7 +1959,8 @@ int tq_search(tr_reader *r, const tq_query *q, const tq_eval_opts *o,
             uint64_t unused;
             run_single_term(&p, root, &t, &unused, 1, 1);
         } else if ((root->type == X_BOOL && root->nmust == 0 && all_kids_terms(root, TQ_SHOULD))) {
-            rc = run_maxscore(&p, root, &t);
+            rc = root->nshould <= TQ_WINDOW_MAX_LISTS ? run_maxscore_window(&p, root, &t)
+                                                      : run_maxscore(&p, root, &t);
         } else if (root->type == X_BOOL && root->nmust > 0 && all_kids_terms(root, TQ_MUST)) {
             rc = run_conjunction(&p, root, &t);
         } else {

@@ -756,7 +756,7 @@ static int compare_runs(tr_reader *r, const dict *d, const coll *c, tr_analyzer 
     return bad;
 }
 
-static int build_collection(const char *path, const char *dir, uint32_t batch_docs, coll *c)
+static int build_collection(const char *path, const char *dir, uint32_t batch_docs, int deletes, coll *c)
 {
     FILE *f = fopen(path, "r");
     if (!f) return -1;
@@ -786,7 +786,7 @@ static int build_collection(const char *path, const char *dir, uint32_t batch_do
             }
             i++;
             /* delete every 37th doc a little later, in the same batch or the next */
-            if (i % 37 == 0) tr_writer_delete(w, id, strlen(id));
+            if (deletes && i % 37 == 0) tr_writer_delete(w, id, strlen(id));
         }
         json_decref(j);
     }
@@ -795,6 +795,169 @@ static int build_collection(const char *path, const char *dir, uint32_t batch_do
     int rc = tr_writer_close(w, err, sizeof err);
     if (rc) fprintf(stderr, "close: %s\n", err);
     return rc;
+}
+
+/* Positions of one posting decoded alone (tr_chunk_posting_positions, and
+ * the cursor's use of it for the first postings asked for in a block) equal
+ * the matching slice of the whole block's decode, for every posting of the
+ * most frequent terms and a sample of the others. Returns postings checked. */
+static uint64_t check_single_positions(tr_reader *r, const dict *d)
+{
+    uint64_t checked = 0;
+    size_t cap = 1 << 16;
+    uint32_t *all = malloc(cap * sizeof *all), *one = malloc(cap * sizeof *one);
+    uint32_t start[TR_BLOCK_DOCS + 1];
+    CHECK(all && one);
+    for (size_t k = 0; k < d->n && k < 300 && all && one; k++) {
+        size_t ti = k < 100 ? k : 100 + rnd_below(d->n - 100);
+        tr_term_info info;
+        if (tr_reader_term(r, d->v[ti].t, strlen(d->v[ti].t), &info)) { CHECK(0); continue; }
+        tr_cursor c;
+        if (tr_cursor_open(r, &info, 1, 1, &c)) { CHECK(0); tr_cursor_close(&c); continue; }
+        int ok = 1;
+        while (c.doc != TR_DOC_END && ok) {
+            if (c.i == 0) {
+                /* a new block: decode it whole, then each posting alone */
+                int n = tr_chunk_block_positions(&c.chunk, c.blk, 1, c.tf, c.n, all, cap);
+                ok = n >= 0;
+                uint32_t sum = 0;
+                for (uint32_t i = 0; ok && i < c.n; i++) {
+                    start[i] = sum;
+                    sum += c.tf[i];
+                    int m = tr_chunk_posting_positions(&c.chunk, c.blk, (int)(i & 1), c.tf, c.ttf, c.n, i, one);
+                    ok = m == (int)c.tf[i] && !memcmp(one, all + start[i], c.tf[i] * sizeof *one);
+                    checked++;
+                }
+            }
+            /* the cursor: single decodes first, then the whole block */
+            const uint32_t *pos;
+            uint32_t np;
+            if (ok) ok = tr_cursor_positions(&c, &pos, &np) == 0 && np == c.tf[c.i] &&
+                         !memcmp(pos, all + start[c.i], np * sizeof *pos);
+            /* asked twice for the same posting: the same answer */
+            if (ok && (c.i & 3) == 1) ok = tr_cursor_positions(&c, &pos, &np) == 0 && np == c.tf[c.i] &&
+                                          !memcmp(pos, all + start[c.i], np * sizeof *pos);
+            if (ok) ok = tr_cursor_next(&c) == 0;
+        }
+        if (!ok) fprintf(stderr, "single-posting positions differ: term '%s' doc %u\n", d->v[ti].t, c.doc);
+        CHECK(ok);
+        tr_cursor_close(&c);
+    }
+    free(all);
+    free(one);
+    return checked;
+}
+
+/* A phrase that names a word twice shares one cursor for it: the phrase
+ * [a, b, a] at offsets [0, 1, 0] must match exactly where "a b" does (same
+ * count, and pruned == exhaustive top 10); a conjunction walks a repeated
+ * word's list once: +a +b +a must count like +a +b. Returns how many of the 300
+ * phrases matched anything. */
+static size_t check_repeated_word_phrases(tr_reader *r, const coll *c, tr_analyzer *a)
+{
+    static toks tk;
+    size_t done = 0;
+    for (size_t q = 0; q < 300; q++) {
+        tk.n = 0;
+        const char *body = c->body[rnd_below(c->n)];
+        tr_analyze(a, body, strlen(body), 0, on_tok, &tk);
+        if (tk.n < 4) continue;
+        size_t s = rnd_below(tk.n - 2);
+        const char *w2[2] = { tk.t[s], tk.t[s + 1] }, *w3[3] = { tk.t[s], tk.t[s + 1], tk.t[s] };
+        uint32_t o2[2] = { 0, tk.pos[s + 1] - tk.pos[s] }, o3[3] = { 0, o2[1], 0 };
+        tq_query q2 = query(phrase_n(2, w2, o2, TQ_FIELD_ANY));
+        tq_query q3 = query(phrase_n(3, w3, o3, TQ_FIELD_ANY));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        uint64_t n2 = 0, n3 = 0;
+        char err[256];
+        CHECK_EQ_INT(tq_count(r, &q2, &o, &n2, err, sizeof err), 0);
+        CHECK_EQ_INT(tq_count(r, &q3, &o, &n3, err, sizeof err), 0);
+        if (n2 != n3)
+            fprintf(stderr, "phrase '%s %s' (offset %u): %llu matches, with the first word again %llu\n",
+                    w2[0], w2[1], o2[1], (unsigned long long)n2, (unsigned long long)n3);
+        CHECK(n2 == n3);
+        done += n2 > 0;
+        tq_result ex, pr;
+        int rc1 = tq_search(r, &q3, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &q3, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            int same = ex.nhits == pr.nhits;
+            for (size_t i = 0; same && i < ex.nhits; i++)
+                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            CHECK(same);
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        /* the same for a required word given twice: +a +b +a counts like
+         * +a +b, its top 10 pruned as exhaustive */
+        tq_node *k2[2] = { occ(term(w2[0]), TQ_MUST), occ(term(w2[1]), TQ_MUST) };
+        tq_node *k3[3] = { occ(term(w2[0]), TQ_MUST), occ(term(w2[1]), TQ_MUST), occ(term(w2[0]), TQ_MUST) };
+        tq_query a2 = query(with_kids(TQ_BOOL, 2, k2)), a3 = query(with_kids(TQ_BOOL, 3, k3));
+        tq_eval_opts_default(&o);
+        CHECK_EQ_INT(tq_count(r, &a2, &o, &n2, err, sizeof err), 0);
+        CHECK_EQ_INT(tq_count(r, &a3, &o, &n3, err, sizeof err), 0);
+        CHECK(n2 == n3);
+        rc1 = tq_search(r, &a3, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        o.want_total = 1;
+        rc2 = tq_search(r, &a3, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            int same = ex.nhits == pr.nhits && ex.total == n3;
+            for (size_t i = 0; same && i < ex.nhits; i++)
+                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            CHECK(same);
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        free_nodes();
+    }
+    return done;
+}
+
+/* A single term's top k (run_single_term, which finds the postings that can
+ * enter without dividing once the heap is full) against the same term
+ * given twice, which is a disjunction scored by other code: the same
+ * documents, each with exactly twice the score. Returns how many of the
+ * 300 terms had hits. */
+static size_t check_single_term(tr_reader *r, const dict *d)
+{
+    size_t done = 0;
+    for (size_t q = 0; q < 300; q++) {
+        const char *w = pick_term(d);
+        tq_node *k2[2] = { term(w), term(w) };
+        tq_query q1 = query(term(w)), q2 = query(with_kids(TQ_BOOL, 2, k2));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        o.k = q & 1 ? 100 : 10;
+        o.exhaustive = (q & 2) != 0;
+        tq_result a, b;
+        char err[256];
+        int rc1 = tq_search(r, &q1, &o, &a, err, sizeof err);
+        int rc2 = tq_search(r, &q2, &o, &b, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            int same = a.nhits == b.nhits;
+            for (size_t i = 0; same && i < a.nhits; i++)
+                same = a.hits[i].doc == b.hits[i].doc && 2 * a.hits[i].score == b.hits[i].score;
+            if (!same) {
+                fprintf(stderr, "term '%s' k %zu exhaustive %d: top k differs from 'w w'\n", w, o.k, o.exhaustive);
+                for (size_t i = 0; i < a.nhits || i < b.nhits; i++)
+                    fprintf(stderr, "  %zu: %u %.17g | %u %.17g\n", i, i < a.nhits ? a.hits[i].doc : 0,
+                            i < a.nhits ? a.hits[i].score : 0, i < b.nhits ? b.hits[i].doc : 0,
+                            i < b.nhits ? b.hits[i].score : 0);
+            }
+            CHECK(same);
+            done += same && a.nhits > 0;
+        }
+        if (rc1 == 0) tq_result_free(&a);
+        if (rc2 == 0) tq_result_free(&b);
+        free_nodes();
+    }
+    return done;
 }
 
 static void test_collection(void)
@@ -810,14 +973,17 @@ static void test_collection(void)
     coll c = { NULL, 0 };
     collection_ran = 1;
     const char *dir1 = make_tmpdir(), *dir2 = make_tmpdir();
-    CHECK_EQ_INT(build_collection(path, dir1, 0, &c), 0);
-    CHECK_EQ_INT(build_collection(path, dir2, 100, NULL), 0);
+    const char *dir3 = make_tmpdir();
+    CHECK_EQ_INT(build_collection(path, dir1, 0, 1, &c), 0);
+    CHECK_EQ_INT(build_collection(path, dir2, 100, 1, NULL), 0);
+    /* no deletions: the single-term loops that skip the deleted-doc checks */
+    CHECK_EQ_INT(build_collection(path, dir3, 0, 0, NULL), 0);
     tr_settings s;
     tr_settings_default(&s);
     tr_analyzer *a = tr_analyzer_new(&s, NULL, 0);
     CHECK(a != NULL);
-    const char *dirs[2] = { dir1, dir2 };
-    for (int v = 0; v < 2 && a; v++) {
+    const char *dirs[3] = { dir1, dir2, dir3 };
+    for (int v = 0; v < 3 && a; v++) {
         tr_index *ix;
         tr_reader *r;
         char err[256];
@@ -833,10 +999,22 @@ static void test_collection(void)
         CHECK(d.n > 1000);
         qsort(d.v, d.n, sizeof *d.v, cmp_df_desc);
         if (v == 0) {
+            uint64_t np = check_single_positions(r, &d);
+            fprintf(stderr, "single-posting positions: %llu postings equal the block decode\n",
+                    (unsigned long long)np);
+            CHECK(np > 10000);
+            size_t nrep = check_repeated_word_phrases(r, &c, a);
+            fprintf(stderr, "repeated-word phrases: 300 counted like their two-word phrase (%zu with matches)\n", nrep);
+            CHECK(nrep > 200);
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1500, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi defaults"), 0);
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, 0.9, 0.4, 2.0, "cisi k1 0.9 b 0.4 w 2"), 0);
-        } else {
+        } else if (v == 1) {
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi batches of 100"), 0);
+        } else {
+            size_t nst = check_single_term(r, &d);
+            fprintf(stderr, "single terms: 300 rank like the term given twice (%zu with hits)\n", nst);
+            CHECK(nst > 250);
+            CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi no deletions"), 0);
         }
         free(d.v);
         tr_reader_end(r);
