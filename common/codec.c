@@ -610,28 +610,41 @@ static int decode_pos_group(const uint8_t **q, const uint8_t *end, uint32_t *out
 }
 
 /* Step over one group of cnt values in [*q, end), checking only what its
- * length depends on (the values are not read). */
+ * length depends on (the low bits are not read): the unary parts are
+ * scanned for their cnt ends, counting escapes, whose varints follow the
+ * low bits. */
 static int skip_pos_group(const uint8_t **q, const uint8_t *end, size_t cnt)
 {
     const uint8_t *p = *q;
     if (p >= end) return TR_ECORRUPT;
-    unsigned hdr = *p++, w = hdr & POS_WIDTH_MASK;
-    if ((hdr & ~(POS_WIDTH_MASK | POS_PATCHED)) || w > MAX_WIDTH) return TR_ECORRUPT;
-    if (hdr & POS_PATCHED) {
-        if (w >= MAX_WIDTH || p >= end) return TR_ECORRUPT;
-        size_t nexc = (size_t)*p++ + 1;
-        if (nexc > cnt || nexc > (size_t)(end - p)) return TR_ECORRUPT;
-        p += nexc; /* indexes */
-        for (size_t e = 0; e < nexc; e++) {
-            unsigned len = 0;
-            do {
-                if (p >= end || ++len > 5) return TR_ECORRUPT;
-            } while (*p++ & 0x80);
+    unsigned k = *p++;
+    if (k > RICE_MAX_K) return TR_ECORRUPT;
+    size_t i = 0, avail = (size_t)(end - p), escapes = 0;
+    uint32_t next = 0;
+    for (size_t byte = 0; i < cnt; byte += 8) {
+        if (byte >= avail) return TR_ECORRUPT;
+        uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, end);
+        if (!w) return TR_ECORRUPT;
+        uint32_t base = (uint32_t)byte * 8;
+        while (w && i < cnt) {
+            uint32_t at = base + (uint32_t)__builtin_ctzll(w);
+            uint32_t quot = at - next;
+            if (quot > RICE_ESCAPE) return TR_ECORRUPT;
+            escapes += quot == RICE_ESCAPE;
+            next = at + 1;
+            w &= w - 1;
+            i++;
         }
     }
-    size_t bytes = tr_packed_size(cnt, w);
-    if (bytes > (size_t)(end - p)) return TR_ECORRUPT;
-    *q = p + bytes;
+    size_t ubytes = (next + 7) / 8, lbytes = tr_packed_size(cnt, k);
+    if (lbytes > avail - ubytes) return TR_ECORRUPT;
+    if (k >= 32 && escapes) return TR_ECORRUPT;
+    const uint8_t *x = p + ubytes + lbytes;
+    for (; escapes; escapes--) {
+        uint64_t ext;
+        if (tr_get_varint(&x, end, &ext)) return TR_ECORRUPT;
+    }
+    *q = x;
     return TR_OK;
 }
 
