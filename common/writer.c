@@ -10,6 +10,7 @@
  * number of threads. */
 #include "schema.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,8 +38,10 @@
  * by a second set of workers while window N is inverted. Measured worse on
  * 2 cores (passages: +13% CPU, slower wall): each analyzer's stem cache sees
  * half the documents and the caches' footprint doubles; with input parsing
- * on its own thread (indexer/pipeline.c) the cores are busy anyway. So 1
- * (finish N, then launch N+1); build with -DTR_WINDOW_SETS=2 to compare. */
+ * on its own thread (indexer/pipeline.c). So 1: wait for window N's
+ * threads, launch N+1 on the same workers, then invert N while they analyse
+ * it (inverting N first left the analysis threads idle meanwhile); build with
+ * -DTR_WINDOW_SETS=2 to compare. */
 #ifndef TR_WINDOW_SETS
 #define TR_WINDOW_SETS 1
 #endif
@@ -534,13 +537,10 @@ static void window_free(tr_writer *w)
     w->job = w->job_next = NULL;
 }
 
-/* Wait for the oldest window in flight, then invert its documents in input
- * order; the next window (if any) becomes the oldest. */
-static int window_finish(tr_writer *w)
+/* Invert the documents of job, a window whose threads are done, in input
+ * order, and free it. */
+static int window_invert(tr_writer *w, window_job *job)
 {
-    window_job *job = w->job;
-    if (!job) return TR_OK;
-    window_join(job);
     int rc = TR_OK;
     for (size_t i = 0; i < job->n && !rc; i++) {
         wdoc *d = job->docs[i];
@@ -561,9 +561,19 @@ static int window_finish(tr_writer *w)
         w->mem -= d->body_len;
     }
     job_free(job);
+    return rc;
+}
+
+/* Wait for the oldest window in flight, then invert its documents; the next
+ * window (if any) becomes the oldest. */
+static int window_finish(tr_writer *w)
+{
+    window_job *job = w->job;
+    if (!job) return TR_OK;
+    window_join(job);
     w->job = w->job_next;
     w->job_next = NULL;
-    return rc;
+    return window_invert(w, job);
 }
 
 /* Cut the window's bodies into blocks: consecutive bodies while they fit
@@ -1370,6 +1380,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     w->ws.repacks += (uint64_t)w->repacked;
     drop_map_pages(w);
     batch_clear(w);
+    malloc_trim(0);
     return TR_OK;
 }
 
@@ -1550,8 +1561,16 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
         rc = window_launch(w);
         if (!rc) rc = window_finish(w);
 #else
-        rc = window_finish(w);
-        if (!rc) rc = window_launch(w);
+        /* one worker set: wait for it, give it this window, and invert the
+         * previous one meanwhile, so the cores are busy during inversion */
+        window_job *prev = w->job;
+        window_join(prev);
+        w->job = NULL;
+        rc = window_launch(w);
+        if (prev) {
+            int irc = window_invert(w, prev);
+            if (!rc) rc = irc;
+        }
 #endif
         if (rc) { w->rc = rc; tr_set_err(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
         if (batch_full || w->mem >= budget)
