@@ -452,6 +452,17 @@ static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uin
     return TR_OK;
 }
 
+/* tr_get_varint with its one-byte case inline: the inverter and load_batch
+ * read several varints per posting, most of them one byte. */
+static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    if (*p < end && !(**p & 0x80)) {
+        *out = *(*p)++;
+        return TR_OK;
+    }
+    return tr_get_varint(p, end, out);
+}
+
 /* One record of a document's analysis output, parsed ahead of its lookup. */
 typedef struct inv_rec { uint64_t hash; const uint8_t *term, *tail; uint32_t len, tl; } inv_rec;
 
@@ -459,7 +470,7 @@ static int invert_one(tr_writer *w, uint32_t doc, const inv_rec *r)
 {
     const uint8_t *tq = r->tail;
     uint64_t tf;
-    if (tr_get_varint(&tq, r->tail + r->tl, &tf)) return TR_ECORRUPT;
+    if (get_varint(&tq, r->tail + r->tl, &tf)) return TR_ECORRUPT;
     term_ent *e = term_get(w, r->term, r->len, r->hash);
     if (!e) return TR_ENOMEM;
     int rc = ent_append(w, e, r->tail, r->tl, doc - e->last_doc);
@@ -489,11 +500,11 @@ static int invert_doc(tr_writer *w, wdoc *d)
             if (end - p < 9) return TR_ECORRUPT;
             grp[n].hash = tr_get_le64(p);
             p += 8;
-            if (tr_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
+            if (get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
             grp[n].term = p;
             grp[n].len = (uint32_t)len;
             p += len;
-            if (tr_get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
+            if (get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
             grp[n].tail = p;
             grp[n].tl = (uint32_t)tl;
             p += tl;
@@ -878,14 +889,14 @@ static int load_batch(const tr_writer *w, enc_scratch *sc, const term_ent *e, si
     uint32_t first = w->committed.next_doc;
     for (uint32_t i = 0; i < e->ndocs; i++) {
         uint64_t dd, tf, ttf, v;
-        if (tr_get_varint(&p, end, &dd) || tr_get_varint(&p, end, &tf) || tr_get_varint(&p, end, &ttf))
+        if (get_varint(&p, end, &dd) || get_varint(&p, end, &tf) || get_varint(&p, end, &ttf))
             return TR_ECORRUPT;
         doc += (uint32_t)dd;
         rc = scratch_reserve(sc, 0, *np + tf);
         if (rc) return rc;
         uint32_t prev = 0;
         for (uint64_t k = 0; k < tf; k++) {
-            if (tr_get_varint(&p, end, &v)) return TR_ECORRUPT;
+            if (get_varint(&p, end, &v)) return TR_ECORRUPT;
             uint32_t pos = (k == 0 || k == ttf) ? (uint32_t)v : prev + (uint32_t)v;
             sc->spos[(*np)++] = pos;
             prev = pos;
