@@ -1127,15 +1127,6 @@ static void drop_map_pages(tr_writer *w)
     fclose(f);
 }
 
-/* LMDB's default key order: bytes, then length. */
-static int id_cmp(const void *a, const void *b)
-{
-    const id_ent *x = *(const id_ent *const *)a, *y = *(const id_ent *const *)b;
-    int c = memcmp(x->id, y->id, x->len < y->len ? x->len : y->len);
-    if (c) return c;
-    return x->len < y->len ? -1 : x->len > y->len;
-}
-
 /* Everything of one commit inside txn. Leaves the in-memory batch untouched
  * (besides term ids and the copies of old term values) so that a map-full
  * retry can run it again. */
@@ -1270,17 +1261,9 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
         s->title_tokens += d->title_terms;
         s->body_tokens += d->body_terms;
     }
-    /* in key order: neighbouring puts land on the same leaf pages (hash
-     * order put each on a random page, dirtying many per batch) */
-    const id_ent **ids = malloc((w->nids ? w->nids : 1) * sizeof *ids);
-    if (!ids) return TR_ENOMEM;
-    size_t nid = 0;
-    for (size_t i = 0; i < w->idcap; i++)
-        if (w->ids[i].id) ids[nid++] = &w->ids[i];
-    qsort(ids, nid, sizeof *ids, id_cmp);
-    rc = TR_OK;
-    for (size_t i = 0; i < nid && !rc; i++) {
-        const id_ent *e = ids[i];
+    for (size_t i = 0; i < w->idcap; i++) {
+        const id_ent *e = &w->ids[i];
+        if (!e->id) continue;
         if (e->doc) {
             uint8_t v[4];
             tr_put_le32(v, e->doc);
@@ -1290,9 +1273,8 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             rc = mdb_del(txn, w->ix->dbi[TR_DB_IDS], &k, NULL);
             if (rc == MDB_NOTFOUND) rc = 0;
         }
+        if (rc) return rc;
     }
-    free(ids);
-    if (rc) return rc;
     rc = write_norms(w, txn, s);
     if (rc) return rc;
     /* 4: deletions */
