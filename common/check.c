@@ -421,6 +421,51 @@ static int64_t body_size(checker *c, const uint8_t *z, size_t zlen)
     return (int64_t)total;
 }
 
+/* A block of bodies is checked when the cursor reaches its key, which sorts
+ * right after the last document it holds: its checksum and frame always;
+ * without --quick also that the documents before it that point at it tile
+ * it, offsets consecutive, ending at its raw_len. */
+typedef struct block_refs {
+    int open;                   /* documents point at block `last` and it has not come yet */
+    uint32_t last;
+    uint64_t end;               /* bytes of the block the documents so far cover */
+} block_refs;
+
+static void refs_missing(checker *c, block_refs *b)
+{
+    char key[32];
+    if (b->open) problem(c, "docs", show_doc(key, sizeof key, b->last), "body block of documents up to it is missing");
+    b->open = 0;
+}
+
+static int check_block(checker *c, block_refs *b, const MDB_val *k, const MDB_val *v)
+{
+    char key[48];
+    uint32_t last = tr_get_be32(k->mv_data);
+    snprintf(key, sizeof key, "body block of doc %u", last);
+    uint64_t raw;
+    const uint8_t *z;
+    size_t zlen;
+    if (tr_doc_block_decode(v->mv_data, v->mv_size, &raw, &z, &zlen)) {
+        problem(c, "docs", key, "value fails its checksum or does not declare its length");
+    } else {
+        int64_t got = body_size(c, z, zlen);
+        if (got == -2) return TR_ENOMEM;
+        if (got < 0 || (uint64_t)got != raw)
+            problem(c, "docs", key, "does not decompress to its %llu bytes", (unsigned long long)raw);
+        else c->n.body_bytes += raw;
+        if (!c->quick && b->open && b->last == last && b->end != raw)
+            problem(c, "docs", key, "holds %llu bytes; its documents' bodies %llu",
+                    (unsigned long long)raw, (unsigned long long)b->end);
+    }
+    if (!c->quick && (!b->open || b->last != last)) {
+        refs_missing(c, b);
+        problem(c, "docs", key, "no document's body is in it");
+    }
+    b->open = 0;
+    return TR_OK;
+}
+
 static int check_docs(checker *c)
 {
     MDB_cursor *mc;
@@ -429,7 +474,12 @@ static int check_docs(checker *c)
     MDB_val k, v;
     char key[CHECK_KEY_SHOWN * 4 + 8];
     uint64_t live = 0, tt = 0, bt = 0;
+    block_refs refs = {0};
     for (rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+        if (k.mv_size == TR_DOC_BLOCK_KEY_BYTES && ((const uint8_t *)k.mv_data)[4] == TR_DOC_BLOCK_TAG) {
+            if (check_block(c, &refs, &k, &v)) { mdb_cursor_close(mc); return TR_ENOMEM; }
+            continue;
+        }
         if (k.mv_size != 4) {
             problem(c, "docs", show_bytes(key, sizeof key, k.mv_data, k.mv_size), "key is not 4 bytes");
             continue;
@@ -442,17 +492,18 @@ static int check_docs(checker *c)
             problem(c, "docs", key, "value fails its checksum or does not decode");
             continue;
         }
-        if (rec.body_len == 0 ? rec.zbody_len != 0
-                              : ZSTD_getFrameContentSize(rec.zbody, rec.zbody_len) != rec.body_len) {
-            problem(c, "docs", key, "compressed body does not declare its length %llu",
-                    (unsigned long long)rec.body_len);
-        } else if (rec.body_len) {
-            int64_t got = body_size(c, rec.zbody, rec.zbody_len);
-            if (got == -2) { mdb_cursor_close(mc); return TR_ENOMEM; }
-            if (got < 0 || (uint64_t)got != rec.body_len)
-                problem(c, "docs", key, "body does not decompress to its %llu bytes",
-                        (unsigned long long)rec.body_len);
-            else c->n.body_bytes += (uint64_t)got;
+        if (rec.body_len && !c->quick) {
+            uint64_t last = (uint64_t)d + rec.block_ahead;
+            if (refs.open && refs.last != last) refs_missing(c, &refs);
+            if (!refs.open) {
+                refs = (block_refs){ 1, (uint32_t)last, 0 };
+                if (last > UINT32_MAX)
+                    problem(c, "docs", key, "body block beyond the last doc id");
+            }
+            if (rec.block_off != refs.end)
+                problem(c, "docs", key, "body at offset %llu of its block, not after the previous body (%llu)",
+                        (unsigned long long)rec.block_off, (unsigned long long)refs.end);
+            refs.end = rec.block_off + rec.body_len;
         }
         if (c->quick) continue;
         if (d == 0 || d >= c->stats.next_doc) {
@@ -484,6 +535,7 @@ static int check_docs(checker *c)
     }
     mdb_cursor_close(mc);
     if (rc != MDB_NOTFOUND) return tr_schema_lmdb_rc(rc);
+    refs_missing(c, &refs);
     if (c->quick) return TR_OK;
     for (uint32_t d = 1; d < c->stats.next_doc; d++)
         if (bit_get(c->deleted, c->nwords, d) && !bit_get(c->present, c->nwords, d)) {

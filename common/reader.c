@@ -49,6 +49,10 @@ struct tr_reader {
     uint64_t *del;              /* deleted bitmap over [0, next_doc) */
     size_t ndelwords;
     ZSTD_DCtx *zd;
+    /* the last body block decompressed (snippets read neighbouring hits of
+     * one block often); a snapshot's blocks never change */
+    tr_buf blk;
+    uint32_t blk_last;          /* its key's doc; 0 = none (doc 0 is never assigned) */
     tr_lencache *lc;            /* a counted reference, never NULL once begun */
 };
 
@@ -105,6 +109,7 @@ void tr_reader_end(tr_reader *r)
     free(r->norms_n);
     free(r->del);
     ZSTD_freeDCtx(r->zd);
+    tr_buf_free(&r->blk);
     free(r);
 }
 
@@ -380,21 +385,53 @@ int tr_reader_doc(tr_reader *r, uint32_t doc, tr_doc_view *out)
     return TR_OK;
 }
 
+/* Decompress the zstd frame z (of raw bytes) into out, which has room. */
+static int unzip(tr_reader *r, const uint8_t *z, size_t zlen, uint8_t *out, uint64_t raw)
+{
+    if (!r->zd && !(r->zd = ZSTD_createDCtx())) return TR_ENOMEM;
+    size_t n = ZSTD_decompressDCtx(r->zd, out, (size_t)raw, z, zlen);
+    return ZSTD_isError(n) || n != raw ? TR_ECORRUPT : TR_OK;
+}
+
 int tr_reader_doc_body(tr_reader *r, uint32_t doc, tr_buf *out)
 {
     tr_buf_clear(out);
     tr_doc_rec rec;
     int rc = get_doc(r, doc, &rec);
     if (rc) return rc;
-    if (rec.body_len == 0) return rec.zbody_len ? TR_ECORRUPT : TR_OK;
-    if (rec.body_len > TR_MAX_BODY_BYTES) return TR_ECORRUPT;
-    unsigned long long fs = ZSTD_getFrameContentSize(rec.zbody, rec.zbody_len);
-    if (fs != rec.body_len) return TR_ECORRUPT;
+    if (rec.body_len == 0) return TR_OK;
+    if (rec.body_len > TR_MAX_BODY_BYTES || rec.block_ahead > UINT32_MAX - doc) return TR_ECORRUPT;
+    uint32_t last = doc + rec.block_ahead;
+    if (last != r->blk_last || !r->blk_last) {
+        uint8_t kb[TR_DOC_BLOCK_KEY_BYTES];
+        tr_key_doc_block(kb, last);
+        MDB_val k = { sizeof kb, kb }, v;
+        rc = mdb_get(r->txn, r->ix->dbi[TR_DB_DOCS], &k, &v);
+        if (rc) return rc == MDB_NOTFOUND ? TR_ECORRUPT : tr_schema_lmdb_rc(rc);
+        uint64_t raw;
+        const uint8_t *z;
+        size_t zlen;
+        if (tr_doc_block_decode(v.mv_data, v.mv_size, &raw, &z, &zlen) || raw > TR_MAX_BODY_BYTES ||
+            rec.block_off > raw || rec.body_len > raw - rec.block_off)
+            return TR_ECORRUPT;
+        if (raw == rec.body_len) {
+            /* the block is this body alone: straight into out, no cache */
+            if ((rc = tr_buf_reserve(out, (size_t)raw))) return rc;
+            if ((rc = unzip(r, z, zlen, out->data, raw))) return rc;
+            out->len = (size_t)raw;
+            return TR_OK;
+        }
+        r->blk_last = 0;
+        tr_buf_clear(&r->blk);
+        if ((rc = tr_buf_reserve(&r->blk, (size_t)raw))) return rc;
+        if ((rc = unzip(r, z, zlen, r->blk.data, raw))) return rc;
+        r->blk.len = (size_t)raw;
+        r->blk_last = last;
+    }
+    if (rec.block_off > r->blk.len || rec.body_len > r->blk.len - rec.block_off) return TR_ECORRUPT;
     if ((rc = tr_buf_reserve(out, (size_t)rec.body_len))) return rc;
-    if (!r->zd && !(r->zd = ZSTD_createDCtx())) return TR_ENOMEM;
-    size_t n = ZSTD_decompressDCtx(r->zd, out->data, (size_t)rec.body_len, rec.zbody, rec.zbody_len);
-    if (ZSTD_isError(n) || n != rec.body_len) return TR_ECORRUPT;
-    out->len = n;
+    memcpy(out->data, r->blk.data + rec.block_off, (size_t)rec.body_len);
+    out->len = (size_t)rec.body_len;
     return TR_OK;
 }
 

@@ -28,7 +28,12 @@
  *   docs      doc u32 BE
  *             -> csum u32 | id_len v | id | title_len v | title | url_len v | url
  *                | date i64 | title_terms v | body_terms v | body_len v
- *                | zstd frame of the body (rest of the value)
+ *                | body_len > 0: block_ahead v | block_off v
+ *             last_doc u32 BE | 0x42 (a block of bodies)
+ *             -> csum u32 | raw_len v | zstd frame of the bodies of the block's
+ *                documents concatenated in doc order (rest of the value);
+ *                doc's body is bytes [block_off, block_off + body_len) of
+ *                the block keyed by doc + block_ahead.
  *   ids       external id bytes (1..TR_MAX_ID_BYTES) -> doc u32 LE (live docs only)
  *   norms     doc >> 12 u32 BE -> up to 4096 entries of 16 bytes, entry i for
  *             doc (key << 12) | i: title_len u32, body_len u32, date i64.
@@ -42,6 +47,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <xxhash.h>
+#include <zstd.h>
 
 const char *const tr_db_names[TR_DB_COUNT] = {
     "meta", "terms", "postings", "docs", "ids", "norms", "deleted",
@@ -356,7 +362,7 @@ void tr_bound_merge(tr_bound *acc, const tr_bound *b)
 int tr_doc_value_encode(const tr_doc_rec *d, tr_buf *out)
 {
     tr_buf_clear(out);
-    size_t need = 4 + 6 * 10 + d->id_len + d->title_len + d->url_len + 8 + d->zbody_len;
+    size_t need = 4 + 8 * 10 + d->id_len + d->title_len + d->url_len + 8;
     int rc = tr_buf_reserve(out, need);
     if (rc) return rc;
     uint8_t *b = out->data, *p = b + 4;
@@ -367,8 +373,10 @@ int tr_doc_value_encode(const tr_doc_rec *d, tr_buf *out)
     p = put_varint(p, d->title_terms);
     p = put_varint(p, d->body_terms);
     p = put_varint(p, d->body_len);
-    if (d->zbody_len) memcpy(p, d->zbody, d->zbody_len);
-    p += d->zbody_len;
+    if (d->body_len) {
+        p = put_varint(p, d->block_ahead);
+        p = put_varint(p, d->block_off);
+    }
     out->len = (size_t)(p - b);
     tr_put_le32(b, csum32(b + 4, out->len - 4));
     return TR_OK;
@@ -390,7 +398,7 @@ int tr_doc_value_decode(tr_doc_rec *d, const void *pv, size_t len)
     const uint8_t *b = pv, *end = b + len;
     if (len < 4 || tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
     const uint8_t *p = b + 4;
-    uint64_t tt, bt, bl;
+    uint64_t tt, bt, bl, ahead = 0, off = 0;
     if (get_bytes(&p, end, TR_MAX_ID_BYTES, &d->id, &d->id_len) ||
         get_bytes(&p, end, TR_MAX_TITLE_BYTES, &d->title, &d->title_len) ||
         get_bytes(&p, end, TR_MAX_URL_BYTES, &d->url, &d->url_len))
@@ -401,10 +409,42 @@ int tr_doc_value_decode(tr_doc_rec *d, const void *pv, size_t len)
     if (tr_get_varint(&p, end, &tt) || tr_get_varint(&p, end, &bt) || tr_get_varint(&p, end, &bl) ||
         tt > UINT32_MAX || bt > UINT32_MAX)
         return TR_ECORRUPT;
+    if (bl && (tr_get_varint(&p, end, &ahead) || tr_get_varint(&p, end, &off) || ahead > UINT32_MAX ||
+               off > UINT64_MAX - bl))
+        return TR_ECORRUPT;
+    if (p != end) return TR_ECORRUPT;
     d->title_terms = (uint32_t)tt;
     d->body_terms = (uint32_t)bt;
     d->body_len = bl;
-    d->zbody = p;
-    d->zbody_len = (size_t)(end - p);
+    d->block_ahead = (uint32_t)ahead;
+    d->block_off = off;
+    return TR_OK;
+}
+
+size_t tr_doc_block_finish(uint8_t *buf, uint64_t raw_len, size_t zlen, size_t *vlen)
+{
+    uint8_t hdr[TR_DOC_BLOCK_HDR_MAX];
+    size_t hl = (size_t)(put_varint(hdr + 4, raw_len) - hdr);
+    size_t start = TR_DOC_BLOCK_HDR_MAX - hl;
+    memcpy(buf + start + 4, hdr + 4, hl - 4);
+    tr_put_le32(buf + start, csum32(buf + start + 4, hl - 4 + zlen));
+    *vlen = hl + zlen;
+    return start;
+}
+
+int tr_doc_block_decode(const void *pv, size_t len, uint64_t *raw_len, const uint8_t **z, size_t *zlen)
+{
+    const uint8_t *b = pv, *end = b + len;
+    *raw_len = 0;
+    *z = NULL;
+    *zlen = 0;
+    if (len < 4 || tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
+    const uint8_t *p = b + 4;
+    uint64_t raw;
+    if (tr_get_varint(&p, end, &raw) || raw == 0 || p == end) return TR_ECORRUPT;
+    if (ZSTD_getFrameContentSize(p, (size_t)(end - p)) != raw) return TR_ECORRUPT;
+    *raw_len = raw;
+    *z = p;
+    *zlen = (size_t)(end - p);
     return TR_OK;
 }

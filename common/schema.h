@@ -75,7 +75,9 @@ int tr_term_value_decode(tr_term_info *info, const void *p, size_t len);
 /* Merge bound b into acc (keeps a valid bound of at most TR_BOUND_POINTS). */
 void tr_bound_merge(tr_bound *acc, const tr_bound *b);
 
-/* Docs value: fields (the zstd frame of the body is given pre-compressed). */
+/* Docs value: fields. The body is not in it: it sits in a block value (the
+ * bodies of consecutive documents, one zstd frame), at block_off of the
+ * block keyed by doc + block_ahead (see schema.c). */
 typedef struct tr_doc_rec {
     const char *id;    size_t id_len;
     const char *title; size_t title_len;
@@ -83,10 +85,35 @@ typedef struct tr_doc_rec {
     int64_t date;
     uint32_t title_terms, body_terms;
     uint64_t body_len;                    /* uncompressed */
-    const uint8_t *zbody; size_t zbody_len;
+    uint32_t block_ahead;                 /* when body_len > 0: block's last doc - doc */
+    uint64_t block_off;                   /* when body_len > 0: body's offset in the block */
 } tr_doc_rec;
 
 int tr_doc_value_encode(const tr_doc_rec *d, tr_buf *out);
 int tr_doc_value_decode(tr_doc_rec *d, const void *p, size_t len);
+
+/* Body blocks live in the docs database under 5-byte keys, last doc u32 BE |
+ * TR_DOC_BLOCK_TAG: such a key sorts right after its last document's key and
+ * before the next document's, so a batch still writes the database in
+ * append order. Blocks of at most TR_DOC_BLOCK_BYTES of bodies (a longer
+ * body is a block of its own); see writer.c for why. */
+#define TR_DOC_BLOCK_TAG 0x42
+#define TR_DOC_BLOCK_KEY_BYTES 5
+#define TR_DOC_BLOCK_BYTES ((size_t)64 << 10)
+/* Room for a block value's header (csum u32, raw_len varint). */
+#define TR_DOC_BLOCK_HDR_MAX 14
+static inline void tr_key_doc_block(uint8_t k[TR_DOC_BLOCK_KEY_BYTES], uint32_t last_doc)
+{
+    tr_put_be32(k, last_doc);
+    k[4] = TR_DOC_BLOCK_TAG;
+}
+
+/* Finish a block value in place: buf holds the zstd frame (zlen bytes) at
+ * buf + TR_DOC_BLOCK_HDR_MAX; the header is written just before it. Returns
+ * the offset of the value in buf; *vlen is its length. */
+size_t tr_doc_block_finish(uint8_t *buf, uint64_t raw_len, size_t zlen, size_t *vlen);
+/* Verify a block value's checksum and that its frame declares raw_len bytes
+ * (TR_ECORRUPT otherwise); *z points into p. */
+int tr_doc_block_decode(const void *p, size_t len, uint64_t *raw_len, const uint8_t **z, size_t *zlen);
 
 #endif

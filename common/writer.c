@@ -10,6 +10,7 @@
  * number of threads. */
 #include "schema.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,8 +38,10 @@
  * by a second set of workers while window N is inverted. Measured worse on
  * 2 cores (passages: +13% CPU, slower wall): each analyzer's stem cache sees
  * half the documents and the caches' footprint doubles; with input parsing
- * on its own thread (indexer/pipeline.c) the cores are busy anyway. So 1
- * (finish N, then launch N+1); build with -DTR_WINDOW_SETS=2 to compare. */
+ * on its own thread (indexer/pipeline.c). So 1: wait for window N's
+ * threads, launch N+1 on the same workers, then invert N while they analyse
+ * it (inverting N first left the analysis threads idle meanwhile); build with
+ * -DTR_WINDOW_SETS=2 to compare. */
 #ifndef TR_WINDOW_SETS
 #define TR_WINDOW_SETS 1
 #endif
@@ -50,8 +53,8 @@
 #define TR_INVERT_SHARE 2
 /* Longest /proc/self/maps line read (longer ones are paths we skip). */
 #define TR_MAPS_LINE 512
-/* Allocations per queued document (wdoc, meta, body, zbody). */
-#define TR_DOC_ALLOCS 4
+/* Allocations per queued document (wdoc, meta, body). */
+#define TR_DOC_ALLOCS 3
 /* Rough malloc overhead counted per allocation. */
 #define TR_ALLOC_OVERHEAD 16
 /* Repacking a database after a commit (see repack_db): done when at least
@@ -62,6 +65,22 @@
 #define TR_REPACK_SHARE 4
 #define TR_REPACK_MEMORY_SHARE 4
 
+/* ---- a block of stored bodies ----
+ * Bodies are compressed a block of consecutive documents at a time (up to
+ * TR_DOC_BLOCK_BYTES, schema.h), as Lucene does its stored fields: one zstd
+ * call per block instead of one per document, whose set-up dominated on
+ * short documents, and a better ratio since neighbours share words. Blocks
+ * are cut in input order within a window (window_launch), so their bounds
+ * do not depend on the thread count, and compressed by the analysis workers. */
+typedef struct dblock {
+    size_t first, end;          /* the window job's docs [first, end); those with a body are in it */
+    uint32_t last_doc;          /* the last of them: the block's key */
+    size_t raw;                 /* bytes of bodies */
+    tr_buf val;                 /* the docs value, at voff, vlen bytes (tr_doc_block_finish) */
+    size_t voff, vlen;
+    int rc;
+} dblock;
+
 /* ---- a queued document ---- */
 typedef struct wdoc {
     uint32_t doc;
@@ -69,9 +88,10 @@ typedef struct wdoc {
     size_t id_len, title_len, url_len;
     char *body; size_t body_len;
     int64_t date;
+    dblock *blk;                /* its body's block (NULL when body_len = 0) */
+    size_t blk_off;             /* its body's offset in the block */
     /* analysis results */
     tr_buf inv;                 /* grouped terms, see analyse_doc */
-    tr_buf zbody;
     uint32_t title_terms, body_terms;
     int rc;
 } wdoc;
@@ -132,6 +152,7 @@ typedef struct worker {
     tr_analyzer *a;
     ZSTD_CCtx *z;
     tr_buf arena;               /* bytes of the doc's distinct terms */
+    tr_buf raw;                 /* a block's bodies, concatenated */
     tok *toks; size_t ntoks, tokcap;
     dterm *terms; size_t nterms, termcap;
     dslot *slots; size_t slotcap;
@@ -152,6 +173,7 @@ struct tr_writer {
     unsigned nwk, wset;
     /* batch */
     wdoc **docs; size_t ndocs, doccap, win_start; /* docs: each its own allocation */
+    dblock **blocks; size_t nblocks, blockcap;    /* the batch's body blocks, in doc order */
     struct window_job *job;     /* the oldest window being analysed, if any */
     struct window_job *job_next; /* the window launched after it, if any */
     uint32_t *dls;              /* dl (title + body terms) per batch doc, by doc - first:
@@ -308,15 +330,30 @@ static int analyse_doc(worker *w, wdoc *d)
         lenp[4] = (uint8_t)tl;
     }
     d->inv.len = (size_t)(o - d->inv.data);
-    /* compress the body here, in parallel, so the raw copy can go early */
-    tr_buf_clear(&d->zbody);
-    if (d->body_len) {
-        size_t bound = ZSTD_compressBound(d->body_len);
-        if (tr_buf_reserve(&d->zbody, bound)) return TR_ENOMEM;
-        size_t zn = ZSTD_compressCCtx(w->z, d->zbody.data, bound, d->body, d->body_len, TR_ZSTD_LEVEL);
-        if (ZSTD_isError(zn)) return TR_ENOMEM;
-        d->zbody.len = zn;
+    return TR_OK;
+}
+
+/* Compress block b of docs (the window job's) into its finished value. A
+ * block of one body is compressed from it in place; others are gathered. */
+static int compress_block(worker *w, wdoc *const *docs, dblock *b)
+{
+    const char *src = NULL;
+    for (size_t i = b->first; i < b->end; i++)
+        if (docs[i]->body_len == b->raw) src = docs[i]->body;
+    if (!src) {
+        tr_buf_clear(&w->raw);
+        if (tr_buf_reserve(&w->raw, b->raw)) return TR_ENOMEM;
+        for (size_t i = b->first; i < b->end; i++)
+            if (docs[i]->body_len) tr_buf_append(&w->raw, docs[i]->body, docs[i]->body_len);
+        src = (const char *)w->raw.data;
     }
+    size_t bound = ZSTD_compressBound(b->raw);
+    tr_buf_clear(&b->val);
+    if (tr_buf_reserve(&b->val, TR_DOC_BLOCK_HDR_MAX + bound)) return TR_ENOMEM;
+    size_t zn = ZSTD_compressCCtx(w->z, b->val.data + TR_DOC_BLOCK_HDR_MAX, bound, src, b->raw, TR_ZSTD_LEVEL);
+    if (ZSTD_isError(zn)) return TR_ENOMEM;
+    b->voff = tr_doc_block_finish(b->val.data, b->raw, zn, &b->vlen);
+    b->val.len = TR_DOC_BLOCK_HDR_MAX + zn;
     return TR_OK;
 }
 
@@ -328,6 +365,8 @@ typedef struct thread_arg { window_job *job; worker *wk; } thread_arg;
 struct window_job {
     wdoc **docs;
     size_t n;
+    dblock **blocks;            /* the window's body blocks: work items n .. n + nblocks - 1 */
+    size_t nblocks;
     atomic_size_t next;
     unsigned nthreads;
     pthread_t th[TR_MAX_THREADS];
@@ -340,7 +379,12 @@ static void *analyse_thread(void *p)
     window_job *job = ta->job;
     for (;;) {
         size_t i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->n) break;
+        if (i >= job->n + job->nblocks) break;
+        if (i >= job->n) {
+            dblock *b = job->blocks[i - job->n];
+            b->rc = compress_block(ta->wk, job->docs, b);
+            continue;
+        }
         wdoc *d = job->docs[i];
         d->rc = analyse_doc(ta->wk, d);
     }
@@ -408,6 +452,17 @@ static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uin
     return TR_OK;
 }
 
+/* tr_get_varint with its one-byte case inline: the inverter and load_batch
+ * read several varints per posting, most of them one byte. */
+static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    if (*p < end && !(**p & 0x80)) {
+        *out = *(*p)++;
+        return TR_OK;
+    }
+    return tr_get_varint(p, end, out);
+}
+
 /* One record of a document's analysis output, parsed ahead of its lookup. */
 typedef struct inv_rec { uint64_t hash; const uint8_t *term, *tail; uint32_t len, tl; } inv_rec;
 
@@ -415,7 +470,7 @@ static int invert_one(tr_writer *w, uint32_t doc, const inv_rec *r)
 {
     const uint8_t *tq = r->tail;
     uint64_t tf;
-    if (tr_get_varint(&tq, r->tail + r->tl, &tf)) return TR_ECORRUPT;
+    if (get_varint(&tq, r->tail + r->tl, &tf)) return TR_ECORRUPT;
     term_ent *e = term_get(w, r->term, r->len, r->hash);
     if (!e) return TR_ENOMEM;
     int rc = ent_append(w, e, r->tail, r->tl, doc - e->last_doc);
@@ -445,11 +500,11 @@ static int invert_doc(tr_writer *w, wdoc *d)
             if (end - p < 9) return TR_ECORRUPT;
             grp[n].hash = tr_get_le64(p);
             p += 8;
-            if (tr_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
+            if (get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
             grp[n].term = p;
             grp[n].len = (uint32_t)len;
             p += len;
-            if (tr_get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
+            if (get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
             grp[n].tail = p;
             grp[n].tl = (uint32_t)tl;
             p += tl;
@@ -480,6 +535,7 @@ static void job_free(window_job *job)
     window_join(job);
     if (job) {
         free(job->docs);
+        free(job->blocks);
         free(job);
     }
 }
@@ -492,29 +548,80 @@ static void window_free(tr_writer *w)
     w->job = w->job_next = NULL;
 }
 
-/* Wait for the oldest window in flight, then invert its documents in input
- * order; the next window (if any) becomes the oldest. */
-static int window_finish(tr_writer *w)
+/* Invert the documents of job, a window whose threads are done, in input
+ * order, and free it. */
+static int window_invert(tr_writer *w, window_job *job)
 {
-    window_job *job = w->job;
-    if (!job) return TR_OK;
-    window_join(job);
     int rc = TR_OK;
     for (size_t i = 0; i < job->n && !rc; i++) {
         wdoc *d = job->docs[i];
         if ((rc = d->rc) || (rc = invert_doc(w, d))) break;
         w->dls[d->doc - w->committed.next_doc] = d->title_terms + d->body_terms;
         w->ws.bytes_in += d->title_len + d->body_len;
+        tr_buf_free(&d->inv);
+    }
+    for (size_t i = 0; i < job->nblocks && !rc; i++) {
+        rc = job->blocks[i]->rc;
+        w->mem += job->blocks[i]->val.cap;
+    }
+    /* the bodies are in their blocks now */
+    for (size_t i = 0; i < job->n && !rc; i++) {
+        wdoc *d = job->docs[i];
         free(d->body);
         d->body = NULL;
         w->mem -= d->body_len;
-        w->mem += d->zbody.cap;
-        tr_buf_free(&d->inv);
     }
     job_free(job);
+    return rc;
+}
+
+/* Wait for the oldest window in flight, then invert its documents; the next
+ * window (if any) becomes the oldest. */
+static int window_finish(tr_writer *w)
+{
+    window_job *job = w->job;
+    if (!job) return TR_OK;
+    window_join(job);
     w->job = w->job_next;
     w->job_next = NULL;
-    return rc;
+    return window_invert(w, job);
+}
+
+/* Cut the window's bodies into blocks: consecutive bodies while they fit
+ * in TR_DOC_BLOCK_BYTES; a body that does not fit starts a new block. */
+static int cut_blocks(tr_writer *w, window_job *job)
+{
+    dblock *cur = NULL;
+    for (size_t i = 0; i < job->n; i++) {
+        wdoc *d = job->docs[i];
+        if (!d->body_len) continue;
+        if (!cur || cur->raw + d->body_len > TR_DOC_BLOCK_BYTES) {
+            if (w->nblocks == w->blockcap) {
+                size_t cap = w->blockcap ? w->blockcap * 2 : 256;
+                dblock **nb = realloc(w->blocks, cap * sizeof *nb);
+                if (!nb) return TR_ENOMEM;
+                w->blocks = nb;
+                w->mem += (cap - w->blockcap) * sizeof *nb;
+                w->blockcap = cap;
+            }
+            if (job->nblocks % 64 == 0) {
+                dblock **jb = realloc(job->blocks, (job->nblocks + 64) * sizeof *jb);
+                if (!jb) return TR_ENOMEM;
+                job->blocks = jb;
+            }
+            if (!(cur = calloc(1, sizeof *cur))) return TR_ENOMEM;
+            cur->first = i;
+            w->blocks[w->nblocks++] = cur;
+            job->blocks[job->nblocks++] = cur;
+            w->mem += sizeof *cur + TR_ALLOC_OVERHEAD * 2;
+        }
+        d->blk = cur;
+        d->blk_off = cur->raw;
+        cur->raw += d->body_len;
+        cur->end = i + 1;
+        cur->last_doc = d->doc;
+    }
+    return TR_OK;
 }
 
 /* Start analysing [win_start, ndocs) in the background, with the worker
@@ -531,6 +638,8 @@ static int window_launch(tr_writer *w)
     if (!job || !(job->docs = malloc(n * sizeof *job->docs))) { free(job); return TR_ENOMEM; }
     memcpy(job->docs, w->docs + w->win_start, n * sizeof *job->docs);
     job->n = n;
+    int rc = cut_blocks(w, job);
+    if (rc) { job_free(job); return rc; }
     atomic_init(&job->next, 0);
     unsigned nt = w->nwk < n ? w->nwk : (unsigned)n;
     for (unsigned i = 0; i < nt; i++) {
@@ -644,10 +753,14 @@ static void batch_clear(tr_writer *w)
         free(w->docs[i]->meta);
         free(w->docs[i]->body);
         tr_buf_free(&w->docs[i]->inv);
-        tr_buf_free(&w->docs[i]->zbody);
         free(w->docs[i]);
     }
     w->ndocs = w->win_start = w->win_bytes = 0;
+    for (size_t i = 0; i < w->nblocks; i++) {
+        tr_buf_free(&w->blocks[i]->val);
+        free(w->blocks[i]);
+    }
+    w->nblocks = 0;
     for (size_t i = 0; i < w->tabcap; i++) {
         term_ent *e = w->tab[i].e;
         if (!e) continue;
@@ -776,14 +889,14 @@ static int load_batch(const tr_writer *w, enc_scratch *sc, const term_ent *e, si
     uint32_t first = w->committed.next_doc;
     for (uint32_t i = 0; i < e->ndocs; i++) {
         uint64_t dd, tf, ttf, v;
-        if (tr_get_varint(&p, end, &dd) || tr_get_varint(&p, end, &tf) || tr_get_varint(&p, end, &ttf))
+        if (get_varint(&p, end, &dd) || get_varint(&p, end, &tf) || get_varint(&p, end, &ttf))
             return TR_ECORRUPT;
         doc += (uint32_t)dd;
         rc = scratch_reserve(sc, 0, *np + tf);
         if (rc) return rc;
         uint32_t prev = 0;
         for (uint64_t k = 0; k < tf; k++) {
-            if (tr_get_varint(&p, end, &v)) return TR_ECORRUPT;
+            if (get_varint(&p, end, &v)) return TR_ECORRUPT;
             uint32_t pos = (k == 0 || k == ttf) ? (uint32_t)v : prev + (uint32_t)v;
             sc->spos[(*np)++] = pos;
             prev = pos;
@@ -1224,7 +1337,8 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             .title = d->meta + d->id_len, .title_len = d->title_len,
             .url = d->meta + d->id_len + d->title_len, .url_len = d->url_len,
             .date = d->date, .title_terms = d->title_terms, .body_terms = d->body_terms,
-            .body_len = d->body_len, .zbody = d->zbody.data, .zbody_len = d->zbody.len,
+            .body_len = d->body_len,
+            .block_ahead = d->blk ? d->blk->last_doc - d->doc : 0, .block_off = d->blk_off,
         };
         rc = tr_doc_value_encode(&rec, &w->val);
         if (rc) return rc;
@@ -1232,6 +1346,13 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
         tr_key_u32(k, d->doc);
         rc = put(txn, w->ix->dbi[TR_DB_DOCS], k, 4, w->val.data, w->val.len, MDB_APPEND);
         if (rc) return rc;
+        if (d->blk && d->blk->last_doc == d->doc) {
+            uint8_t bk[TR_DOC_BLOCK_KEY_BYTES];
+            tr_key_doc_block(bk, d->doc);
+            rc = put(txn, w->ix->dbi[TR_DB_DOCS], bk, sizeof bk, d->blk->val.data + d->blk->voff,
+                     d->blk->vlen, MDB_APPEND);
+            if (rc) return rc;
+        }
         s->docs++;
         s->title_tokens += d->title_terms;
         s->body_tokens += d->body_terms;
@@ -1322,8 +1443,9 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
      * (they remain the backstop when the estimate is short). */
     uint64_t est = 0;
     for (size_t i = 0; i < m; i++) est += w->sorted[i]->blen + w->sorted[i]->len + 32;
+    for (size_t i = 0; i < w->nblocks; i++) est += w->blocks[i]->vlen + 16;
     for (size_t i = 0; i < w->ndocs; i++)
-        est += w->docs[i]->zbody.len + w->docs[i]->id_len * 2 + w->docs[i]->title_len + w->docs[i]->url_len + 64;
+        est += w->docs[i]->id_len * 2 + w->docs[i]->title_len + w->docs[i]->url_len + 64;
     MDB_envinfo ei;
     MDB_stat es;
     if (mdb_env_info(w->ix->env, &ei) == 0 && mdb_env_stat(w->ix->env, &es) == 0) {
@@ -1365,6 +1487,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     w->ws.repacks += (uint64_t)w->repacked;
     drop_map_pages(w);
     batch_clear(w);
+    malloc_trim(0);
     return TR_OK;
 }
 
@@ -1545,8 +1668,16 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
         rc = window_launch(w);
         if (!rc) rc = window_finish(w);
 #else
-        rc = window_finish(w);
-        if (!rc) rc = window_launch(w);
+        /* one worker set: wait for it, give it this window, and invert the
+         * previous one meanwhile, so the cores are busy during inversion */
+        window_job *prev = w->job;
+        window_join(prev);
+        w->job = NULL;
+        rc = window_launch(w);
+        if (prev) {
+            int irc = window_invert(w, prev);
+            if (!rc) rc = irc;
+        }
 #endif
         if (rc) { w->rc = rc; tr_set_err(err, errcap, "analysis failed: %s", tr_strerror(rc)); return rc; }
         if (batch_full || w->mem >= budget)
@@ -1587,11 +1718,13 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
             tr_analyzer_free(k->a);
             ZSTD_freeCCtx(k->z);
             tr_buf_free(&k->arena);
+            tr_buf_free(&k->raw);
             free(k->toks);
             free(k->terms);
             free(k->slots);
         }
     free(w->docs);
+    free(w->blocks);
     free(w->dls);
     free(w->dels);
     for (unsigned i = 0; i < TR_MAX_THREADS; i++) {

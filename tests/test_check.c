@@ -1,6 +1,7 @@
 /* test_check.c - the integrity checker (common/check.h): a sound index passes
  * with the right counts; damage that keeps every checksum valid (statistics,
- * maps, dictionary numbers, a lost chunk, norms) is found by the full check
+ * maps, dictionary numbers, a lost chunk, norms, a lost block of stored
+ * bodies, a body's offset in it) is found by the full check
  * and located in the right database, while --quick (checksums only) passes it;
  * a flipped block byte fails both. */
 #include <lmdb.h>
@@ -204,6 +205,28 @@ int main(void)
         tr_put_le32(mod + 3 * TR_NORM_BYTES + 4, tr_get_le32(mod + 3 * TR_NORM_BYTES + 4) + 1);
         expect_found("norms: doc 3 body length + 1", TR_DB_NORMS, nk, 4, mod, oldlen, "norms");
         free(mod);
+        free(old);
+    }
+    /* docs: doc 20's body block removed; doc 20's body offset moved (the
+     * record's checksum made valid again) */
+    {
+        uint8_t *old;
+        size_t oldlen;
+        uint8_t dk20[4];
+        tr_key_u32(dk20, 20);
+        CHECK_EQ_INT(edit(TR_DB_DOCS, dk20, 4, "", 0, &old, &oldlen), 0); /* read it */
+        CHECK_EQ_INT(edit(TR_DB_DOCS, dk20, 4, old, oldlen, NULL, NULL), 0);
+        tr_doc_rec rec;
+        CHECK_EQ_INT(tr_doc_value_decode(&rec, old, oldlen), 0);
+        CHECK(rec.body_len > 0);
+        uint8_t bk[TR_DOC_BLOCK_KEY_BYTES];
+        tr_key_doc_block(bk, 20 + rec.block_ahead);
+        expect_found("docs: body block of doc 20 removed", TR_DB_DOCS, bk, sizeof bk, NULL, SIZE_MAX, "docs");
+        rec.block_off++;
+        tr_buf mod = {0};
+        CHECK_EQ_INT(tr_doc_value_encode(&rec, &mod), 0);
+        expect_found("docs: doc 20's body offset + 1", TR_DB_DOCS, dk20, 4, mod.data, mod.len, "docs");
+        tr_buf_free(&mod);
         free(old);
     }
     /* a flipped byte in a block: both checks fail, naming postings */

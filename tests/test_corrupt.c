@@ -1,10 +1,11 @@
 /* test_corrupt.c - damaged values never crash a reader and never pass the
  * checker: on a small index, every byte of a multi-block posting chunk, a
- * compact chunk, dictionary entries and stored documents is flipped, and each
- * value is truncated at every length (values are edited through the LMDB API,
- * then restored). After each edit: --check must report the damage, and a
- * cursor walk (checksums on) must end in TR_ECORRUPT or give exactly the
- * original postings; with checksums off it must only not crash (ASan build). */
+ * compact chunk, dictionary entries, stored documents and a block of stored
+ * bodies is flipped, and each value is truncated at every length (values are
+ * edited through the LMDB API, then restored). After each edit: --check must
+ * report the damage, and a cursor walk (checksums on) must end in TR_ECORRUPT
+ * or give exactly the original postings; with checksums off it must only not
+ * crash (ASan build). */
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,20 @@ int main(void)
     uint8_t dk[4];
     tr_key_u32(dk, 151);
     damage_value("docs: doc 151", TR_DB_DOCS, dk, 4, "rare");
+    {
+        /* the block holding doc 151's body */
+        MDB_val k151 = { 4, dk };
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        tr_doc_rec rec;
+        CHECK_EQ_INT(get_value(TR_DB_DOCS, &k151, &v, &vl), 0);
+        CHECK_EQ_INT(v ? tr_doc_value_decode(&rec, v, vl) : -1, 0);
+        CHECK(rec.body_len > 0);
+        uint8_t bk[TR_DOC_BLOCK_KEY_BYTES];
+        tr_key_doc_block(bk, 151 + rec.block_ahead);
+        damage_value("docs: body block of doc 151", TR_DB_DOCS, bk, sizeof bk, "rare");
+        free(v);
+    }
     tr_key_u32(dk, 0);
     damage_value("norms: first value", TR_DB_NORMS, dk, 4, "common");
 

@@ -249,13 +249,16 @@ import sys
 lines = open(sys.argv[1]).read().split("\n")
 key = " " + b"format".hex()
 i = lines.index(key)
-assert lines[i + 1].strip() == "02000000", lines[i + 1]
+v = bytes.fromhex(lines[i + 1].strip())
+assert len(v) == 4 and int.from_bytes(v, "little") not in (0, 99), lines[i + 1]
+open(sys.argv[1] + ".version", "w").write(str(int.from_bytes(v, "little")))
 lines[i + 1] = " 63000000"
 open(sys.argv[1], "w").write("\n".join(lines))
 EOF
+ver=$(cat "$T/meta.dump.version")
 mdb_load -s meta -f "$T/meta.dump" "$T/ixv" 2>/dev/null
 expect_status "other format version" 2 "$T/ixv" etna
-check "other format version: message names both versions" grep -Eq '99.*2|2.*99' "$T/err"
+check "other format version: message names both versions" grep -Eq "99.*$ver|$ver.*99" "$T/err"
 
 # A corrupt posting block: flip one byte in the middle of the largest
 # postings value, then search for its term.
