@@ -29,10 +29,28 @@
 /* Huge page size the table is aligned to (and madvised for). */
 #define TR_LEN_ALIGN ((size_t)2 << 20)
 
-/* One snapshot's table, shared by the readers of that snapshot through
- * tr_index.lencache; freed when its last reference goes. */
+/* One snapshot's per-reader state, shared by the readers of that snapshot
+ * through tr_index.lencache and freed when its last reference goes: its
+ * stats and settings, the norms pointers, the deleted bitmap and the compact
+ * length table. Building it walks the norms database and zeroes a bitmap of
+ * next_doc bits; a query over an unchanged index reuses it instead, so
+ * beginning a reader costs one read transaction and one lookup.
+ * The norms pointers borrow from the LMDB map. They stay valid for any
+ * reader of the same snapshot (txnid): that snapshot's pages are the newest
+ * committed tree, or held by a reader, so no writer reuses them. The map
+ * itself may move (mdb_env_set_mapsize after MDB_MAP_RESIZED, or a writer
+ * in this process growing it), so a reader checks that its stats record is
+ * where the cache's was before it borrows the rest. */
 typedef struct tr_lencache {
     uint64_t txnid;             /* the LMDB snapshot it was built from */
+    const void *stats_at;       /* where that snapshot's stats record lay in the map */
+    tr_stats stats;
+    tr_settings settings;
+    const uint8_t **norms;      /* per norms key: entries (borrowed from the map) */
+    uint32_t *norms_n;          /* entries in each */
+    size_t nnorms;
+    uint64_t *del;              /* deleted bitmap over [0, next_doc); NULL if none */
+    size_t ndelwords;
     uint32_t n;                 /* documents covered: [0, n) */
     uint32_t *packed;
     size_t refs;                /* under tr_index.lencache_lock */
@@ -43,10 +61,11 @@ struct tr_reader {
     MDB_txn *txn;
     tr_stats stats;
     tr_settings settings;
-    const uint8_t **norms;      /* per norms key: entries (borrowed from the map) */
-    uint32_t *norms_n;          /* entries in each */
+    /* copied from lc (owned by it) */
+    const uint8_t *const *norms;
+    const uint32_t *norms_n;
     size_t nnorms;
-    uint64_t *del;              /* deleted bitmap over [0, next_doc) */
+    const uint64_t *del;
     size_t ndelwords;
     ZSTD_DCtx *zd;
     /* the last body block decompressed (snippets read neighbouring hits of
@@ -71,6 +90,9 @@ static void lc_free(tr_lencache *lc)
 {
     if (!lc) return;
     free(lc->packed);
+    free(lc->norms);
+    free(lc->norms_n);
+    free(lc->del);
     free(lc);
 }
 
@@ -105,35 +127,33 @@ void tr_reader_end(tr_reader *r)
     if (!r) return;
     if (r->txn) mdb_txn_abort(r->txn);
     lc_release(r->ix, r->lc);
-    free(r->norms);
-    free(r->norms_n);
-    free(r->del);
     ZSTD_freeDCtx(r->zd);
     tr_buf_free(&r->blk);
     free(r);
 }
 
-static int load_meta(tr_reader *r, char *err, size_t errcap)
+static int load_meta(tr_reader *r, tr_lencache *lc, char *err, size_t errcap)
 {
     int rc = tr_schema_check_format(r->ix, r->txn, err, errcap);
     if (rc) return rc;
     MDB_dbi meta = r->ix->dbi[TR_DB_META];
     MDB_val k = { 5, (void *)"stats" }, v;
-    if (mdb_get(r->txn, meta, &k, &v) || tr_stats_decode(&r->stats, v.mv_data, v.mv_size))
+    if (mdb_get(r->txn, meta, &k, &v) || tr_stats_decode(&lc->stats, v.mv_data, v.mv_size))
         return rerr(err, errcap, TR_ECORRUPT, "index stats record");
+    lc->stats_at = v.mv_data;
     k = (MDB_val){ 8, (void *)"settings" };
-    if (mdb_get(r->txn, meta, &k, &v) || tr_settings_decode(&r->settings, v.mv_data, v.mv_size))
+    if (mdb_get(r->txn, meta, &k, &v) || tr_settings_decode(&lc->settings, v.mv_data, v.mv_size))
         return rerr(err, errcap, TR_ECORRUPT, "index settings record");
     return TR_OK;
 }
 
-static int load_norms(tr_reader *r, char *err, size_t errcap)
+static int load_norms(tr_reader *r, tr_lencache *lc, char *err, size_t errcap)
 {
-    size_t n = ((size_t)r->stats.next_doc >> TR_NORMS_SHIFT) + 1;
-    r->norms = calloc(n, sizeof *r->norms);
-    r->norms_n = calloc(n, sizeof *r->norms_n);
-    if (!r->norms || !r->norms_n) return TR_ENOMEM;
-    r->nnorms = n;
+    size_t n = ((size_t)lc->stats.next_doc >> TR_NORMS_SHIFT) + 1;
+    lc->norms = calloc(n, sizeof *lc->norms);
+    lc->norms_n = calloc(n, sizeof *lc->norms_n);
+    if (!lc->norms || !lc->norms_n) return TR_ENOMEM;
+    lc->nnorms = n;
     MDB_cursor *mc;
     int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_NORMS], &mc);
     if (rc) return tr_schema_lmdb_rc(rc);
@@ -146,49 +166,51 @@ static int load_norms(tr_reader *r, char *err, size_t errcap)
         }
         uint32_t key = tr_get_be32(k.mv_data);
         if (key >= n) break; /* beyond next_doc: written by nobody we know; ignore */
-        r->norms[key] = v.mv_data;
-        r->norms_n[key] = (uint32_t)(v.mv_size / TR_NORM_BYTES);
+        lc->norms[key] = v.mv_data;
+        lc->norms_n[key] = (uint32_t)(v.mv_size / TR_NORM_BYTES);
     }
     mdb_cursor_close(mc);
     return rc == 0 || rc == MDB_NOTFOUND ? TR_OK : tr_schema_lmdb_rc(rc);
 }
 
-static int load_deleted(tr_reader *r)
+/* The deleted bitmap, left NULL when the snapshot deletes nothing. */
+static int load_deleted(tr_reader *r, tr_lencache *lc)
 {
-    r->ndelwords = ((size_t)r->stats.next_doc >> 6) + 1;
-    r->del = calloc(r->ndelwords, sizeof *r->del);
-    if (!r->del) return TR_ENOMEM;
+    MDB_stat st;
+    int rc = mdb_stat(r->txn, r->ix->dbi[TR_DB_DELETED], &st);
+    if (rc) return tr_schema_lmdb_rc(rc);
+    if (st.ms_entries == 0) return TR_OK;
+    lc->ndelwords = ((size_t)lc->stats.next_doc >> 6) + 1;
+    lc->del = calloc(lc->ndelwords, sizeof *lc->del);
+    if (!lc->del) return TR_ENOMEM;
     MDB_cursor *mc;
-    int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_DELETED], &mc);
+    rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_DELETED], &mc);
     if (rc) return tr_schema_lmdb_rc(rc);
     MDB_val k, v;
     for (rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 4) { mdb_cursor_close(mc); return TR_ECORRUPT; }
         uint32_t d = tr_get_be32(k.mv_data);
-        if ((d >> 6) < r->ndelwords) r->del[d >> 6] |= (uint64_t)1 << (d & 63);
+        if ((d >> 6) < lc->ndelwords) lc->del[d >> 6] |= (uint64_t)1 << (d & 63);
     }
     mdb_cursor_close(mc);
     return rc == MDB_NOTFOUND ? TR_OK : tr_schema_lmdb_rc(rc);
 }
 
-/* Build the table of r's snapshot from its norms (already loaded). */
-static tr_lencache *lc_build(const tr_reader *r, uint64_t txnid)
+/* The length table of lc from its norms (already loaded). */
+static int lc_pack(tr_lencache *lc)
 {
-    tr_lencache *lc = calloc(1, sizeof *lc);
-    if (!lc) return NULL;
-    lc->txnid = txnid;
-    lc->n = r->stats.next_doc;
+    lc->n = lc->stats.next_doc;
     size_t bytes = ((size_t)lc->n * sizeof *lc->packed + TR_LEN_ALIGN - 1) & ~(TR_LEN_ALIGN - 1);
     if (bytes == 0) bytes = TR_LEN_ALIGN;
     lc->packed = aligned_alloc(TR_LEN_ALIGN, bytes);
-    if (!lc->packed) { free(lc); return NULL; }
+    if (!lc->packed) return TR_ENOMEM;
 #ifdef MADV_HUGEPAGE
     madvise(lc->packed, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
 #endif
     for (uint32_t d = 0; d < lc->n;) {
         size_t key = d >> TR_NORMS_SHIFT;
-        const uint8_t *base = key < r->nnorms ? r->norms[key] : NULL;
-        uint32_t have = base ? r->norms_n[key] : 0;
+        const uint8_t *base = key < lc->nnorms ? lc->norms[key] : NULL;
+        uint32_t have = base ? lc->norms_n[key] : 0;
         uint32_t end = (uint32_t)(key + 1) << TR_NORMS_SHIFT;
         if (end > lc->n || end == 0) end = lc->n;
         for (uint32_t j = 0; d < end; d++, j++) {
@@ -203,33 +225,54 @@ static tr_lencache *lc_build(const tr_reader *r, uint64_t txnid)
             lc->packed[d] = v;
         }
     }
-    lc->refs = 1;
-    return lc;
+    return TR_OK;
 }
 
-/* Take a reference to the table of r's snapshot: the index's if it is of
- * this snapshot, else a new one (built outside the lock), which becomes the
- * index's when it is newer. Two readers may build the same table at once;
- * the loser's copy lives only as long as that reader. */
-static int lc_attach(tr_reader *r)
+/* Build the state of r's snapshot (txnid) into a new cache entry. */
+static int lc_build(tr_reader *r, uint64_t txnid, tr_lencache **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    tr_lencache *lc = calloc(1, sizeof *lc);
+    if (!lc) return TR_ENOMEM;
+    lc->txnid = txnid;
+    lc->refs = 1;
+    int rc;
+    if ((rc = load_meta(r, lc, err, errcap)) || (rc = load_norms(r, lc, err, errcap)) ||
+        (rc = load_deleted(r, lc)) || (rc = lc_pack(lc))) {
+        lc_free(lc);
+        return rc;
+    }
+    *out = lc;
+    return TR_OK;
+}
+
+/* Take a reference to the state of r's snapshot: the index's if it is of
+ * this snapshot and the map has not moved, else a new one (built outside the
+ * lock), which becomes the index's unless the index's is newer. Two readers
+ * may build the same state at once; the loser's copy lives only as long as
+ * that reader. */
+static int lc_attach(tr_reader *r, char *err, size_t errcap)
 {
     tr_index *ix = r->ix;
     uint64_t txnid = (uint64_t)mdb_txn_id(r->txn);
+    MDB_val k = { 5, (void *)"stats" }, v = { 0, NULL };
+    int found = mdb_get(r->txn, ix->dbi[TR_DB_META], &k, &v) == 0;
     lc_lock(ix);
     tr_lencache *cur = ix->lencache;
-    if (cur && cur->txnid == txnid && cur->n == r->stats.next_doc) {
+    if (found && cur && cur->txnid == txnid && cur->stats_at == v.mv_data) {
         cur->refs++;
         r->lc = cur;
         lc_unlock(ix);
         return TR_OK;
     }
     lc_unlock(ix);
-    tr_lencache *lc = lc_build(r, txnid);
-    if (!lc) return TR_ENOMEM;
+    tr_lencache *lc;
+    int rc = lc_build(r, txnid, &lc, err, errcap);
+    if (rc) return rc;
     r->lc = lc;
     tr_lencache *old = NULL;
     lc_lock(ix);
-    if (!ix->lencache || ix->lencache->txnid < txnid) {
+    if (!ix->lencache || ix->lencache->txnid <= txnid) {
         old = ix->lencache;
         ix->lencache = lc;
         lc->refs++;
@@ -257,11 +300,18 @@ int tr_reader_begin(tr_index *ix, tr_reader **out, char *err, size_t errcap)
         if (err && errcap) snprintf(err, errcap, "cannot begin read: %s", mdb_strerror(rc));
         return tr_schema_lmdb_rc(rc);
     }
-    if ((rc = load_meta(r, err, errcap)) || (rc = load_norms(r, err, errcap)) || (rc = load_deleted(r)) ||
-        (rc = lc_attach(r))) {
+    if ((rc = lc_attach(r, err, errcap))) {
         tr_reader_end(r);
         return rc;
     }
+    const tr_lencache *lc = r->lc;
+    r->stats = lc->stats;
+    r->settings = lc->settings;
+    r->norms = lc->norms;
+    r->norms_n = lc->norms_n;
+    r->nnorms = lc->nnorms;
+    r->del = lc->del;
+    r->ndelwords = lc->ndelwords;
     *out = r;
     return TR_OK;
 }

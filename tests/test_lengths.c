@@ -1,7 +1,9 @@
-/* test_lengths.c - the reader's compact length table (reader.c): lengths
- * that do not fit its packing come back exact from the norms, every reader
- * of a snapshot sees that snapshot's lengths even after a commit replaces
- * the shared table, and readers on several threads share it safely. */
+/* test_lengths.c - the reader's per-snapshot state (reader.c): lengths
+ * that do not fit the compact table come back exact from the norms, every
+ * reader of a snapshot sees that snapshot's lengths, stats and deletions even
+ * after a commit replaces the shared state, a reader begun after the last
+ * one ended reuses it only while the snapshot and the map are unchanged, and
+ * readers on several threads share it safely. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "check.h"
 #include "index.h"
+#include "schema.h"
 
 /* Words in the long title: past the 10 bits the table keeps for a title. */
 #define LONG_TITLE_WORDS 1500
@@ -144,6 +147,50 @@ int main(void)
         pthread_join(th[i], NULL);
         CHECK_EQ_INT(args[i].failures, 0);
     }
+
+    /* one reader after another on an unchanged index: the second reuses the
+     * state the first built, stats and lengths included */
+    CHECK_EQ_INT(tr_reader_begin(ix, &r1, err, sizeof err), 0);
+    tr_reader_end(r1);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r1, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_stats(r1)->docs, 4);
+    CHECK_EQ_INT(tr_reader_stats(r1)->deleted, 0);
+    CHECK_EQ_INT(tr_reader_title_len(r1, 1), LONG_TITLE_WORDS);
+    CHECK_EQ_INT(tr_reader_date(r1, 1), TR_NO_DATE);
+    CHECK_EQ_INT(tr_reader_is_deleted(r1, 2), 0);
+    check_against_docs(r1);
+
+    /* a deletion commits while r1 lives: a new reader sees it, r1 does not */
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_writer_delete(w, "b", 1), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r2, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_is_deleted(r2, 2), 1);
+    CHECK_EQ_INT(tr_reader_is_deleted(r2, 1), 0);
+    CHECK_EQ_INT(tr_reader_stats(r2)->docs, 3);
+    CHECK_EQ_INT(tr_reader_stats(r2)->deleted, 1);
+    CHECK_EQ_INT(tr_reader_is_deleted(r1, 2), 0);
+    CHECK_EQ_INT(tr_reader_stats(r1)->docs, 4);
+    tr_reader_end(r1);
+    tr_reader_end(r2);
+    /* and once nobody holds the old snapshot, the next reader too */
+    CHECK_EQ_INT(tr_reader_begin(ix, &r2, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_is_deleted(r2, 2), 1);
+    CHECK_EQ_INT(tr_reader_stats(r2)->deleted, 1);
+    tr_reader_end(r2);
+
+    /* the map moves (remapped at a new size) under an unchanged snapshot:
+     * the shared state's norms pointers are not reused */
+    MDB_envinfo info;
+    CHECK_EQ_INT(mdb_env_info(ix->env, &info), 0);
+    CHECK_EQ_INT(mdb_env_set_mapsize(ix->env, info.me_mapsize + ((size_t)1 << 30)), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r2, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_title_len(r2, 1), LONG_TITLE_WORDS);
+    CHECK_EQ_INT(tr_reader_date(r2, 1), TR_NO_DATE);
+    CHECK_EQ_INT(tr_reader_is_deleted(r2, 2), 1);
+    CHECK_EQ_INT(tr_reader_stats(r2)->docs, 3);
+    check_against_docs(r2);
+    tr_reader_end(r2);
     tr_index_close(ix);
     free(long_title);
 
