@@ -99,6 +99,7 @@
  *   means "unbounded", dl 65535 means ">= 65535"; both keep the bound valid.
  */
 #include "codec.h"
+#include "bitpack.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -163,53 +164,10 @@ static inline uint64_t load64_le(const uint8_t *p)
 #endif
 }
 
-/* Eight values of width w from the w bytes at in, reading 8-byte words that
- * may extend up to 8 bytes past the group: every shift and offset is a
- * constant once w is, so this is straight-line loads, shifts and masks. */
-static inline __attribute__((always_inline)) void
-unpack8(uint32_t *out, const uint8_t *in, const unsigned w, const uint64_t mask)
-{
-#pragma GCC unroll 8
-    for (unsigned j = 0; j < 8; j++)
-        out[j] = (uint32_t)((load64_le(in + (j * w) / 8) >> ((j * w) % 8)) & mask);
-}
-
-static inline __attribute__((always_inline)) void
-unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w)
-{
-    const uint64_t mask = w >= 32 ? 0xFFFFFFFFull : ((1ull << w) - 1);
-    size_t bytes = tr_packed_size(n, w);
-    /* Groups whose loads stay inside the input: group g reads up to byte
-     * g*w + (7w)/8 + 8. */
-    size_t reach = (7 * w) / 8 + 8;
-    size_t fast = bytes >= reach ? (bytes - reach) / w + 1 : 0;
-    if (fast > n / 8) fast = n / 8;
-    for (size_t g = 0; g < fast; g++) unpack8(out + 8 * g, in + g * w, w, mask);
-    size_t done = fast * 8;
-    if (done == n) return;
-    /* The rest (fewer than reach bytes, so at most 72 values) is decoded
-     * from a zero-padded copy with the same code. */
-    uint8_t tmp[96];
-    uint32_t vals[80];
-    size_t rb = bytes - fast * w, rem = n - done;
-    memcpy(tmp, in + fast * w, rb);
-    memset(tmp + rb, 0, sizeof tmp - rb);
-    for (size_t g = 0; g * 8 < rem; g++) unpack8(vals + 8 * g, tmp + g * w, w, mask);
-    memcpy(out + done, vals, rem * sizeof *out);
-}
-
+/* The unpack loops live in bitpack.c (one per width, AVX2 when present). */
 void tr_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w)
 {
-    switch (w) {
-    case 0: memset(out, 0, n * sizeof *out); return;
-#define CASE(W) case W: unpack_w(out, in, n, W); return;
-    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-    CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15) CASE(16)
-    CASE(17) CASE(18) CASE(19) CASE(20) CASE(21) CASE(22) CASE(23) CASE(24)
-    CASE(25) CASE(26) CASE(27) CASE(28) CASE(29) CASE(30) CASE(31) CASE(32)
-#undef CASE
-    default: memset(out, 0, n * sizeof *out); return; /* w > 32: callers check first */
-    }
+    tr_bitpack_unpack(out, in, n, w);
 }
 
 /* ---- bounds -------------------------------------------------------------- */
@@ -1036,13 +994,17 @@ static void block_slices(const tr_chunk *c, uint32_t b, const uint8_t **dp, size
 static int decode_tf(const uint8_t *p, uint32_t n, uint32_t *tf, uint32_t *ttf)
 {
     const uint8_t *q = p + DOC_WIDTH_BYTES + tr_packed_size(n, p[0]);
-    tr_unpack(tf, q, n, p[1]);
+    tr_bitpack_unpack_plus1(tf, q, n, p[1]);
     q += tr_packed_size(n, p[1]);
-    tr_unpack(ttf, q, n, p[2]);
     uint32_t bad = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        tf[i] += 1;
-        bad |= (tf[i] == 0) | (ttf[i] > tf[i]);
+    if (p[1] == 32) /* only a 32-bit tf - 1 can wrap tf to 0 */
+        for (uint32_t i = 0; i < n; i++) bad |= tf[i] == 0;
+    if (p[2] == 0) {
+        /* no title hits in the block (the usual case): nothing to check */
+        memset(ttf, 0, n * sizeof *ttf);
+    } else {
+        tr_bitpack_unpack(ttf, q, n, p[2]);
+        for (uint32_t i = 0; i < n; i++) bad |= ttf[i] > tf[i];
     }
     return bad ? TR_ECORRUPT : TR_OK;
 }
@@ -1058,16 +1020,15 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
     if (doc_block_len(dp, dn, n) != dn) return TR_ECORRUPT;
     if (verify && c->dir && csum32(dp, dn) != tr_get_le32(dir_entry(c, b) + 12))
         return TR_ECORRUPT;
-    tr_unpack(docs, dp + DOC_WIDTH_BYTES, n, dp[0]);
-    uint64_t d = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
-    d += docs[0];
-    docs[0] = (uint32_t)d;
-    for (uint32_t i = 1; i < n; i++) {
-        d += (uint64_t)docs[i] + 1;
-        docs[i] = (uint32_t)d;
-    }
-    /* Gaps are non-negative and the sum is 64-bit, so reaching exactly the
-     * stored last doc proves every doc id is in range and increasing. */
+    tr_bitpack_unpack(docs, dp + DOC_WIDTH_BYTES, n, dp[0]);
+    uint64_t base = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
+    /* base <= last_doc < 2^32 - 1 for a block after the first (the
+     * directory's last docs increase) */
+    if (base > UINT32_MAX) return TR_ECORRUPT;
+    /* Gaps are non-negative and the last doc is computed in 64 bits, so
+     * reaching exactly the stored last doc proves every doc id is in range
+     * and increasing. */
+    uint64_t d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, dp[0]);
     if (d != tr_chunk_block_last(c, b)) return TR_ECORRUPT;
     if (b == 0 && docs[0] != c->first_doc) return TR_ECORRUPT;
     if (decode_tf(dp, n, tf, ttf)) return TR_ECORRUPT;
