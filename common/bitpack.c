@@ -8,8 +8,10 @@
  * then a per-slot shift (vpsrlvd) and a mask. That needs a value and its
  * in-byte offset (<= 7) to fit 32 bits, so widths 25..32 use the portable
  * loop (rare: doc gaps of lists of a few documents).
- * Groups whose loads would pass the end of the input are decoded from a
- * zero-padded copy, so nothing past ceil(n*w/8) bytes is ever read. */
+ * Groups whose loads would pass the end of the input (the packed bytes, or
+ * the readable bytes a caller vouches for) are decoded from a zero-padded
+ * copy: a block's arrays and groups are followed by more of the chunk, so
+ * passing what is readable keeps almost every group on the fast path. */
 #include "bitpack.h"
 
 #include <string.h>
@@ -68,14 +70,15 @@ unpack8(uint32_t *out, const uint8_t *in, const unsigned w, const uint64_t mask,
 }
 
 static inline __attribute__((always_inline)) void
-unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w, const uint32_t add)
+unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w, const uint32_t add,
+         size_t avail)
 {
     const uint64_t mask = w >= 32 ? 0xFFFFFFFFull : ((1ull << w) - 1);
     size_t bytes = (n * w + 7) / 8;
     /* Groups whose loads stay inside the input: group g reads up to byte
      * g*w + (7w)/8 + 8. */
     size_t reach = (7 * w) / 8 + 8;
-    size_t fast = bytes >= reach ? (bytes - reach) / w + 1 : 0;
+    size_t fast = avail >= reach ? (avail - reach) / w + 1 : 0;
     if (fast > n / 8) fast = n / 8;
     for (size_t g = 0; g < fast; g++) unpack8(out + 8 * g, in + g * w, w, mask, add);
     size_t done = fast * 8;
@@ -97,11 +100,12 @@ static void fill(uint32_t *out, size_t n, uint32_t x)
 }
 
 /* add: 0 or 1 (tf is stored minus one), added mod 2^32 */
-static void unpack_scalar(uint32_t *out, const uint8_t *in, size_t n, unsigned w, uint32_t add)
+static void unpack_scalar(uint32_t *out, const uint8_t *in, size_t n, unsigned w, uint32_t add,
+                          size_t avail)
 {
     switch (w) {
     case 0: fill(out, n, add); return;
-#define CASE(W) case W: unpack_w(out, in, n, W, add); return;
+#define CASE(W) case W: unpack_w(out, in, n, W, add, avail); return;
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
     CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15) CASE(16)
     CASE(17) CASE(18) CASE(19) CASE(20) CASE(21) CASE(22) CASE(23) CASE(24)
@@ -145,7 +149,7 @@ AVX2_INLINE void avx2_group(uint32_t *out, const uint8_t *in, const unsigned w,
 
 /* w in 1..24. Group g reads bytes g*w .. g*w + (4w)/8 + 15. */
 AVX2_INLINE void avx2_unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w,
-                               __m256i add)
+                               __m256i add, size_t avail)
 {
     const __m256i shuf = _mm256_setr_epi8(SHUF4(0, w), SHUF4(1, w), SHUF4(2, w), SHUF4(3, w),
                                           SHUF4(4, w), SHUF4(5, w), SHUF4(6, w), SHUF4(7, w));
@@ -154,7 +158,7 @@ AVX2_INLINE void avx2_unpack_w(uint32_t *out, const uint8_t *in, size_t n, const
     const __m256i mask = _mm256_set1_epi32((int)((1u << w) - 1));
     size_t bytes = (n * w + 7) / 8;
     size_t reach = (4 * w) / 8 + 16;
-    size_t fast = bytes >= reach ? (bytes - reach) / w + 1 : 0;
+    size_t fast = avail >= reach ? (avail - reach) / w + 1 : 0;
     if (fast > n / 8) fast = n / 8;
     for (size_t g = 0; g < fast; g++) avx2_group(out + 8 * g, in + g * w, w, shuf, shift, mask, add);
     size_t done = fast * 8;
@@ -171,16 +175,17 @@ AVX2_INLINE void avx2_unpack_w(uint32_t *out, const uint8_t *in, size_t n, const
 }
 
 __attribute__((target("avx2"))) static void unpack_avx2(uint32_t *out, const uint8_t *in,
-                                                        size_t n, unsigned w, uint32_t add)
+                                                        size_t n, unsigned w, uint32_t add,
+                                                        size_t avail)
 {
     const __m256i vadd = _mm256_set1_epi32((int)add);
     switch (w) {
-#define CASE(W) case W: avx2_unpack_w(out, in, n, W, vadd); return;
+#define CASE(W) case W: avx2_unpack_w(out, in, n, W, vadd, avail); return;
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
     CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15) CASE(16)
     CASE(17) CASE(18) CASE(19) CASE(20) CASE(21) CASE(22) CASE(23) CASE(24)
 #undef CASE
-    default: unpack_scalar(out, in, n, w, add); return;
+    default: unpack_scalar(out, in, n, w, add, avail); return;
     }
 }
 
@@ -220,26 +225,33 @@ __attribute__((target("avx2"))) static uint64_t gaps_avx2(uint32_t *v, size_t n,
 
 /* ---- dispatch --------------------------------------------------------- */
 
-void tr_bitpack_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w)
+static void unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w, uint32_t add,
+                   size_t avail)
 {
+    size_t bytes = (n * w + 7) / 8;
+    if (avail < bytes) avail = bytes; /* a caller's error; read no more than the values */
 #if TR_HAVE_AVX2_PATH
     if (path == TR_BITPACK_AVX2) {
-        unpack_avx2(out, in, n, w, 0);
+        unpack_avx2(out, in, n, w, add, avail);
         return;
     }
 #endif
-    unpack_scalar(out, in, n, w, 0);
+    unpack_scalar(out, in, n, w, add, avail);
 }
 
-void tr_bitpack_unpack_plus1(uint32_t *out, const uint8_t *in, size_t n, unsigned w)
+void tr_bitpack_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w)
 {
-#if TR_HAVE_AVX2_PATH
-    if (path == TR_BITPACK_AVX2) {
-        unpack_avx2(out, in, n, w, 1);
-        return;
-    }
-#endif
-    unpack_scalar(out, in, n, w, 1);
+    unpack(out, in, n, w, 0, 0);
+}
+
+void tr_bitpack_unpack_avail(uint32_t *out, const uint8_t *in, size_t n, unsigned w, size_t avail)
+{
+    unpack(out, in, n, w, 0, avail);
+}
+
+void tr_bitpack_unpack_plus1(uint32_t *out, const uint8_t *in, size_t n, unsigned w, size_t avail)
+{
+    unpack(out, in, n, w, 1, avail);
 }
 
 uint64_t tr_bitpack_gaps_to_docs(uint32_t *v, size_t n, uint32_t base, unsigned w)

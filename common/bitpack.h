@@ -14,9 +14,14 @@
  * values; nothing past out[n-1] is written. */
 void tr_bitpack_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w);
 
-/* The same, each value plus one mod 2^32 (tf is stored as tf - 1): only
- * w == 32 can wrap to 0. */
-void tr_bitpack_unpack_plus1(uint32_t *out, const uint8_t *in, size_t n, unsigned w);
+/* The same where in[0 .. avail) may be read (avail >= ceil(n*w/8); a
+ * smaller avail is taken as that): the loads of the last groups may then
+ * run past the values instead of going through a padded copy. */
+void tr_bitpack_unpack_avail(uint32_t *out, const uint8_t *in, size_t n, unsigned w, size_t avail);
+
+/* tr_bitpack_unpack_avail with each value plus one mod 2^32 (tf is stored
+ * as tf - 1): only w == 32 can wrap to 0. */
+void tr_bitpack_unpack_plus1(uint32_t *out, const uint8_t *in, size_t n, unsigned w, size_t avail);
 
 /* In place, n >= 1 doc gaps of width w (each < 2^w, as unpacked) to doc
  * ids: v[0] = base + g[0], v[i] = v[i-1] + g[i] + 1. Returns the last doc

@@ -1,6 +1,7 @@
 /* test_bitpack.c - the block-decode loops of bitpack.c against bit-by-bit
  * references: every width 0..32 and every count 1..128 (and longer runs),
- * random and boundary values, plain and plus one, exact-size heap inputs (so ASan sees any
+ * random and boundary values, plain and plus one, with and without
+ * readable bytes past the values, exact-size heap inputs (so ASan sees any
  * overread) and a canary past the output; the gap prefix sum with wrapping
  * and non-wrapping inputs. Each check runs on the portable path and, where
  * the CPU has it, on the AVX2 path. */
@@ -43,6 +44,7 @@ static uint32_t value(int kind, size_t i, unsigned w)
 }
 
 #define MAXN 300
+#define SLACK 40 /* readable bytes past the values, in the avail tests */
 
 static void test_unpack(void)
 {
@@ -58,6 +60,9 @@ static void test_unpack(void)
                 uint8_t *buf = malloc(bytes ? bytes : 1);
                 CHECK_EQ_INT(tr_pack(buf, v, n, w), bytes);
                 CHECK(memcmp(buf, ref, bytes) == 0);
+                uint8_t *big = malloc(bytes + SLACK);
+                memcpy(big, buf, bytes);
+                for (size_t i = bytes; i < bytes + SLACK; i++) big[i] = (uint8_t)rnd();
                 for (int p = TR_BITPACK_SCALAR; p <= TR_BITPACK_AVX2; p++) {
                     if (tr_bitpack_select(p) != p) continue;
                     back[n] = 0xDEADBEEF;
@@ -65,14 +70,24 @@ static void test_unpack(void)
                     int same = memcmp(back, v, n * 4) == 0 && back[n] == 0xDEADBEEF;
                     if (!same) fprintf(stderr, "unpack path=%d w=%u n=%zu kind=%d\n", p, w, n, kind);
                     CHECK(same);
+                    /* readable bytes past the values (garbage) change nothing */
                     back[n] = 0xDEADBEEF;
-                    tr_bitpack_unpack_plus1(back, buf, n, w);
-                    same = back[n] == 0xDEADBEEF;
-                    for (size_t i = 0; i < n; i++) same &= back[i] == v[i] + 1u; /* mod 2^32 */
-                    if (!same) fprintf(stderr, "unpack+1 path=%d w=%u n=%zu kind=%d\n", p, w, n, kind);
+                    tr_bitpack_unpack_avail(back, big, n, w, bytes + SLACK);
+                    same = memcmp(back, v, n * 4) == 0 && back[n] == 0xDEADBEEF;
+                    if (!same) fprintf(stderr, "unpack_avail path=%d w=%u n=%zu kind=%d\n", p, w, n, kind);
                     CHECK(same);
+                    for (int sl = 0; sl < 2; sl++) {
+                        back[n] = 0xDEADBEEF;
+                        if (sl) tr_bitpack_unpack_plus1(back, big, n, w, bytes + SLACK);
+                        else tr_bitpack_unpack_plus1(back, buf, n, w, bytes);
+                        same = back[n] == 0xDEADBEEF;
+                        for (size_t i = 0; i < n; i++) same &= back[i] == v[i] + 1u; /* mod 2^32 */
+                        if (!same) fprintf(stderr, "unpack+1 path=%d w=%u n=%zu kind=%d slack=%d\n", p, w, n, kind, sl);
+                        CHECK(same);
+                    }
                 }
                 free(buf);
+                free(big);
             }
         }
     }
