@@ -133,21 +133,31 @@ static uint64_t gaps_scalar(uint32_t *v, size_t n, uint32_t base)
 /* Byte offset of value j (0..7) of a group inside its lane's 16 bytes:
  * lane 1 starts at byte (4w)/8 of the group. */
 #define LANE_OFF(j, w) ((j) < 4 ? ((j) * (w)) / 8 : ((j) * (w) - 8 * ((4 * (w)) / 8)) / 8)
+/* Up to this width, value j's bytes (LANE_OFF + 3 <= 7) fit the first 8
+ * bytes of its lane: lane 0 needs (3w)/8 <= 4, lane 1 (3w + 4(w odd))/8 <= 4. */
+#define AVX2_NARROW 12
 #define SHUF4(j, w) (char)LANE_OFF(j, w), (char)(LANE_OFF(j, w) + 1), \
                     (char)(LANE_OFF(j, w) + 2), (char)(LANE_OFF(j, w) + 3)
 
 AVX2_INLINE void avx2_group(uint32_t *out, const uint8_t *in, const unsigned w,
                             __m256i shuf, __m256i shift, __m256i mask, __m256i add)
 {
-    __m128i lo = _mm_loadu_si128((const __m128i *)in);
-    __m128i hi = _mm_loadu_si128((const __m128i *)(in + (4 * w) / 8));
+    __m128i lo, hi;
+    if (w <= AVX2_NARROW) {  /* every value's 4 bytes lie in the first 8 */
+        lo = _mm_loadl_epi64((const __m128i *)in);
+        hi = _mm_loadl_epi64((const __m128i *)(in + (4 * w) / 8));
+    } else {
+        lo = _mm_loadu_si128((const __m128i *)in);
+        hi = _mm_loadu_si128((const __m128i *)(in + (4 * w) / 8));
+    }
     __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
     v = _mm256_shuffle_epi8(v, shuf);
     v = _mm256_add_epi32(_mm256_and_si256(_mm256_srlv_epi32(v, shift), mask), add);
     _mm256_storeu_si256((__m256i *)out, v);
 }
 
-/* w in 1..24. Group g reads bytes g*w .. g*w + (4w)/8 + 15. */
+/* w in 1..24. Group g reads bytes g*w .. g*w + (4w)/8 + 15, or + 7 for
+ * w <= AVX2_NARROW, so fewer of the last groups need the padded copy. */
 AVX2_INLINE void avx2_unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w,
                                __m256i add, size_t avail)
 {
@@ -157,7 +167,7 @@ AVX2_INLINE void avx2_unpack_w(uint32_t *out, const uint8_t *in, size_t n, const
                                             (4 * w) % 8, (5 * w) % 8, (6 * w) % 8, (7 * w) % 8);
     const __m256i mask = _mm256_set1_epi32((int)((1u << w) - 1));
     size_t bytes = (n * w + 7) / 8;
-    size_t reach = (4 * w) / 8 + 16;
+    size_t reach = (4 * w) / 8 + (w <= AVX2_NARROW ? 8 : 16);
     size_t fast = avail >= reach ? (avail - reach) / w + 1 : 0;
     if (fast > n / 8) fast = n / 8;
     for (size_t g = 0; g < fast; g++) avx2_group(out + 8 * g, in + g * w, w, shuf, shift, mask, add);
