@@ -99,6 +99,7 @@
  *   means "unbounded", dl 65535 means ">= 65535"; both keep the bound valid.
  */
 #include "codec.h"
+#include "bitpack.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -163,53 +164,10 @@ static inline uint64_t load64_le(const uint8_t *p)
 #endif
 }
 
-/* Eight values of width w from the w bytes at in, reading 8-byte words that
- * may extend up to 8 bytes past the group: every shift and offset is a
- * constant once w is, so this is straight-line loads, shifts and masks. */
-static inline __attribute__((always_inline)) void
-unpack8(uint32_t *out, const uint8_t *in, const unsigned w, const uint64_t mask)
-{
-#pragma GCC unroll 8
-    for (unsigned j = 0; j < 8; j++)
-        out[j] = (uint32_t)((load64_le(in + (j * w) / 8) >> ((j * w) % 8)) & mask);
-}
-
-static inline __attribute__((always_inline)) void
-unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w)
-{
-    const uint64_t mask = w >= 32 ? 0xFFFFFFFFull : ((1ull << w) - 1);
-    size_t bytes = tr_packed_size(n, w);
-    /* Groups whose loads stay inside the input: group g reads up to byte
-     * g*w + (7w)/8 + 8. */
-    size_t reach = (7 * w) / 8 + 8;
-    size_t fast = bytes >= reach ? (bytes - reach) / w + 1 : 0;
-    if (fast > n / 8) fast = n / 8;
-    for (size_t g = 0; g < fast; g++) unpack8(out + 8 * g, in + g * w, w, mask);
-    size_t done = fast * 8;
-    if (done == n) return;
-    /* The rest (fewer than reach bytes, so at most 72 values) is decoded
-     * from a zero-padded copy with the same code. */
-    uint8_t tmp[96];
-    uint32_t vals[80];
-    size_t rb = bytes - fast * w, rem = n - done;
-    memcpy(tmp, in + fast * w, rb);
-    memset(tmp + rb, 0, sizeof tmp - rb);
-    for (size_t g = 0; g * 8 < rem; g++) unpack8(vals + 8 * g, tmp + g * w, w, mask);
-    memcpy(out + done, vals, rem * sizeof *out);
-}
-
+/* The unpack loops live in bitpack.c (one per width, AVX2 when present). */
 void tr_unpack(uint32_t *out, const uint8_t *in, size_t n, unsigned w)
 {
-    switch (w) {
-    case 0: memset(out, 0, n * sizeof *out); return;
-#define CASE(W) case W: unpack_w(out, in, n, W); return;
-    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-    CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15) CASE(16)
-    CASE(17) CASE(18) CASE(19) CASE(20) CASE(21) CASE(22) CASE(23) CASE(24)
-    CASE(25) CASE(26) CASE(27) CASE(28) CASE(29) CASE(30) CASE(31) CASE(32)
-#undef CASE
-    default: memset(out, 0, n * sizeof *out); return; /* w > 32: callers check first */
-    }
+    tr_bitpack_unpack(out, in, n, w);
 }
 
 /* ---- bounds -------------------------------------------------------------- */
@@ -540,19 +498,24 @@ static inline uint64_t load64_tail(const uint8_t *p, const uint8_t *end)
 }
 
 /* Decode one group of cnt values from [*q, end) into out, advancing *q.
- * Every length is checked before use: TR_ECORRUPT. */
-static int decode_pos_group(const uint8_t **q, const uint8_t *end, uint32_t *out, size_t cnt)
+ * Every length is checked before use: TR_ECORRUPT. Bytes up to rend (>=
+ * end) may be read, never used: the unpack's loads may run on. */
+static int decode_pos_group(const uint8_t **q, const uint8_t *end, const uint8_t *rend,
+                            uint32_t *out, size_t cnt)
 {
     const uint8_t *p = *q;
     if (p >= end) return TR_ECORRUPT;
     unsigned k = *p++;
     if (k > RICE_MAX_K) return TR_ECORRUPT;
     /* Unary parts: the i-th one bit ends quotient i. Each 64-bit word is
-     * scanned with ctz and w &= w - 1; a quotient is the distance between
-     * consecutive ones, minus one. */
-    uint32_t quot[POS_GROUP];
+     * scanned with ctz and w &= w - 1 for all its ones, recording where
+     * they are; the last word may hold ones of the low bits that follow,
+     * which land in the slack of at[] and are ignored. A quotient is then
+     * the distance between consecutive ones, minus one: no branch per
+     * value but the loop's, no popcount (a libgcc call without -mpopcnt). */
+    uint32_t at[1 + POS_GROUP + 64];  /* at[1 + i]: the i-th one; at[0] = -1 */
+    at[0] = UINT32_MAX;
     size_t i = 0, avail = (size_t)(end - p);
-    uint32_t next = 0;  /* bit after the last one found */
     for (size_t byte = 0; i < cnt; byte += 8) {
         if (byte >= avail) return TR_ECORRUPT;
         uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, end);
@@ -560,27 +523,20 @@ static int decode_pos_group(const uint8_t **q, const uint8_t *end, uint32_t *out
          * long run crossing words is found by the check below) */
         if (!w) return TR_ECORRUPT;
         uint32_t base = (uint32_t)byte * 8;
-        if ((size_t)__builtin_popcountll(w) < cnt - i) {
-            do {    /* every one bit of this word ends a quotient */
-                uint32_t at = base + (uint32_t)__builtin_ctzll(w);
-                quot[i++] = at - next;
-                next = at + 1;
-                w &= w - 1;
-            } while (w);
-        } else {
-            while (i < cnt) {
-                uint32_t at = base + (uint32_t)__builtin_ctzll(w);
-                quot[i++] = at - next;
-                next = at + 1;
-                w &= w - 1;
-            }
-        }
+        do {
+            at[1 + i++] = base + (uint32_t)__builtin_ctzll(w);
+            w &= w - 1;
+        } while (w);
     }
+    uint32_t quot[POS_GROUP];
+    for (size_t j = 0; j < cnt; j++) quot[j] = at[j + 1] - at[j] - 1;  /* mod 2^32 */
+    uint32_t next = at[cnt] + 1;  /* bit after the last one */
     size_t ubytes = (next + 7) / 8;
     size_t lbytes = tr_packed_size(cnt, k);
     if (lbytes > avail - ubytes) return TR_ECORRUPT;
     const uint8_t *lo = p + ubytes;
-    tr_unpack(out, lo, cnt, k);
+    if (rend < end) rend = end;
+    tr_bitpack_unpack_avail(out, lo, cnt, k, (size_t)(rend - lo));
     const uint8_t *x = lo + lbytes;
     uint32_t bad = 0, escapes = 0;
     if (k < 32) {
@@ -817,7 +773,7 @@ static size_t doc_block_len(const uint8_t *p, size_t avail, uint32_t n)
     return len <= avail ? len : 0;
 }
 
-static int decode_tf(const uint8_t *p, uint32_t n, uint32_t *tf, uint32_t *ttf);
+static int decode_tf(const uint8_t *p, size_t len, uint32_t n, uint32_t *tf, uint32_t *ttf);
 
 /* The compact form from its flags byte at p to end (the checksum, if any,
  * already verified and excluded). */
@@ -854,7 +810,7 @@ static int parse_compact(tr_chunk *c, const uint8_t *p, const uint8_t *end)
     if (!dlen) return TR_ECORRUPT;
     if (ndocs == 1) {
         uint32_t tf, ttf;
-        if (decode_tf(q, 1, &tf, &ttf)) return TR_ECORRUPT;
+        if (decode_tf(q, dlen, 1, &tf, &ttf)) return TR_ECORRUPT;
         c->bound.max_ttf = sat16(ttf);
         c->bound.pt[0].tf = sat16(tf);
     }
@@ -1033,16 +989,20 @@ static void block_slices(const tr_chunk *c, uint32_t b, const uint8_t **dp, size
 }
 
 /* Unpack the tf and ttf arrays of a block (shared with positions decode). */
-static int decode_tf(const uint8_t *p, uint32_t n, uint32_t *tf, uint32_t *ttf)
+static int decode_tf(const uint8_t *p, size_t len, uint32_t n, uint32_t *tf, uint32_t *ttf)
 {
     const uint8_t *q = p + DOC_WIDTH_BYTES + tr_packed_size(n, p[0]);
-    tr_unpack(tf, q, n, p[1]);
+    tr_bitpack_unpack_plus1(tf, q, n, p[1], (size_t)(p + len - q));
     q += tr_packed_size(n, p[1]);
-    tr_unpack(ttf, q, n, p[2]);
     uint32_t bad = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        tf[i] += 1;
-        bad |= (tf[i] == 0) | (ttf[i] > tf[i]);
+    if (p[1] == 32) /* only a 32-bit tf - 1 can wrap tf to 0 */
+        for (uint32_t i = 0; i < n; i++) bad |= tf[i] == 0;
+    if (p[2] == 0) {
+        /* no title hits in the block (the usual case): nothing to check */
+        memset(ttf, 0, n * sizeof *ttf);
+    } else {
+        tr_bitpack_unpack_avail(ttf, q, n, p[2], (size_t)(p + len - q));
+        for (uint32_t i = 0; i < n; i++) bad |= ttf[i] > tf[i];
     }
     return bad ? TR_ECORRUPT : TR_OK;
 }
@@ -1058,19 +1018,20 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
     if (doc_block_len(dp, dn, n) != dn) return TR_ECORRUPT;
     if (verify && c->dir && csum32(dp, dn) != tr_get_le32(dir_entry(c, b) + 12))
         return TR_ECORRUPT;
-    tr_unpack(docs, dp + DOC_WIDTH_BYTES, n, dp[0]);
-    uint64_t d = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
-    d += docs[0];
-    docs[0] = (uint32_t)d;
-    for (uint32_t i = 1; i < n; i++) {
-        d += (uint64_t)docs[i] + 1;
-        docs[i] = (uint32_t)d;
-    }
-    /* Gaps are non-negative and the sum is 64-bit, so reaching exactly the
-     * stored last doc proves every doc id is in range and increasing. */
+    /* the doc and position areas are contiguous: loads may run on to the end */
+    const uint8_t *rend = c->posdata + c->poslen;
+    tr_bitpack_unpack_avail(docs, dp + DOC_WIDTH_BYTES, n, dp[0], (size_t)(rend - dp) - DOC_WIDTH_BYTES);
+    uint64_t base = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
+    /* base <= last_doc < 2^32 - 1 for a block after the first (the
+     * directory's last docs increase) */
+    if (base > UINT32_MAX) return TR_ECORRUPT;
+    /* Gaps are non-negative and the last doc is computed in 64 bits, so
+     * reaching exactly the stored last doc proves every doc id is in range
+     * and increasing. */
+    uint64_t d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, dp[0]);
     if (d != tr_chunk_block_last(c, b)) return TR_ECORRUPT;
     if (b == 0 && docs[0] != c->first_doc) return TR_ECORRUPT;
-    if (decode_tf(dp, n, tf, ttf)) return TR_ECORRUPT;
+    if (decode_tf(dp, (size_t)(rend - dp), n, tf, ttf)) return TR_ECORRUPT;
     return (int)n;
 }
 
@@ -1089,35 +1050,51 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
         return TR_ECORRUPT;
     /* The title/body split needs ttf, which the caller does not pass. */
     uint32_t mytf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS];
-    if (decode_tf(dp, n, mytf, ttf)) return TR_ECORRUPT;
+    const uint8_t *rend = c->posdata + c->poslen; /* readable: see block_decode */
+    if (decode_tf(dp, (size_t)(rend - dp), n, mytf, ttf)) return TR_ECORRUPT;
     uint64_t total = 0;
+    uint32_t differ = 0;  /* no early exit: the loop vectorises */
     for (uint32_t i = 0; i < n; i++) {
-        if (tf[i] != mytf[i]) return TR_EINPUT;
+        differ |= tf[i] != mytf[i];
         total += tf[i];
     }
+    if (differ) return TR_EINPUT;
     if (total > cap) return TR_ELIMIT;
     if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
     const uint8_t *q = pp, *end = pp + pn;
     for (uint64_t g = 0; g < total; g += POS_GROUP) {
         size_t k = total - g < POS_GROUP ? (size_t)(total - g) : POS_GROUP;
-        if (decode_pos_group(&q, end, pos + g, k)) return TR_ECORRUPT;
+        if (decode_pos_group(&q, end, rend, pos + g, k)) return TR_ECORRUPT;
     }
     if (q != end) return TR_ECORRUPT;
-    /* Undo the deltas with the running position in a register: written as
-     * p[j] += p[j-1] + 1, each step waited for the previous store to be
-     * read back (half of a phrase query's time went here). */
-    uint32_t *p = pos;
+    /* Undo the deltas. Runs (a posting's title or body positions) are
+     * mostly 1-3 long, so a loop per run mispredicted its exit about once a
+     * run (70% of the decode). Instead: the run starts, listed without a
+     * branch (an empty title or body writes its start twice, or at the next
+     * posting's start), become a keep mask per position (0 at a start), and
+     * one pass over all positions runs  run = (run & keep) + p + (keep & 1):
+     * no branch per position or per run, a 2-cycle dependency. */
+    uint32_t starts[2 * TR_BLOCK_DOCS + 1];
+    size_t ns = 0;
+    uint32_t at = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t title = ttf[i], all = tf[i], run;
-        if (title) {
-            run = p[0];
-            for (uint32_t j = 1; j < title; j++) p[j] = run += p[j] + 1;
+        starts[ns] = at;
+        ns += ttf[i] > 0;
+        starts[ns] = at + ttf[i];
+        ns += tf[i] > ttf[i];
+        at += tf[i];
+    }
+    uint32_t keep[POS_GROUP], run = 0;
+    size_t r = 0;
+    for (uint64_t w0 = 0; w0 < total; w0 += POS_GROUP) {
+        size_t len = total - w0 < POS_GROUP ? (size_t)(total - w0) : POS_GROUP;
+        memset(keep, 0xFF, sizeof keep);
+        for (; r < ns && starts[r] < w0 + len; r++) keep[starts[r] - w0] = 0;
+        uint32_t *p = pos + w0;
+        for (size_t j = 0; j < len; j++) {
+            run = (run & keep[j]) + p[j] + (keep[j] & 1);
+            p[j] = run;
         }
-        if (all > title) {
-            run = p[title];
-            for (uint32_t j = title + 1; j < all; j++) p[j] = run += p[j] + 1;
-        }
-        p += all;
     }
     return (int)total;
 }
@@ -1140,7 +1117,7 @@ int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
     }
     if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
     uint64_t want_end = start + tf[i];
-    const uint8_t *q = pp, *end = pp + pn;
+    const uint8_t *q = pp, *end = pp + pn, *rend = c->posdata + c->poslen;
     uint32_t group[POS_GROUP];
     uint64_t got = 0;
     for (uint64_t g = 0; g < total && g < want_end; g += POS_GROUP) {
@@ -1149,7 +1126,7 @@ int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
             if (skip_pos_group(&q, end, k)) return TR_ECORRUPT;
             continue;
         }
-        if (decode_pos_group(&q, end, group, k)) return TR_ECORRUPT;
+        if (decode_pos_group(&q, end, rend, group, k)) return TR_ECORRUPT;
         uint64_t from = g > start ? g : start, to = g + k < want_end ? g + k : want_end;
         memcpy(pos + got, group + (from - g), (size_t)(to - from) * sizeof *pos);
         got += to - from;
