@@ -1578,7 +1578,11 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
  * as every other path (the block score array is tr_bm25_score of the same
  * tf' and dl'). A list that becomes non-essential in mid-window keeps being
  * read as essential to the window's end, which only costs work. */
-#define TQ_WINDOW 1024u              /* docs per window, at most (10 bytes a list each) */
+#ifndef TQ_WINDOW
+#define TQ_WINDOW 4096u              /* docs per window, at most (8.1 bytes a list each) */
+#endif
+/* one bit of a window's summary word per 64 documents */
+_Static_assert(TQ_WINDOW % 64 == 0 && TQ_WINDOW / 64 <= 64, "TQ_WINDOW: 64 to 4096 docs");
 #define TQ_WINDOW_MAX_LISTS 64       /* past this many lists: run_maxscore */
 
 /* An essential list's postings in the window: score by window offset, and
@@ -1597,10 +1601,15 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     slot **ord = calloc(nt, sizeof *ord);
     double *cum = calloc(nt, sizeof *cum);
     wlist *wl = calloc(nt, sizeof *wl);
-    uint64_t *hasb = malloc(nt * (TQ_WINDOW / 64) * sizeof *hasb);
+    uint64_t *hasb = calloc(nt * (TQ_WINDOW / 64), sizeof *hasb);
     double *scs = malloc(nt * TQ_WINDOW * sizeof *scs);
     double *acc = malloc(TQ_WINDOW * sizeof *acc);
-    uint64_t bits[TQ_WINDOW / 64];
+    /* bits (and every list's has) are zero outside the words of the
+     * window's summary, and cleared through it at the window's end: a
+     * window costs its postings, not its width (the essential lists of a
+     * union are the rare words: at 1024 docs a window of the q300 unions
+     * held 16 postings on average, so the 4096-doc windows are cheap) */
+    uint64_t bits[TQ_WINDOW / 64] = {0};
     uint32_t lz[TQ_WINDOW_MAX_LISTS];
     int rc = 0;
     if (nt > TQ_WINDOW_MAX_LISTS) return TR_EINPUT; /* the caller's limit */
@@ -1663,8 +1672,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
             lz_ub += wl[lz[k]].bb;
             wl[lz[k]].lazy = 1;
         }
-        uint32_t wn = (uint32_t)(wend - d0 + 1), nwords = (wn + 63) / 64;
-        memset(bits, 0, nwords * sizeof *bits);
+        uint64_t touched = 0;            /* words of bits that are not zero */
         for (size_t j = first_ess; j < nt && !p->rc; j++) {
             slot *s = ord[j];
             wlist *w = &wl[j];
@@ -1672,7 +1680,6 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
             tr_cursor *c = s->n->cur;
             int field = s->n->field;
             uint32_t got = 0;
-            memset(w->has, 0, nwords * sizeof *w->has);
             while (c->doc <= wend) {
                 if (c->n == 0 || c->n > TR_BLOCK_DOCS || c->i >= c->n) { cursor_failed(p, c, TR_ECORRUPT); break; }
                 slot_block_scores(p, s);
@@ -1681,12 +1688,16 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     uint32_t tf = c->tf[i], ttf = c->ttf[i];
                     if (ttf > tf) ttf = tf;
                     if (field == TR_FIELD_TITLE ? ttf == 0 : field == TR_FIELD_BODY ? tf == ttf : 0) continue;
-                    uint32_t o = c->docs[i] - d0; /* < wn: docs ascend within [d0, wend] */
+                    uint32_t o = c->docs[i] - d0; /* < TQ_WINDOW: docs ascend within [d0, wend] */
                     uint64_t bit = (uint64_t)1 << (o & 63);
                     w->has[o >> 6] |= bit;
                     w->sc[o] = s->bsc[i];
                     got++;
-                    if (!(bits[o >> 6] & bit)) { bits[o >> 6] |= bit; acc[o] = 0.0; }
+                    if (!(bits[o >> 6] & bit)) {
+                        bits[o >> 6] |= bit;
+                        touched |= (uint64_t)1 << (o >> 6);
+                        acc[o] = 0.0;
+                    }
                     acc[o] += s->bsc[i];
                 }
                 uint32_t to;
@@ -1697,7 +1708,8 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
             }
             gathered += got;
         }
-        for (uint32_t wi = 0; wi < nwords && !p->rc; wi++) {
+        for (uint64_t tw = touched; tw && !p->rc; tw &= tw - 1) {
+            uint32_t wi = (uint32_t)__builtin_ctzll(tw);
             uint64_t m = bits[wi];
             while (m && !p->rc) {
                 uint32_t o = wi * 64 + (uint32_t)__builtin_ctzll(m);
@@ -1708,7 +1720,9 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                 if (doc_filtered(p, d)) continue;
                 int skip = 0;
                 double bound = partial + lz_ub;
-                if (first_ess || lz_ub > ness_ub) load_dl(p, d);
+                /* d's lengths are read only once a probed list is found on
+                 * d: most candidates stop first (q300 unions: 54k length
+                 * lookups instead of 1.38M) */
                 for (size_t j = first_ess; j < nt; j++) {
                     wlist *w = &wl[j];
                     if (!w->lazy) continue;
@@ -1717,6 +1731,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     tr_cursor *c = s->n->cur;
                     cursor_seek(p, c, d);
                     if (c->doc == d && term_present(s->n)) {
+                        load_dl(p, d);
                         s->present = 1;
                         s->sc = term_score(p, s->n);
                         bound = bound - w->bb + s->sc;
@@ -1734,6 +1749,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     if (bound - s->ub + bb <= thr) { skip = 1; break; }
                     cursor_seek(p, s->n->cur, d);
                     if (s->n->cur->doc == d && term_present(s->n)) {
+                        load_dl(p, d);
                         s->present = 1;
                         s->sc = term_score(p, s->n);
                         bound = bound - s->ub + s->sc;
@@ -1756,6 +1772,11 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                 }
                 for (size_t j = 0; j < nt; j++) sl[j].present = 0;
             }
+        }
+        for (uint64_t tw = touched; tw; tw &= tw - 1) {
+            uint32_t wi = (uint32_t)__builtin_ctzll(tw);
+            bits[wi] = 0;
+            for (size_t j = first_ess; j < nt; j++) wl[j].has[wi] = 0;
         }
         for (size_t j = first_ess; j < nt; j++)
             if (wl[j].lazy) cursor_seek(p, ord[j]->n->cur, to_next);
