@@ -1006,21 +1006,35 @@ static void block_scores_avx2(const uint32_t *restrict tf, const uint32_t *restr
 
 /* Which postings of a block could beat min, without a division: score =
  * N / D with N = num * tf', D = tf' + ca + cb * dl', so a posting with
- * N <= min * D * (1 - TQ_PASS_MARGIN) has a score <= min (the margin is
- * far above the few ulps by which the computed N, D and quotient can differ
- * from the exact ones). pass[i] = 1 for the others; returns their count.
- * Once the heap is full almost every block of a long list has none, and
- * the divisions are the loop's most expensive instructions. */
-#define TQ_PASS_MARGIN 1e-12
+ * N <= min * D * (1 - TQ_PASS_MARGIN) has a score <= min. The test runs in
+ * float, 8 lanes at a time with AVX2: every operand is >= 0 (w, k1, b, idf
+ * and min are; counts are converted from int32), so each of N and min * D
+ * is within about 20 float ulps (~1.2e-6 relative) of its exact value, far
+ * inside the margin of 1e-5; a posting rejected here cannot beat min, and
+ * those that pass are scored exactly in double (the doubles of
+ * block_scores) before they meet the heap. Callers use it only when w and
+ * the term's coefficients are at most TQ_PASS_MAX (pass_float_ok), so no
+ * product can overflow to infinity (int32 counts: every value < 1e25). pass[i] = 1 for the candidates;
+ * returns their count. Once the heap is full almost every block of a long
+ * list has none, and the divisions are the loop's most expensive
+ * instructions. */
+#define TQ_PASS_MARGIN 1e-5f
+#define TQ_PASS_MAX 1e3
+static int pass_float_ok(double w, const tr_bm25_term *bm)
+{
+    return w <= TQ_PASS_MAX && bm->num <= TQ_PASS_MAX && bm->ca <= TQ_PASS_MAX && bm->cb <= TQ_PASS_MAX;
+}
 #define BLOCK_PASS_BODY                                                          \
     uint32_t cnt = 0;                                                            \
-    double lim = min * (1.0 - TQ_PASS_MARGIN);                                   \
+    const float lim = (float)min * (1.0f - TQ_PASS_MARGIN);                      \
+    const float wf = (float)w, numf = (float)bm->num;                            \
+    const float caf = (float)bm->ca, cbf = (float)bm->cb;                        \
     for (uint32_t i = 0; i < m; i++) {                                           \
         uint32_t f = tf[i], tt = ttf[i];                                         \
         tt = tt < f ? tt : f;                                                    \
-        double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);        \
-        double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];        \
-        double num = bm->num * tfp, den = tfp + (bm->ca + bm->cb * dlp);         \
+        float tfp = wf * (float)(int32_t)tt + (float)(int32_t)(f - tt);          \
+        float dlp = wf * (float)(int32_t)tl[i] + (float)(int32_t)bl[i];          \
+        float num = numf * tfp, den = tfp + (caf + cbf * dlp);                   \
         uint8_t ok = num > lim * den;                                            \
         pass[i] = ok;                                                            \
         cnt += ok;                                                               \
@@ -1044,6 +1058,19 @@ static uint32_t block_pass_avx2(const uint32_t *restrict tf, const uint32_t *res
 }
 #endif
 
+int tq_pass_usable(double w, const tr_bm25_term *bm) { return pass_float_ok(w, bm); }
+
+uint32_t tq_block_pass(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
+                       const uint32_t *bl, uint32_t m, double w, const tr_bm25_term *bm,
+                       double min, uint8_t *pass, int simd)
+{
+#if TQ_HAVE_AVX2_CLONE
+    if (simd && __builtin_cpu_supports("avx2")) return block_pass_avx2(tf, ttf, tl, bl, m, w, bm, min, pass);
+#endif
+    (void)simd;
+    return block_pass(tf, ttf, tl, bl, m, w, bm, min, pass);
+}
+
 /* One TERM at the root: a plain loop over the cursor's decoded arrays, block
  * by block. prune: skip, without decoding, every block whose bound cannot
  * beat the k-th score (block-max). */
@@ -1059,6 +1086,7 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
     int check_deleted = tr_reader_stats(p->r)->deleted > 0;
     uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
     double sc[TR_BLOCK_DOCS];
+    const int float_ok = pass_float_ok(w, &bm);
     if (t->cap == 0) scoring = 0; /* k + offset = 0: only the count is wanted */
     if (!scoring && !check_deleted && !filter_dates && field == TR_FIELD_ANY && c->term) {
         /* counting every posting of a list with nothing to filter: its df */
@@ -1087,8 +1115,9 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
             uint32_t m = nb - i0;
             tr_reader_lengths(p->r, c->docs + i0, m, tl, bl);
             uint32_t big = 0;
-            for (uint32_t i = 0; i < m; i++) big |= c->tf[i0 + i] | tl[i] | bl[i];
-            if (big <= INT32_MAX && t->cap && t->n == t->cap && t->h[0].score >= 0) {
+            const uint32_t *restrict ftf = c->tf + i0;
+            for (uint32_t i = 0; i < m; i++) big |= ftf[i] | tl[i] | bl[i];
+            if (big <= INT32_MAX && t->cap && t->n == t->cap && t->h[0].score >= 0 && float_ok) {
                 /* the heap is full: find the few postings that can enter
                  * without dividing, then score those exactly (the doubles
                  * of block_scores) */

@@ -6,6 +6,7 @@
 
 #include "index.h"
 #include "parse.h"
+#include "score.h"
 
 /* Most dictionary terms one prefix* expands to; past it the expansion keeps
  * the first TQ_MAX_PREFIX_TERMS (by df, highest first) and says so. */
@@ -53,5 +54,15 @@ void tq_result_free(tq_result *res);
 typedef void (*tq_explain_fn)(void *ctx, const char *what, double contribution);
 int tq_explain(tr_reader *r, const tq_query *q, const tq_eval_opts *o, uint32_t doc,
                tq_explain_fn fn, void *ctx, double *score, char *err, size_t errcap);
+
+/* The single-term loop's prefilter, for tests: pass[i] = 1 for each posting
+ * (tf[i], ttf[i], title length tl[i], body length bl[i]) whose score under
+ * bm and title weight w could exceed min (a posting left at 0 cannot);
+ * returns how many. Requires m <= 128, counts <= INT32_MAX, min >= 0 and
+ * tq_pass_usable(w, bm). simd = 0 forces the portable loop. */
+int tq_pass_usable(double w, const tr_bm25_term *bm);
+uint32_t tq_block_pass(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
+                       const uint32_t *bl, uint32_t m, double w, const tr_bm25_term *bm,
+                       double min, uint8_t *pass, int simd);
 
 #endif

@@ -118,6 +118,21 @@ int main(void)
     CHECK(tl[0] == LONG_TITLE_WORDS && bl[0] == 2 && tl[1] == 2 && bl[1] == 3);
     CHECK(tl[2] == 0 && bl[2] == 0 && tl[3] == 0 && bl[3] == 0);
     check_against_docs(r1);
+    /* batches of 8 and more take the vector path: escaped, plain, empty and
+     * out-of-range documents in one call, in any order, equal one-by-one */
+    uint32_t many[19] = { 2, 1, 3, 9, 0, 2, 2, 3, 3, 2, 0xFFFFFFF0u, 0x80000001u, 1, 2, 3, 2, 2, 2, 1 };
+    uint32_t mt[19], mb[19];
+    for (int shift = 0; shift < 3; shift++) {
+        tr_reader_lengths(r1b, many + shift, 19 - shift, mt, mb);
+        for (int i = 0; i < 19 - shift; i++) {
+            uint32_t t1, b1;
+            tr_reader_lengths(r1b, many + shift + i, 1, &t1, &b1);
+            CHECK(mt[i] == t1 && mb[i] == b1);
+        }
+    }
+    uint32_t plain[8] = { 2, 2, 3, 2, 3, 3, 2, 2 };
+    tr_reader_lengths(r1b, plain, 8, mt, mb);
+    for (int i = 0; i < 8; i++) CHECK(mt[i] == (plain[i] == 2 ? 2u : 0u) && mb[i] == (plain[i] == 2 ? 3u : 0u));
 
     /* a commit while r1 lives: new readers get a new table, r1 keeps its own */
     CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
