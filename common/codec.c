@@ -3,7 +3,7 @@
  * the BM25 score bound live here too. See codec.h for the API and
  * docs/FORMAT.md for the same grammar with the reasoning.
  *
- * ---- On-disk format, version 2 --------------------------------------------
+ * ---- On-disk format, version 3 (chunks unchanged since 2) ------------------
  * All multi-byte integers are little-endian. varint = LEB128 (trawl.h).
  * A chunk starts with a format byte that names its form and version; readers
  * refuse any other value (TR_ECORRUPT: a chunk is never written by a future
