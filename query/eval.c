@@ -1423,15 +1423,10 @@ static int cmp_slot_ub(const void *a, const void *b)
     return (x->ub > y->ub) - (x->ub < y->ub);
 }
 
-/* MaxScore over a disjunction of terms (the root's SHOULD kids, or the root
- * itself), with block-max bounds on both essential and non-essential lists. */
-static int run_maxscore(plan *p, xnode *root, topk *t)
+/* The lists of a disjunction (the root's SHOULD kids, or the root itself)
+ * into sl, and ord sorted by their upper bounds, smallest first. */
+static void slots_init(xnode *root, slot *sl, slot **ord, size_t nt)
 {
-    size_t nt = root->type == X_TERM ? 1 : root->nshould;
-    slot *sl = calloc(nt, sizeof *sl);
-    slot **ord = calloc(nt, sizeof *ord);
-    double *cum = calloc(nt, sizeof *cum);
-    if (!sl || !ord || !cum) { free(sl); free(ord); free(cum); return TR_ENOMEM; }
     if (root->type == X_TERM) {
         sl[0].n = root;
     } else {
@@ -1441,6 +1436,18 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
     }
     for (size_t i = 0; i < nt; i++) { sl[i].ub = sl[i].n->max_score; ord[i] = &sl[i]; }
     qsort(ord, nt, sizeof *ord, cmp_slot_ub);
+}
+
+/* MaxScore over a disjunction of terms (the root's SHOULD kids, or the root
+ * itself), with block-max bounds on both essential and non-essential lists. */
+static int run_maxscore(plan *p, xnode *root, topk *t)
+{
+    size_t nt = root->type == X_TERM ? 1 : root->nshould;
+    slot *sl = calloc(nt, sizeof *sl);
+    slot **ord = calloc(nt, sizeof *ord);
+    double *cum = calloc(nt, sizeof *cum);
+    if (!sl || !ord || !cum) { free(sl); free(ord); free(cum); return TR_ENOMEM; }
+    slots_init(root, sl, ord, nt);
     for (size_t i = 0; i < nt; i++) cum[i] = (i ? cum[i - 1] : 0.0) + ord[i]->ub;
     size_t first_ess = 0, chk_ess = 0;
     double thr = topk_threshold(t), chk_thr = -INFINITY;
@@ -1643,15 +1650,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     int rc = 0;
     if (nt > TQ_WINDOW_MAX_LISTS) return TR_EINPUT; /* the caller's limit */
     if (!sl || !ord || !cum || !wl || !hasb || !scs || !acc) { rc = TR_ENOMEM; goto out; }
-    if (root->type == X_TERM) {
-        sl[0].n = root;
-    } else {
-        size_t j = 0;
-        for (size_t i = 0; i < root->nkids; i++)
-            if (root->kids[i]->occur == TQ_SHOULD) { sl[j].n = root->kids[i]; sl[j].kid = i; j++; }
-    }
-    for (size_t i = 0; i < nt; i++) { sl[i].ub = sl[i].n->max_score; ord[i] = &sl[i]; }
-    qsort(ord, nt, sizeof *ord, cmp_slot_ub);
+    slots_init(root, sl, ord, nt);
     for (size_t i = 0; i < nt; i++) {
         cum[i] = (i ? cum[i - 1] : 0.0) + ord[i]->ub;
         wl[i].has = hasb + i * (TQ_WINDOW / 64);
