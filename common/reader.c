@@ -792,6 +792,19 @@ int tr_cursor_shallow(tr_cursor *c, uint32_t target)
     return 0;
 }
 
+/* Room for want positions in c->pos (doubling from 256). */
+static int pos_reserve(tr_cursor *c, size_t want)
+{
+    if (want <= c->pos_cap) return TR_OK;
+    size_t cap = c->pos_cap ? c->pos_cap : 256;
+    while (cap < want) cap *= 2;
+    uint32_t *np = realloc(c->pos, cap * sizeof *np);
+    if (!np) return TR_ENOMEM;
+    c->pos = np;
+    c->pos_cap = cap;
+    return TR_OK;
+}
+
 int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
 {
     *pos = NULL;
@@ -807,14 +820,7 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
     }
     if (!c->pos_decoded && p->pos_single < TR_POS_SINGLE_MAX) {
         uint32_t want = c->tf[c->i];
-        if (want > c->pos_cap) {
-            size_t cap = c->pos_cap ? c->pos_cap : 256;
-            while (cap < want) cap *= 2;
-            uint32_t *np = realloc(c->pos, cap * sizeof *np);
-            if (!np) return cur_fail(c, TR_ENOMEM);
-            c->pos = np;
-            c->pos_cap = cap;
-        }
+        if (pos_reserve(c, want)) return cur_fail(c, TR_ENOMEM);
         int rc = tr_chunk_posting_positions(&p->dchunk, p->dblk, c->verify && !p->pos_checked,
                                             c->tf, c->ttf, c->n, c->i, c->pos);
         if (rc < 0 || (uint32_t)rc != want) return cur_fail(c, TR_ECORRUPT);
@@ -837,14 +843,7 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
         }
         if (sum > UINT32_MAX) return cur_fail(c, TR_ECORRUPT);
         c->pos_start[c->n] = (uint32_t)sum;
-        if (sum > c->pos_cap) {
-            size_t cap = c->pos_cap ? c->pos_cap : 256;
-            while (cap < sum) cap *= 2;
-            uint32_t *np = realloc(c->pos, cap * sizeof *np);
-            if (!np) return cur_fail(c, TR_ENOMEM);
-            c->pos = np;
-            c->pos_cap = cap;
-        }
+        if (pos_reserve(c, sum)) return cur_fail(c, TR_ENOMEM);
         int rc = tr_chunk_block_positions(&p->dchunk, p->dblk, c->verify, c->tf, c->n, c->pos, c->pos_cap);
         if (rc < 0 || (size_t)rc != sum) return cur_fail(c, TR_ECORRUPT);
         c->pos_decoded = 1;

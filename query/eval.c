@@ -1423,6 +1423,15 @@ static int cmp_slot_ub(const void *a, const void *b)
     return (x->ub > y->ub) - (x->ub < y->ub);
 }
 
+/* The smallest current doc of the essential lists ord[first..nt). */
+static uint32_t ess_min_doc(slot *const *ord, size_t first, size_t nt)
+{
+    uint32_t d = TR_DOC_END;
+    for (size_t j = first; j < nt; j++)
+        if (ord[j]->n->cur->doc < d) d = ord[j]->n->cur->doc;
+    return d;
+}
+
 /* The lists of a disjunction (the root's SHOULD kids, or the root itself)
  * into sl, and ord sorted by their upper bounds, smallest first. */
 static void slots_init(xnode *root, slot *sl, slot **ord, size_t nt)
@@ -1456,9 +1465,7 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
         while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
         if (first_ess == nt) break;
         double ness_ub = first_ess ? cum[first_ess - 1] : 0.0;
-        uint32_t d = TR_DOC_END;
-        for (size_t j = first_ess; j < nt; j++)
-            if (ord[j]->n->cur->doc < d) d = ord[j]->n->cur->doc;
+        uint32_t d = ess_min_doc(ord, first_ess, nt);
         if (d == TR_DOC_END) break;
         if (thr > -INFINITY && !(d <= chk_end && thr == chk_thr && first_ess == chk_ess)) {
             /* Block-max over the essential lists, for the docs [d, end]:
@@ -1663,9 +1670,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
         while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
         if (first_ess == nt) break;
         double ness_ub = first_ess ? cum[first_ess - 1] : 0.0;
-        uint32_t d0 = TR_DOC_END;
-        for (size_t j = first_ess; j < nt; j++)
-            if (ord[j]->n->cur->doc < d0) d0 = ord[j]->n->cur->doc;
+        uint32_t d0 = ess_min_doc(ord, first_ess, nt);
         if (d0 == TR_DOC_END) break;
         uint64_t wend = (uint64_t)d0 + TQ_WINDOW - 1; /* inclusive */
         if (wend > TR_DOC_END - 1) wend = TR_DOC_END - 1;
