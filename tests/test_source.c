@@ -286,7 +286,7 @@ static void test_jsonl_errors(void)
         snprintf(want, sizeof want, "%s:%d: ", f, line_of_bad[i]);
         CHECK(starts(r.ev[1 + i].err, want));
     }
-    snprintf(want, sizeof want, "%s:2: invalid JSON at column 4: ", f);
+    snprintf(want, sizeof want, "%s:2: invalid JSON at column 2: lexical error", f);
     CHECK(starts(r.ev[1].err, want));
     snprintf(want, sizeof want, "%s:3: record is not a JSON object", f);
     CHECK(streq(r.ev[2].err, want));
@@ -314,7 +314,7 @@ static void test_jsonl_errors(void)
     CHECK(streq(r.ev[13].id, "ok4"));
     CHECK(r.ev[13].body && streq(r.ev[13].body, "after"));
     CHECK_EQ_INT(r.ev[14].rc, TR_EINPUT);
-    snprintf(want, sizeof want, "%s:15: invalid JSON at column ", f);
+    snprintf(want, sizeof want, "%s:15: invalid JSON at column 16: ", f); /* past its end */
     CHECK(starts(r.ev[14].err, want));
     CHECK_EQ_INT(r.counts.bad_records, 12);
     run_free(&r);
@@ -331,6 +331,63 @@ static void test_jsonl_errors(void)
     CHECK_EQ_INT(r.open_rc, 0);
     CHECK_EQ_INT(r.docs, 0);
     CHECK(r.counts.bad_records > 0);
+    run_free(&r);
+}
+
+/* The streaming parse: strings with escapes are copied apart (and survive
+ * the strings after them), the last duplicate member wins, members of
+ * nested objects are not mistaken for the record's, strict UTF-8 holds for
+ * the members kept, and deep nesting is refused or accepted without a crash. */
+static void test_jsonl_stream(void)
+{
+    tr_buf b = {0};
+    const char *text =
+        "{\"title\":\"a\\\"b\",\"body\":\"c\\nd\\u0041\",\"id\":\"e\\/f\",\"url\":\"plain\"}\n" /* 1 */
+        "{\"id\":\"x\",\"body\":\"first\",\"body\":\"second\",\"id\":\"y\"}\n"                   /* 2 */
+        "{\"meta\":{\"id\":\"inner\",\"body\":7},\"id\":\"outer\",\"list\":[{\"title\":1}]}\n"   /* 3 */
+        "{\"id\":\"o\",\"body\":\"over\xc0\xaflong\"}\n"                                      /* 4 */
+        "{\"id\":\"s\",\"title\":\"sur\xed\xa0\x80rogate\"}\n"                                /* 5 */
+        "{\"id\":\"n\",\"body\":\"nul\\u0000inside\"}\n"                                      /* 6 */
+        "{\"id\":\"t\",\"body\":true}\n";                                                     /* 7 */
+    tr_buf_append(&b, text, strlen(text));
+    tr_buf_append(&b, "{\"id\":\"deep\",\"x\":", 17);                                       /* 8 */
+    for (int i = 0; i < 100000; i++) tr_buf_append(&b, "[", 1);
+    for (int i = 0; i < 100000; i++) tr_buf_append(&b, "]", 1);
+    tr_buf_append(&b, "}\n", 2);
+    write_file("stream.jsonl", b.data, b.len);
+    tr_buf_free(&b);
+
+    const char *f = path_of("stream.jsonl");
+    char want[600];
+    run_result r;
+    run(f, NULL, &r);
+    CHECK_EQ_INT(r.n, 8);
+    if (r.n != 8) {
+        run_free(&r);
+        return;
+    }
+    CHECK(streq(r.ev[0].title, "a\"b"));
+    CHECK(streq(r.ev[0].body, "c\ndA"));
+    CHECK(streq(r.ev[0].id, "e/f"));
+    CHECK(streq(r.ev[0].url, "plain"));
+    CHECK(streq(r.ev[1].id, "y"));
+    CHECK(streq(r.ev[1].body, "second"));
+    CHECK_EQ_INT(r.ev[2].rc, 1);
+    CHECK(streq(r.ev[2].id, "outer"));
+    CHECK_EQ_INT(r.ev[2].body_len, 0);
+    CHECK_EQ_INT(r.ev[3].rc, TR_EINPUT);
+    snprintf(want, sizeof want, "%s:4: ", f);
+    CHECK(starts(r.ev[3].err, want));
+    CHECK_EQ_INT(r.ev[4].rc, TR_EINPUT);
+    snprintf(want, sizeof want, "%s:5: ", f);
+    CHECK(starts(r.ev[4].err, want));
+    CHECK_EQ_INT(r.ev[5].rc, 1);
+    CHECK_EQ_INT(r.ev[5].body_len, 10);
+    CHECK_EQ_INT(r.ev[6].rc, TR_EINPUT);
+    snprintf(want, sizeof want, "%s:7: member \"body\" is not a string", f);
+    CHECK(streq(r.ev[6].err, want));
+    CHECK_EQ_INT(r.ev[7].rc, 1);
+    CHECK(streq(r.ev[7].id, "deep"));
     run_free(&r);
 }
 
@@ -734,6 +791,7 @@ int main(void)
     }
     test_plain_jsonl();
     test_jsonl_errors();
+    test_jsonl_stream();
     test_record_limit();
     test_compressed();
     test_truncated();
