@@ -1749,11 +1749,12 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     if (nt > TQ_WINDOW_MAX_LISTS) { rc = TR_EINPUT; goto out; } /* the caller's limit */
     if (!sl || !ord || !cum || !wl || !acc) { rc = TR_ENOMEM; goto out; }
     slots_init(root, sl, ord, nt);
+    double tight_span = p->o->tight_span > 0 ? p->o->tight_span : TQ_TIGHT_SPAN;
     for (size_t i = 0; i < nt; i++) {
         const tr_term_info *ti = ord[i]->n->cur->term;
         cum[i] = (i ? cum[i - 1] : 0.0) + ord[i]->ub;
         wl[i].df = ti ? ti->df : 0;
-        wl[i].tight = wl[i].df > 0 && p->bm.n_docs * TR_BLOCK_DOCS / (double)wl[i].df >= TQ_TIGHT_SPAN;
+        wl[i].tight = wl[i].df > 0 && p->bm.n_docs * TR_BLOCK_DOCS / (double)wl[i].df >= tight_span;
     }
     size_t first_ess = 0;
     double thr = topk_threshold(t);
