@@ -7,7 +7,8 @@
  * ("pruned" as the fifth argument skips the exhaustive runs, for profiling)
  * QUERY_FILE lines are "qid<TAB>text" or just "text". Times are the thread's
  * CPU time (BENCH_EVAL_WALL=1 for wall time); BENCH_EVAL_NO_TERM=1 skips the
- * ns/posting part; BENCH_EVAL_DUMP=FILE writes every query's time. */
+ * ns/posting part; BENCH_EVAL_DUMP=FILE writes every query's time;
+ * BENCH_EVAL_KINDS=union,phrase runs only the kinds named. */
 #include "eval.h"
 #include "score.h"
 
@@ -164,7 +165,9 @@ int main(int argc, char **argv)
     FILE *dump = dump_path ? fopen(dump_path, "w") : NULL;
     double slow_us[3][2] = {{0}};
     size_t slow_q[3][2] = {{0}};
+    const char *only_kinds = getenv("BENCH_EVAL_KINDS");
     for (int kind = 0; kind < 3; kind++) {
+        if (only_kinds && !strstr(only_kinds, kind_names[kind])) continue;
         for (int mode = 0; mode < 2 - pruned_only; mode++) {
             size_t nl = 0;
             uint64_t scored = 0;

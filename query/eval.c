@@ -1617,25 +1617,117 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
  * per essential posting was most of a long union's time ('where is nick the
  * runner up from american top model': 70k candidate steps).
  *
+ * Two refinements cut the one-by-one work. A non-essential list whose df is
+ * at most TQ_GATHER_DF_RATIO times the essential lists' (gathered) is read
+ * into the window too: probing it for each candidate cost more than reading
+ * it, and its exact scores in the accumulator leave far fewer candidates
+ * ('development of four year old boys': 43k candidates and 16k probes into
+ * 'develop' before, 0.6k after). And a non-essential list whose blocks cover
+ * at least TQ_TIGHT_SPAN doc ids on average also ends the window with its
+ * current block, and adds that block's bound instead of its list bound to
+ * the window's bounds (shorter windows, tighter bounds).
+ *
  * Exactness: a document's score is summed in kid order from the same doubles
  * as every other path (the block score array is tr_bm25_score of the same
  * tf' and dl'). A list that becomes non-essential in mid-window keeps being
- * read as essential to the window's end, which only costs work. */
+ * read as essential to the window's end, which only costs work; a
+ * non-essential list read into a window adds its exact scores where its
+ * bound stood. */
 #ifndef TQ_WINDOW
 #define TQ_WINDOW 4096u              /* docs per window, at most (8.1 bytes a list each) */
+#endif
+#ifndef TQ_GATHER_DF_RATIO
+#define TQ_GATHER_DF_RATIO 2.0       /* q300 unions: 0.5x, 1x, 2x, 4x measured; 2x best */
+#endif
+#ifndef TQ_TIGHT_SPAN
+#define TQ_TIGHT_SPAN 2000.0         /* doc ids a block (q300 unions: 500, 1000, 2000 measured) */
 #endif
 /* one bit of a window's summary word per 64 documents */
 _Static_assert(TQ_WINDOW % 64 == 0 && TQ_WINDOW / 64 <= 64, "TQ_WINDOW: 64 to 4096 docs");
 #define TQ_WINDOW_MAX_LISTS 64       /* past this many lists: run_maxscore */
 
-/* An essential list's postings in the window: score by window offset, and
- * which offsets it has (read only for the few documents that enter). */
+/* A list in the current window: its bound there, how it is read, and where
+ * its gathered postings are (read only for the few documents that enter). */
 typedef struct wlist {
-    double *sc;                      /* TQ_WINDOW scores, valid where has */
-    uint64_t *has;                   /* TQ_WINDOW bits */
-    double bb;                       /* block bound over the window (inflated) */
-    int lazy;                        /* not gathered in this window: probed */
+    uint32_t first, cnt, at;         /* its postings in the window pool: pool index
+                                      * of the first, how many; lookup cursor */
+    double bb;                       /* bound over the window (inflated) */
+    int lazy;                        /* essential, not gathered in this window: probed */
+    int gather;                      /* read into the window (essential or not) */
+    int tight;                       /* non-essential: bounded per block, not per list */
+    uint64_t df;
 } wlist;
+
+/* The window's gathered postings, list after list: window offset and score
+ * (a few hundred a window; grows by doubling, so a query allocates little) */
+typedef struct wpool {
+    uint16_t *off;
+    double *sc;
+    uint32_t n, cap;
+} wpool;
+
+static int wpool_reserve(wpool *wp, uint32_t more)
+{
+    if (wp->cap - wp->n >= more) return 0;
+    uint32_t cap = wp->cap ? wp->cap : 1024;
+    while (cap - wp->n < more) cap *= 2;
+    uint16_t *o = realloc(wp->off, cap * sizeof *o);
+    if (!o) return TR_ENOMEM;
+    wp->off = o;
+    double *sc = realloc(wp->sc, cap * sizeof *sc);
+    if (!sc) return TR_ENOMEM;
+    wp->sc = sc;
+    wp->cap = cap;
+    return 0;
+}
+
+/* Read list s's postings in [d0, wend] into the pool (w says where) and the
+ * accumulator: scores from the block score arrays, one length fetch and one
+ * vectorisable loop per block. Returns how many postings it took. */
+static uint32_t window_gather(plan *p, slot *s, wlist *w, wpool *wp, uint32_t d0, uint64_t wend,
+                              uint64_t *restrict bits, double *restrict acc, uint64_t *touched)
+{
+    tr_cursor *c = s->n->cur;
+    int field = s->n->field;
+    uint32_t cnt = wp->n;
+    uint64_t tw = *touched;
+    w->first = wp->n;
+    while (c->doc <= wend) {
+        if (c->n == 0 || c->n > TR_BLOCK_DOCS || c->i >= c->n) { cursor_failed(p, c, TR_ECORRUPT); break; }
+        wp->n = cnt;
+        if (wpool_reserve(wp, TR_BLOCK_DOCS)) { if (!p->rc) p->rc = TR_ENOMEM; break; }
+        uint16_t *restrict off = wp->off;
+        double *restrict wsc = wp->sc;
+        slot_block_scores(p, s);
+        uint32_t i = c->i, nb = c->n;
+        for (; i < nb && c->docs[i] <= wend; i++) {
+            uint32_t tf = c->tf[i], ttf = c->ttf[i];
+            if (ttf > tf) ttf = tf;
+            if (field == TR_FIELD_TITLE ? ttf == 0 : field == TR_FIELD_BODY ? tf == ttf : 0) continue;
+            uint32_t o = c->docs[i] - d0; /* < TQ_WINDOW: docs ascend within [d0, wend] */
+            uint64_t bit = (uint64_t)1 << (o & 63);
+            double sc = s->bsc[i];
+            off[cnt] = (uint16_t)o;
+            wsc[cnt++] = sc;
+            if (!(bits[o >> 6] & bit)) {
+                bits[o >> 6] |= bit;
+                tw |= (uint64_t)1 << (o >> 6);
+                acc[o] = sc;
+            } else {
+                acc[o] += sc;
+            }
+        }
+        uint32_t to;
+        if (i < nb) to = c->docs[i];
+        else to = c->docs[nb - 1] >= TR_DOC_END - 1 ? TR_DOC_END : c->docs[nb - 1] + 1;
+        if (to <= c->doc) { cursor_failed(p, c, TR_ECORRUPT); break; }
+        if (cursor_seek(p, c, to)) break;
+    }
+    wp->n = cnt;
+    w->cnt = cnt - w->first;
+    *touched = tw;
+    return w->cnt;
+}
 
 static int run_maxscore_window(plan *p, xnode *root, topk *t)
 {
@@ -1644,24 +1736,25 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     slot **ord = calloc(nt, sizeof *ord);
     double *cum = calloc(nt, sizeof *cum);
     wlist *wl = calloc(nt, sizeof *wl);
-    uint64_t *hasb = calloc(nt * (TQ_WINDOW / 64), sizeof *hasb);
-    double *scs = malloc(nt * TQ_WINDOW * sizeof *scs);
+    wpool wp = { NULL, NULL, 0, 0 };
     double *acc = malloc(TQ_WINDOW * sizeof *acc);
-    /* bits (and every list's has) are zero outside the words of the
-     * window's summary, and cleared through it at the window's end: a
+    /* bits are zero outside the words of the window's summary, and
+     * cleared through it at the window's end: a
      * window costs its postings, not its width (the essential lists of a
      * union are the rare words: at 1024 docs a window of the q300 unions
      * held 16 postings on average, so the 4096-doc windows are cheap) */
     uint64_t bits[TQ_WINDOW / 64] = {0};
     uint32_t lz[TQ_WINDOW_MAX_LISTS];
     int rc = 0;
-    if (nt > TQ_WINDOW_MAX_LISTS) return TR_EINPUT; /* the caller's limit */
-    if (!sl || !ord || !cum || !wl || !hasb || !scs || !acc) { rc = TR_ENOMEM; goto out; }
+    if (nt > TQ_WINDOW_MAX_LISTS) { rc = TR_EINPUT; goto out; } /* the caller's limit */
+    if (!sl || !ord || !cum || !wl || !acc) { rc = TR_ENOMEM; goto out; }
     slots_init(root, sl, ord, nt);
+    double tight_span = p->o->tight_span > 0 ? p->o->tight_span : TQ_TIGHT_SPAN;
     for (size_t i = 0; i < nt; i++) {
+        const tr_term_info *ti = ord[i]->n->cur->term;
         cum[i] = (i ? cum[i - 1] : 0.0) + ord[i]->ub;
-        wl[i].has = hasb + i * (TQ_WINDOW / 64);
-        wl[i].sc = scs + i * TQ_WINDOW;
+        wl[i].df = ti ? ti->df : 0;
+        wl[i].tight = wl[i].df > 0 && p->bm.n_docs * TR_BLOCK_DOCS / (double)wl[i].df >= tight_span;
     }
     size_t first_ess = 0;
     double thr = topk_threshold(t);
@@ -1669,12 +1762,24 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     while (!p->rc) {
         while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
         if (first_ess == nt) break;
-        double ness_ub = first_ess ? cum[first_ess - 1] : 0.0;
         uint32_t d0 = ess_min_doc(ord, first_ess, nt);
         if (d0 == TR_DOC_END) break;
         uint64_t wend = (uint64_t)d0 + TQ_WINDOW - 1; /* inclusive */
         if (wend > TR_DOC_END - 1) wend = TR_DOC_END - 1;
-        double bub = ness_ub;
+        /* non-essential lists with long blocks add their block's bound
+         * and end the window with it; the others their list bound */
+        double ness_w = 0.0;
+        for (size_t j = 0; j < first_ess; j++) {
+            wl[j].bb = ord[j]->ub;
+            if (wl[j].tight) {
+                uint32_t last;
+                wl[j].bb = term_block_ub(p, ord[j]->n, d0, &last);
+                if (last == TR_DOC_END) wl[j].bb = 0.0;
+                else if (last < wend) wend = last;
+            }
+            ness_w += wl[j].bb;
+        }
+        double bub = ness_w;
         size_t nlz = 0;
         for (size_t j = first_ess; j < nt; j++) {
             uint32_t last;
@@ -1699,48 +1804,33 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
          * of the window found in none of the others cannot enter, so they
          * are only probed for the others' candidates (block-max MaxScore's
          * split, redone per window). */
-        double lz_ub = ness_ub;
+        double lz_ub = ness_w;
         for (size_t j = first_ess; j < nt; j++) wl[j].lazy = 0;
         for (size_t k = 0; k < nlz && lz_ub + wl[lz[k]].bb <= thr; k++) {
             lz_ub += wl[lz[k]].bb;
             wl[lz[k]].lazy = 1;
         }
-        uint64_t touched = 0;            /* words of bits that are not zero */
-        for (size_t j = first_ess; j < nt && !p->rc; j++) {
-            slot *s = ord[j];
-            wlist *w = &wl[j];
-            if (w->lazy) continue;
-            tr_cursor *c = s->n->cur;
-            int field = s->n->field;
-            uint32_t got = 0;
-            while (c->doc <= wend) {
-                if (c->n == 0 || c->n > TR_BLOCK_DOCS || c->i >= c->n) { cursor_failed(p, c, TR_ECORRUPT); break; }
-                slot_block_scores(p, s);
-                uint32_t i = c->i, nb = c->n;
-                for (; i < nb && c->docs[i] <= wend; i++) {
-                    uint32_t tf = c->tf[i], ttf = c->ttf[i];
-                    if (ttf > tf) ttf = tf;
-                    if (field == TR_FIELD_TITLE ? ttf == 0 : field == TR_FIELD_BODY ? tf == ttf : 0) continue;
-                    uint32_t o = c->docs[i] - d0; /* < TQ_WINDOW: docs ascend within [d0, wend] */
-                    uint64_t bit = (uint64_t)1 << (o & 63);
-                    w->has[o >> 6] |= bit;
-                    w->sc[o] = s->bsc[i];
-                    got++;
-                    if (!(bits[o >> 6] & bit)) {
-                        bits[o >> 6] |= bit;
-                        touched |= (uint64_t)1 << (o >> 6);
-                        acc[o] = 0.0;
-                    }
-                    acc[o] += s->bsc[i];
-                }
-                uint32_t to;
-                if (i < nb) to = c->docs[i];
-                else to = c->docs[nb - 1] >= TR_DOC_END - 1 ? TR_DOC_END : c->docs[nb - 1] + 1;
-                if (to <= c->doc) { cursor_failed(p, c, TR_ECORRUPT); break; }
-                if (cursor_seek(p, c, to)) break;
-            }
-            gathered += got;
+        /* the non-essential lists not much longer than the gathered
+         * essential ones are read too (TQ_GATHER_DF_RATIO) */
+        uint64_t ess_df = 0;
+        for (size_t j = first_ess; j < nt; j++) {
+            wl[j].gather = !wl[j].lazy;
+            if (wl[j].gather) ess_df += wl[j].df;
         }
+        for (size_t j = 0; j < first_ess; j++) {
+            wl[j].gather = (double)wl[j].df <= TQ_GATHER_DF_RATIO * (double)ess_df;
+            if (wl[j].gather) {
+                lz_ub -= wl[j].bb;
+                cursor_seek(p, ord[j]->n->cur, d0);
+            }
+        }
+        uint64_t touched = 0;            /* words of bits that are not zero */
+        for (size_t j = 0; j < nt; j++) wl[j].cnt = wl[j].at = 0;
+        wp.n = 0;
+        for (size_t j = first_ess; j < nt && !p->rc; j++)
+            if (wl[j].gather) gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched);
+        for (size_t j = 0; j < first_ess && !p->rc; j++)
+            if (wl[j].gather) gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched);
         for (uint64_t tw = touched; tw && !p->rc; tw &= tw - 1) {
             uint32_t wi = (uint32_t)__builtin_ctzll(tw);
             uint64_t m = bits[wi];
@@ -1773,29 +1863,34 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     }
                 }
                 for (size_t jj = first_ess; jj-- > 0 && !skip;) {
+                    if (wl[jj].gather) continue;
                     if (bound <= thr) { skip = 1; break; }
                     slot *s = ord[jj];
                     s->present = 0;
                     uint32_t last;
+                    double wb = wl[jj].bb;
                     double bb = term_block_ub(p, s->n, d, &last);
-                    if (last == TR_DOC_END) { bound -= s->ub; continue; }
-                    if (bound - s->ub + bb <= thr) { skip = 1; break; }
+                    if (last == TR_DOC_END) { bound -= wb; continue; }
+                    if (bound - wb + bb <= thr) { skip = 1; break; }
                     cursor_seek(p, s->n->cur, d);
                     if (s->n->cur->doc == d && term_present(s->n)) {
                         load_dl(p, d);
                         s->present = 1;
                         s->sc = term_score(p, s->n);
-                        bound = bound - s->ub + s->sc;
+                        bound = bound - wb + s->sc;
                     } else {
-                        bound -= s->ub;
+                        bound -= wb;
                     }
                 }
                 if (!skip && !must_not_hit(p, root, d)) {
-                    for (size_t j = first_ess; j < nt; j++) {
+                    for (size_t j = 0; j < nt; j++) {
                         slot *s = ord[j];
-                        if (wl[j].lazy) continue;
-                        s->present = (wl[j].has[o >> 6] >> (o & 63)) & 1;
-                        if (s->present) s->sc = wl[j].sc[o];
+                        if (!wl[j].gather) continue;
+                        wlist *w = &wl[j];
+                        const uint16_t *off = wp.off + w->first;
+                        while (w->at < w->cnt && off[w->at] < o) w->at++;
+                        s->present = w->at < w->cnt && off[w->at] == o;
+                        if (s->present) s->sc = wp.sc[w->first + w->at];
                     }
                     double score = 0.0;
                     for (size_t i = 0; i < nt; i++)
@@ -1809,7 +1904,6 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
         for (uint64_t tw = touched; tw; tw &= tw - 1) {
             uint32_t wi = (uint32_t)__builtin_ctzll(tw);
             bits[wi] = 0;
-            for (size_t j = first_ess; j < nt; j++) wl[j].has[wi] = 0;
         }
         for (size_t j = first_ess; j < nt; j++)
             if (wl[j].lazy) cursor_seek(p, ord[j]->n->cur, to_next);
@@ -1817,7 +1911,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     p->scored += gathered;
     rc = p->rc;
 out:
-    free(sl); free(ord); free(cum); free(wl); free(hasb); free(scs); free(acc);
+    free(sl); free(ord); free(cum); free(wl); free(wp.off); free(wp.sc); free(acc);
     return rc;
 }
 

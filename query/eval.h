@@ -21,6 +21,9 @@ typedef struct tq_eval_opts {
     int want_total;             /* 1: also count all matches exactly (no pruning) */
     int64_t after, before;      /* date filter (inclusive, seconds), TR_NO_DATE = none */
     int verify;                 /* check block checksums (default 1) */
+    double tight_span;          /* unions: a non-essential list whose blocks span this
+                                 * many doc ids on average is bounded per block
+                                 * (0 = TQ_TIGHT_SPAN in eval.c; tests set 1) */
 } tq_eval_opts;
 
 void tq_eval_opts_default(tq_eval_opts *o);

@@ -960,6 +960,65 @@ static size_t check_single_term(tr_reader *r, const dict *d)
     return done;
 }
 
+/* Unions shaped for the windowed MaxScore's per-window choices: a rare word
+ * (high bound: essential), words of middling df close to each other (once
+ * the threshold rises, some turn non-essential with a df within
+ * TQ_GATHER_DF_RATIO of the essential ones: read into the window), and a
+ * common word (non-essential, probed), with and without every non-essential
+ * list bounded per block. Pruned top k against exhaustive.
+ * Returns how many of the queries had hits; *bad counts the differences. */
+static size_t check_union_mixes(tr_reader *r, const dict *d, int *bad)
+{
+    size_t done = 0;
+    size_t mid_lo = d->n / 50, mid_n = d->n / 10 > mid_lo ? d->n / 10 - mid_lo : 1;
+    for (size_t q = 0; q < 600; q++) {
+        tq_node *k[6];
+        size_t n = 0;
+        if (q % 4 == 1) {
+            /* common words only: long lists of several blocks each */
+            size_t nc = 3 + rnd_below(4);
+            for (size_t i = 0; i < nc; i++) k[n++] = term(d->v[rnd_below(d->n / 100 + 1)].t);
+        } else {
+            if (q % 4) k[n++] = term(d->v[d->n / 2 + rnd_below(d->n / 2)].t); /* rare */
+            size_t nmid = 2 + rnd_below(3);
+            for (size_t i = 0; i < nmid; i++) k[n++] = term(d->v[mid_lo + rnd_below(mid_n)].t);
+            if (q % 4 == 0 || rnd_below(2)) k[n++] = term(d->v[rnd_below(d->n / 200 + 1)].t); /* common */
+        }
+        tq_query qq = query(with_kids(TQ_BOOL, n, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const size_t ks[3] = { 1, 10, 100 };
+        o.k = ks[q % 3];
+        /* every other query bounds every non-essential list per block: the
+         * collection is too small for TQ_TIGHT_SPAN to pick a list that
+         * has more than one block */
+        if ((q / 4) & 1) o.tight_span = 1;
+        tq_result ex, pr;
+        char err[256];
+        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            int same = ex.nhits == pr.nhits;
+            for (size_t i = 0; same && i < ex.nhits; i++)
+                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            if (!same) {
+                if (*bad < 5) {
+                    fprintf(stderr, "union mix %zu (k %zu) differs:\n", q, o.k);
+                    tq_print(&qq, stderr);
+                }
+                (*bad)++;
+            }
+            done += same && ex.nhits > 0;
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        free_nodes();
+    }
+    return done;
+}
+
 static void test_collection(void)
 {
     const char *shared = getenv("TRAWL_SHARED_DATA");
@@ -1011,6 +1070,11 @@ static void test_collection(void)
         } else if (v == 1) {
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi batches of 100"), 0);
         } else {
+            int ubad = 0;
+            size_t nmix = check_union_mixes(r, &d, &ubad);
+            fprintf(stderr, "union mixes: 600 pruned as exhaustive, %d differ (%zu with hits)\n", ubad, nmix);
+            CHECK_EQ_INT(ubad, 0);
+            CHECK(nmix > 500);
             size_t nst = check_single_term(r, &d);
             fprintf(stderr, "single terms: 300 rank like the term given twice (%zu with hits)\n", nst);
             CHECK(nst > 250);
