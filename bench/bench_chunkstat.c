@@ -25,6 +25,15 @@ static const char *code_name[NCODE] = {
 static uint64_t bytes[NSTREAM][NCODE];
 static uint64_t nblocks_full, nblocks_all, nchunks_full, nchunks_compact, nchunks_inline;
 static uint64_t npostings, doc_bytes_now, exc_hist[NSTREAM][9];
+/* patched FOR with a decode-time penalty of LAMBDA[l] bytes per exception */
+#define NLAMBDA 6
+static const double LAMBDA[NLAMBDA] = {0, 0.25, 0.5, 1, 2, 4};
+static uint64_t lam_bytes[NSTREAM][NLAMBDA], lam_exc[NSTREAM][NLAMBDA], lam_big_exc[NSTREAM][NLAMBDA];
+static uint64_t big_postings;
+static int in_big;
+static int BYTE_HIGHS;
+static int dense_block;       /* this block's gap width <= DENSE: no exceptions */
+static unsigned DENSE_W;
 static uint64_t dir_one_csum, dir_u16_off, dir_u16_off_last, chunks_u16_off, chunks_u16_last;
 
 static unsigned width(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0u; }
@@ -49,10 +58,26 @@ static void stream_cost(int s, const uint32_t *v, uint32_t n)
         if (c < best) { best = c; bestb = b; }
         if (cv < bestv) bestv = cv;
     }
+    for (int l = 0; l < NLAMBDA; l++) {
+        double lb = 1e30;
+        uint64_t lbytes = 0, lexc = 0;
+        for (unsigned b = 0; b <= maxw; b++) {
+            uint32_t ne = 0;
+            for (uint32_t i = 0; i < n; i++) ne += b < 32 && (v[i] >> b) != 0;
+            unsigned hb = maxw - b <= 8 ? 1 : maxw - b <= 16 ? 2 : 4;
+            uint64_t c = 1 + packed(n, b) + (ne ? 2 + ne + (BYTE_HIGHS ? (uint64_t)ne * hb : packed(ne, maxw - b)) : 0);
+            double cl = (double)c + LAMBDA[l] * ne;
+            if (cl <= lb) { lb = cl; lbytes = c; lexc = ne; }
+        }
+        lam_bytes[s][l] += lbytes;
+        lam_exc[s][l] += lexc;
+        if (in_big) lam_big_exc[s][l] += lexc;
+    }
     uint32_t nexc = 0;
     for (uint32_t i = 0; i < n; i++) nexc += bestb < 32 && (v[i] >> bestb) != 0;
     exc_hist[s][nexc == 0 ? 0 : nexc < 2 ? 1 : nexc < 4 ? 2 : nexc < 8 ? 3 : nexc < 16 ? 4 :
                 nexc < 32 ? 5 : nexc < 64 ? 6 : nexc < 128 ? 7 : 8]++;
+    if (dense_block) best = forc;
     bytes[s][C_PFOR] += best;
     bytes[s][C_PFORV] += bestv;
     bytes[s][C_BEST_FOR_PFOR] += best < forc ? best : forc;
@@ -78,6 +103,8 @@ static int do_chunk(const tr_chunk *c, int is_inline)
     else nchunks_compact++;
     doc_bytes_now += c->doclen;
     uint64_t base = c->first_doc;
+    in_big = c->ndocs >= 4096;
+    if (in_big) big_postings += c->ndocs;
     for (uint32_t b = 0; b < c->nblocks; b++) {
         int n = tr_chunk_block_decode(c, b, 1, docs, tf, ttf);
         if (n < 0) return n;
@@ -86,6 +113,9 @@ static int do_chunk(const tr_chunk *c, int is_inline)
             tfm1[i] = tf[i] - 1;
         }
         base = (uint64_t)docs[n - 1] + 1;
+        uint32_t acc = 0;
+        for (int i = 0; i < n; i++) acc |= gap[i];
+        dense_block = getenv("DENSE") && width(acc) <= DENSE_W;
         stream_cost(S_GAP, gap, (uint32_t)n);
         stream_cost(S_TF, tfm1, (uint32_t)n);
         stream_cost(S_TTF, ttf, (uint32_t)n);
@@ -108,6 +138,8 @@ static int do_chunk(const tr_chunk *c, int is_inline)
 
 int main(int argc, char **argv)
 {
+    BYTE_HIGHS = getenv("BYTE_HIGHS") != NULL;
+    DENSE_W = getenv("DENSE") ? (unsigned)atoi(getenv("DENSE")) : 0;
     if (argc != 2) { fprintf(stderr, "usage: %s INDEX_DIR\n", argv[0]); return 2; }
     MDB_env *env;
     MDB_txn *txn;
@@ -149,6 +181,14 @@ int main(int argc, char **argv)
         printf("PFOR exceptions per block, %-5s:", stream_name[s]);
         for (int h = 0; h < 9; h++) printf(" %llu", (unsigned long long)exc_hist[s][h]);
         printf("   (0,1,2-3,4-7,8-15,16-31,32-63,64-127,128)\n");
+    }
+    printf("patched FOR with a penalty of lambda bytes per exception (ties to the larger width):\n");
+    for (int l = 0; l < NLAMBDA; l++) {
+        uint64_t t = 0, e = 0, be = 0;
+        for (int st = 0; st < NSTREAM; st++) { t += lam_bytes[st][l]; e += lam_exc[st][l]; be += lam_big_exc[st][l]; }
+        printf("  lambda %.2f: %.3f MB (gap %.3f tf %.3f ttf %.3f), exceptions %.4f a posting, %.4f in chunks >= 4096 docs\n",
+               LAMBDA[l], t / 1e6, lam_bytes[0][l] / 1e6, lam_bytes[1][l] / 1e6, lam_bytes[2][l] / 1e6,
+               (double)e / npostings, big_postings ? (double)be / big_postings : 0.0);
     }
     printf("directory: now %.3f MB (40 B x %llu); one csum %.3f; + u16 offsets when areas < 64K %.3f (%llu of %llu chunks); + u16 last rel %.3f (%llu)\n",
            40.0 * nblocks_full / 1e6, (unsigned long long)nblocks_full, dir_one_csum / 1e6, dir_u16_off / 1e6,
