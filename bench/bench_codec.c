@@ -126,7 +126,7 @@ int main(int argc, char **argv)
     int bp = tr_bitpack_select(scalar && *scalar == '1' ? TR_BITPACK_SCALAR : TR_BITPACK_AUTO);
     printf("bench_codec: collection of %u docs; lists with uniform random docs, Zipf tf; bitpack %s\n",
            collection, bp == TR_BITPACK_AVX2 ? "AVX2" : "portable");
-    printf("\n%9s %6s %9s %9s %9s %9s %9s %9s %9s %9s %8s %8s\n", "df", "gapw", "bits/doc", "bits/tf",
+    printf("\n%9s %9s %9s %9s %9s %9s %9s %9s %8s %8s\n", "df", "bits/blk",
            "bits/post", "bits/pos", "dec ns/p", "dec+vfy", "pos ns/p", "ns/pos", "enc ns/p", "vs memcpy");
     for (size_t k = 0; k < sizeof dfs / sizeof *dfs; k++) {
         uint32_t df = dfs[k] < collection ? dfs[k] : collection;
@@ -152,17 +152,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "open failed\n");
             return 1;
         }
-        /* sizes: the gap and tf bits from the widths of each block */
-        uint64_t gap_bytes = 0, tf_bytes = 0, wsum = 0;
-        for (uint32_t b = 0; b < c.nblocks; b++) {
-            uint32_t start = b ? tr_get_le32(c.dir + 40 * (b - 1) + 4) : 0;
-            const uint8_t *p = c.docdata + start;
-            uint32_t n = tr_chunk_block_count(&c, b);
-            gap_bytes += tr_packed_size(n, p[0]);
-            tf_bytes += tr_packed_size(n, p[1]);
-            wsum += p[0];
-        }
-        double bits_doc = 8.0 * gap_bytes / l.n, bits_tf = 8.0 * tf_bytes / l.n;
+        /* sizes: the doc-blocks (gaps, tf, ttf) of the chunk without positions */
+        uint64_t blk_bytes = 0;
+        for (uint32_t b = 0; b < cn.nblocks; b++) blk_bytes += tr_chunk_block_bytes(&cn, b);
+        double bits_blk = 8.0 * blk_bytes / l.n;
         double bits_post = 8.0 * out_nopos.len / l.n; /* whole chunk without positions */
         double bits_pos = 8.0 * c.poslen / (double)l.npos;
 
@@ -208,8 +201,8 @@ int main(int argc, char **argv)
         double ns_per_pos = (best * 1e9 - dec_ns[0] * l.n) / (double)l.npos;
         free(pos);
 
-        printf("%9u %6.1f %9.2f %9.2f %9.2f %9.2f %9.3f %9.3f %9.3f %9.3f %8.1f %7.1fx\n", l.n,
-               (double)wsum / c.nblocks, bits_doc, bits_tf, bits_post, bits_pos, dec_ns[0], dec_ns[1],
+        printf("%9u %9.2f %9.2f %9.2f %9.3f %9.3f %9.3f %9.3f %8.1f %7.1fx\n", l.n,
+               bits_blk, bits_post, bits_pos, dec_ns[0], dec_ns[1],
                pos_ns, ns_per_pos, enc_ns, dec_ns[0] / memcpy_ns);
         printf("%9s memcpy baseline of 3 x n uint32: %.3f ns/posting (%.0f M postings/s; decode %.0f M/s)\n",
                "", memcpy_ns, 1e3 / memcpy_ns, 1e3 / dec_ns[0]);
@@ -217,7 +210,7 @@ int main(int argc, char **argv)
         tr_buf_free(&out_nopos);
         free_list(&l);
     }
-    printf("\ncolumns: gapw = mean doc-gap width; bits/doc = packed gap bits per doc id; bits/post =\n"
+    printf("\ncolumns: bits/blk = doc-blocks (gaps, tf, ttf) per posting; bits/post =\n"
            "whole chunk without positions (headers, directory, bounds, tf, ttf) per posting;\n"
            "bits/pos = positions area per position; dec = block decode (docs, tf, ttf),\n"
            "dec+vfy = with the block checksum; pos = docs + positions; ns/pos = positions alone per\n"

@@ -3,7 +3,7 @@
  * the BM25 score bound live here too. See codec.h for the API and
  * docs/FORMAT.md for the same grammar with the reasoning.
  *
- * ---- On-disk format, version 3 (chunks unchanged since 2) ------------------
+ * ---- On-disk format, version 4 ---------------------------------------------
  * All multi-byte integers are little-endian. varint = LEB128 (trawl.h).
  * A chunk starts with a format byte that names its form and version; readers
  * refuse any other value (TR_ECORRUPT: a chunk is never written by a future
@@ -12,39 +12,41 @@
  * chunk       := full-chunk | compact-chunk    (inline-chunk in the dictionary)
  *
  * full-chunk  := (used when the chunk has 2 or more blocks)
- *   u8   format = 0x03
- *   u8   flags            bit 0: has positions; other bits 0
+ *   u8   format = 0x05
+ *   u8   flags            bit 0: has positions; bit 1: doc offsets are u16;
+ *                         bit 2: pos offsets are u16 (only with bit 0);
+ *                         other bits 0. The writer sets bit 1 (2) when the doc
+ *                         (positions) area is at most 65,535 bytes.
  *   u8   npoints          1..4, points used in the chunk bound
- *   u8   reserved = 0
- *   u32  nblocks          = ceil(ndocs / 128), >= 1
- *   u32  ndocs
+ *   u32  ndocs            nblocks = ceil(ndocs / 128)
  *   u32  first_doc
- *   u32  last_doc         < 0xFFFFFFFF (TR_DOC_END)
  *   u16  max_ttf          chunk bound (see "bound" below)
  *   4 x (u16 tf, u16 dl)  chunk bound points, unused ones 0
- *   u16  reserved = 0
- *   u32  doclen           bytes of the doc area
- *   u32  poslen           bytes of the positions area (0 without positions)
  *   u32  checksum         low 32 bits of XXH3_64(directory, seed =
- *                         XXH3_64(header bytes 0..47))
- *   dir-entry[nblocks]    40 bytes each (fixed width: binary-searchable)
- *   doc-block[nblocks]    the doc area, doclen bytes
- *   pos-block[nblocks]    the positions area, poslen bytes
- *   (nothing after: 52 + 40 * nblocks + doclen + poslen == value length)
+ *                         XXH3_64(header bytes 0..28))
+ *   dir-entry[nblocks]    fixed width (binary-searchable): 35 bytes with
+ *                         positions and both offsets u16, 39 with both u32,
+ *                         29 / 31 without positions
+ *   doc-block[nblocks]    the doc area
+ *   pos-block[nblocks]    the positions area
+ *   (nothing after: 33 + entry bytes * nblocks + doc area + positions area
+ *    == value length; the areas' lengths are the last entry's offsets, and
+ *    the chunk's last doc is the last entry's last_doc)
  *
  * dir-entry :=
- *   u32  last_doc         strictly increasing; the last equals last_doc
- *   u32  doc_end          end offset of this block in the doc area
- *   u32  pos_end          end offset of this block in the positions area
+ *   u32  last_doc         strictly increasing, < 0xFFFFFFFF (TR_DOC_END)
+ *   u16|u32 doc_end       end offset of this block in the doc area
+ *   u16|u32 pos_end       end offset in the positions area (absent without
+ *                         positions)
  *   u32  doc_csum         low 32 bits of XXH3_64(this doc-block)
- *   u32  pos_csum         low 32 bits of XXH3_64(this pos-block)
+ *   u32  pos_csum         low 32 bits of XXH3_64(this pos-block) (absent
+ *                         without positions)
  *   u16  max_ttf          block bound
  *   u8   npoints          1..4
- *   u8   reserved = 0
  *   4 x (u16 tf, u16 dl)  block bound points, unused ones 0
  *
  * compact-chunk := (a single block: about half of all terms occur once)
- *   u8   format = 0x04
+ *   u8   format = 0x06
  *   u8   flags            bit 0: has positions; bits 1..3: npoints (1..4)
  *   varint first_doc
  *   u8   ndocs - 1        0..127
@@ -54,7 +56,7 @@
  *   else:
  *     varint max_ttf      <= 65535
  *     npoints x (varint tf, varint dl)   each <= 65535
- *   doc-block             its length follows from its widths
+ *   doc-block             its length follows from its heads and counts
  *   pos-block             up to the checksum
  *   u32  checksum         low 32 bits of XXH3_64(every byte before it)
  *   The directory entry is implied (one block; bound = chunk bound) and the
@@ -65,13 +67,25 @@
  *   pos-block, the pos-block running to the end of the value
  *
  * doc-block := (n postings: 128, or fewer in the last block)
- *   u8 wgap, u8 wtf, u8 wttf      bit widths, each 0..32
- *   packed(n, wgap) gaps   gap[0] = doc[0] - base, base = first_doc for the
- *                          first block, else previous block's last_doc + 1;
- *                          gap[i] = doc[i] - doc[i-1] - 1
- *   packed(n, wtf)  tf - 1
- *   packed(n, wttf) ttf
- *   (length is exactly 3 + the three packed sizes)
+ *   stream(gaps)          gap[0] = doc[0] - base, base = first_doc for the
+ *                         first block, else previous block's last_doc + 1;
+ *                         gap[i] = doc[i] - doc[i-1] - 1. Its head's bit 7
+ *                         says a ttf stream follows the tf stream.
+ *   stream(tf - 1)        head bit 7 is 0
+ *   stream(ttf)           only when the gap head's bit 7 is set; else every
+ *                         ttf is 0. Head bit 7 is 0.
+ *
+ * stream := (n values, patched bit packing)
+ *   u8   head             bits 0..5: width b, 0..32; bit 6: exceptions follow
+ *   packed(n, b)          the low b bits of every value
+ *   when bit 6:
+ *     u8   count          1..n
+ *     u8   wexc           1..32 - b
+ *     count x u8 index    strictly increasing, < n
+ *     packed(count, wexc) high parts: value[index] = low + (high << b)
+ *   The encoder chooses b (and so the exceptions, the values of more than b
+ *   bits) to minimise the stream's bytes; ties take the larger b. In a
+ *   block whose gaps all fit 4 bits it takes no exceptions (decode speed).
  *
  * pos-block := for each group of 128 values of the block's position stream
  *              (sum of its tf; the last group partial, count k): a Rice code
@@ -105,13 +119,14 @@
 #include <stdlib.h>
 #include <xxhash.h>
 
-#define FORMAT_FULL_V2 0x03
-#define FORMAT_COMPACT_V2 0x04
+#define FORMAT_FULL 0x05
+#define FORMAT_COMPACT 0x06
 #define FLAG_POSITIONS 0x01
-#define FULL_HEADER_BYTES 52
-#define FULL_CSUM_OFFSET 48
-#define DIR_ENTRY_BYTES 40
-#define DOC_WIDTH_BYTES 3
+#define FLAG_DOC_OFF16 0x02        /* full chunk: doc_end offsets are u16 */
+#define FLAG_POS_OFF16 0x04        /* full chunk: pos_end offsets are u16 */
+#define FULL_HEADER_BYTES 33
+#define FULL_CSUM_OFFSET 29
+#define DIR_BOUND_BYTES 19         /* max_ttf u16, npoints u8, 4 x (u16, u16) */
 #define POS_GROUP 128              /* position values per Rice parameter */
 #define MAX_WIDTH 32
 /* A block's position count is returned as an int. */
@@ -371,6 +386,71 @@ static int check_input(const tr_postings_in *in, uint64_t *max_block_pos)
     return TR_OK;
 }
 
+/* ---- doc blocks: patched bit packing ---------------------------------------
+ * Each of a block's three streams (doc gaps, tf - 1, ttf) is packed at the
+ * width b that minimises its bytes; values wider than b bits are exceptions,
+ * stored apart: their indexes (u8) and their high parts (value >> b) packed at
+ * the width of the largest. Measured on the enwiki index (every block
+ * re-encoded by bench_chunkstat): 27.6 MB of doc blocks with one width per
+ * stream, 22.3 MB patched; Rice codes were 22.1 MB but need a bit scan per
+ * value, where patching costs one add per exception after the same unpack.
+ * That add still costs (below), so dense blocks take no exceptions. */
+
+/* Blocks whose doc gaps all fit this many bits (mean gap below ~8: the
+ * lists of common terms, which queries decode most) are packed without
+ * exceptions: patching cost ~0.3 ns a posting per stream that has them
+ * (decode 0.72 -> 1.3 ns a posting on the passages' big chunks), and
+ * those blocks gain least from them. */
+#ifndef DENSE_GAP_WIDTH /* -D to measure other settings: an encoder choice, not format */
+#define DENSE_GAP_WIDTH 4
+#endif
+#define HEAD_WIDTH 0x3F        /* stream head: width b, 0..32 */
+#define HEAD_EXCEPTIONS 0x40   /* stream head: exceptions follow the lows */
+#define HEAD_HAS_TTF 0x80      /* gap stream head: the block has a ttf stream */
+/* Worst case of one stream of n values: head, lows, count, width, indexes,
+ * highs. */
+#define STREAM_MAX_BYTES(n) (3 + (n) + 2 * (size_t)(n) * 4)
+
+/* Write one stream of n values at o with head bits extra, exceptions only
+ * when allowed; returns bytes. */
+static size_t encode_stream(uint8_t *o, const uint32_t *v, uint32_t n, unsigned extra,
+                            int allow_exceptions)
+{
+    uint32_t count[MAX_WIDTH + 1] = {0};  /* values of each bit width */
+    unsigned maxw = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned w = v[i] ? 32u - (unsigned)__builtin_clz(v[i]) : 0u;
+        count[w]++;
+        if (w > maxw) maxw = w;
+    }
+    /* From the widest down: ties keep the larger width (fewer exceptions,
+     * faster to decode). */
+    unsigned b = maxw;
+    uint64_t best = tr_packed_size(n, maxw);
+    uint32_t nexc = 0;
+    for (unsigned w = maxw; allow_exceptions && w-- > 0;) {
+        nexc += count[w + 1];
+        uint64_t cost = tr_packed_size(n, w) + 2 + nexc + tr_packed_size(nexc, maxw - w);
+        if (cost < best) { best = cost; b = w; }
+    }
+    nexc = 0;
+    for (unsigned w = b + 1; w <= maxw; w++) nexc += count[w];
+    uint8_t *p = o;
+    *p++ = (uint8_t)(b | (nexc ? HEAD_EXCEPTIONS : 0) | extra);
+    p += tr_pack(p, v, n, b);
+    if (nexc) {
+        uint32_t hi[TR_BLOCK_DOCS];
+        unsigned wexc = maxw - b;
+        *p++ = (uint8_t)nexc;
+        *p++ = (uint8_t)wexc;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (v[i] >> b) { *p++ = (uint8_t)i; hi[k++] = v[i] >> b; }
+        p += tr_pack(p, hi, k, wexc);
+    }
+    return (size_t)(p - o);
+}
+
 /* Append block [start, start+n) doc payload to out. */
 static int encode_doc_block(const tr_postings_in *in, uint32_t start, uint32_t n,
                             uint32_t base, tr_buf *out)
@@ -379,20 +459,19 @@ static int encode_doc_block(const tr_postings_in *in, uint32_t start, uint32_t n
     const uint32_t *d = in->docs + start, *ttf = in->ttf + start;
     gap[0] = d[0] - base;
     for (uint32_t i = 1; i < n; i++) gap[i] = d[i] - d[i - 1] - 1;
-    for (uint32_t i = 0; i < n; i++) tfm1[i] = in->tf[start + i] - 1;
-    unsigned wg = tr_bits_needed(gap, n), wt = tr_bits_needed(tfm1, n),
-             wtt = tr_bits_needed(ttf, n);
-    size_t need = DOC_WIDTH_BYTES + tr_packed_size(n, wg) + tr_packed_size(n, wt) +
-                  tr_packed_size(n, wtt);
-    int rc = tr_buf_reserve(out, need);
+    uint32_t anyttf = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        tfm1[i] = in->tf[start + i] - 1;
+        anyttf |= ttf[i];
+    }
+    int rc = tr_buf_reserve(out, 3 * STREAM_MAX_BYTES(n));
     if (rc) return rc;
     uint8_t *p = out->data + out->len;
-    p[0] = (uint8_t)wg; p[1] = (uint8_t)wt; p[2] = (uint8_t)wtt;
-    p += DOC_WIDTH_BYTES;
-    p += tr_pack(p, gap, n, wg);
-    p += tr_pack(p, tfm1, n, wt);
-    p += tr_pack(p, ttf, n, wtt);
-    out->len += need;
+    int sparse = tr_bits_needed(gap, n) > DENSE_GAP_WIDTH;
+    size_t len = encode_stream(p, gap, n, anyttf ? HEAD_HAS_TTF : 0, sparse);
+    len += encode_stream(p + len, tfm1, n, 0, sparse);
+    if (anyttf) len += encode_stream(p + len, ttf, n, 0, sparse);
+    out->len += len;
     return TR_OK;
 }
 
@@ -645,7 +724,7 @@ static int encode_compact(const tr_postings_in *in, tr_buf *out, uint32_t **scra
     block_bound(in->tf, in->ttf, in->dl, in->n, &bd);
     uint8_t hdr[2 + 5 + 1 + 5 + 3 + TR_BOUND_POINTS * 6];
     size_t h = 0;
-    hdr[h++] = FORMAT_COMPACT_V2;
+    hdr[h++] = FORMAT_COMPACT;
     hdr[h++] = (uint8_t)((in->pos ? FLAG_POSITIONS : 0) | bd.npoints << 1);
     int rc = tr_buf_append(out, hdr, h);
     if (!rc) rc = tr_buf_put_varint(out, in->docs[0]);
@@ -672,75 +751,114 @@ static int encode_compact(const tr_postings_in *in, tr_buf *out, uint32_t **scra
     return rc;
 }
 
+/* Where the fields of a directory entry sit, from the chunk's flags: offsets
+ * are u16 when their area is at most 64 KiB, and a chunk without positions
+ * has no pos_end or pos_csum. */
+typedef struct dir_layout { unsigned docw, posw, doc_csum, pos_csum, bound, stride; } dir_layout;
+
+static dir_layout layout_of(unsigned flags)
+{
+    dir_layout l;
+    int pos = flags & FLAG_POSITIONS;
+    l.docw = flags & FLAG_DOC_OFF16 ? 2 : 4;
+    l.posw = !pos ? 0 : flags & FLAG_POS_OFF16 ? 2 : 4;
+    l.doc_csum = 4 + l.docw + l.posw;
+    l.pos_csum = l.doc_csum + 4;
+    l.bound = l.pos_csum + (pos ? 4 : 0);
+    l.stride = l.bound + DIR_BOUND_BYTES;
+    return l;
+}
+
+static uint32_t get_off(const uint8_t *p, unsigned w)
+{
+    return w == 4 ? tr_get_le32(p) : w == 2 ? tr_get_le16(p) : 0;
+}
+
+static void put_off(uint8_t *p, unsigned w, uint32_t v)
+{
+    if (w == 4) tr_put_le32(p, v);
+    else if (w == 2) tr_put_le16(p, (uint16_t)v);
+}
+
+/* What the encoder learns of a block before the directory can be laid out. */
+typedef struct block_info {
+    uint32_t last, doc_end, pos_end, doc_csum, pos_csum;
+    tr_bound bd;
+} block_info;
+
 static int encode_full(const tr_postings_in *in, tr_buf *out, uint32_t **scratch,
                        size_t *scratch_cap)
 {
-    size_t base = out->len;
     uint32_t nblocks = (uint32_t)(((uint64_t)in->n + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS);
-    uint64_t fixed = FULL_HEADER_BYTES + (uint64_t)DIR_ENTRY_BYTES * nblocks;
-    if (fixed > MAX_CHUNK_BYTES) return TR_ELIMIT;
-    int rc = tr_buf_reserve(out, (size_t)fixed);
-    if (rc) return rc;
-    memset(out->data + base, 0, (size_t)fixed);
-    out->len += (size_t)fixed;
-    size_t doc_start = out->len;
-    tr_buf posbuf = {0};
+    block_info *info = malloc((size_t)nblocks * sizeof *info);
+    if (!info) return TR_ENOMEM;
+    tr_buf docbuf = {0}, posbuf = {0};
     tr_bound chunk_bd = {0};
     const uint32_t *pos = in->pos;
+    int rc = TR_OK;
     for (uint32_t b = 0; b < nblocks && !rc; b++) {
         uint32_t start = b * TR_BLOCK_DOCS;
         uint32_t n = in->n - start < TR_BLOCK_DOCS ? in->n - start : TR_BLOCK_DOCS;
         uint32_t bbase = b == 0 ? in->docs[0] : in->docs[start - 1] + 1;
-        size_t d0 = out->len, p0 = posbuf.len;
-        rc = encode_doc_block(in, start, n, bbase, out);
+        size_t d0 = docbuf.len, p0 = posbuf.len;
+        rc = encode_doc_block(in, start, n, bbase, &docbuf);
         if (!rc && pos) {
             rc = encode_pos_block(in, start, n, pos, scratch, scratch_cap, &posbuf);
             for (uint32_t i = 0; i < n; i++) pos += in->tf[start + i];
         }
         if (rc) break;
-        if (out->len - doc_start > MAX_CHUNK_BYTES || posbuf.len > MAX_CHUNK_BYTES) {
+        if (docbuf.len > MAX_CHUNK_BYTES || posbuf.len > MAX_CHUNK_BYTES) {
             rc = TR_ELIMIT;
             break;
         }
-        tr_bound bd;
-        block_bound(in->tf + start, in->ttf + start, in->dl ? in->dl + start : NULL, n, &bd);
-        if (b == 0) chunk_bd = bd;
-        else bound_fold(&chunk_bd, &bd);
-        uint8_t *e = out->data + base + FULL_HEADER_BYTES + (size_t)DIR_ENTRY_BYTES * b;
-        tr_put_le32(e, in->docs[start + n - 1]);
-        tr_put_le32(e + 4, (uint32_t)(out->len - doc_start));
-        tr_put_le32(e + 8, (uint32_t)posbuf.len);
-        tr_put_le32(e + 12, csum32(out->data + d0, out->len - d0));
-        tr_put_le32(e + 16, csum32(posbuf.data ? posbuf.data + p0 : (const uint8_t *)"",
-                                   posbuf.len - p0));
-        tr_put_le16(e + 20, bd.max_ttf);
-        e[22] = bd.npoints;
-        e[23] = 0;
-        put_bound_fixed(e + 24, &bd);
+        block_info *bi = &info[b];
+        block_bound(in->tf + start, in->ttf + start, in->dl ? in->dl + start : NULL, n, &bi->bd);
+        if (b == 0) chunk_bd = bi->bd;
+        else bound_fold(&chunk_bd, &bi->bd);
+        bi->last = in->docs[start + n - 1];
+        bi->doc_end = (uint32_t)docbuf.len;
+        bi->pos_end = (uint32_t)posbuf.len;
+        bi->doc_csum = csum32(docbuf.data + d0, docbuf.len - d0);
+        bi->pos_csum = csum32(posbuf.data ? posbuf.data + p0 : (const uint8_t *)"", posbuf.len - p0);
     }
-    size_t doclen = out->len - doc_start;
-    if (!rc && fixed + doclen + posbuf.len > MAX_CHUNK_BYTES) rc = TR_ELIMIT;
-    if (!rc) rc = tr_buf_append(out, posbuf.data, posbuf.len);
+    unsigned flags = (in->pos ? FLAG_POSITIONS : 0) |
+                     (docbuf.len <= UINT16_MAX ? FLAG_DOC_OFF16 : 0) |
+                     (in->pos && posbuf.len <= UINT16_MAX ? FLAG_POS_OFF16 : 0);
+    dir_layout l = layout_of(flags);
+    uint64_t total = FULL_HEADER_BYTES + (uint64_t)l.stride * nblocks + docbuf.len + posbuf.len;
+    if (!rc && total > MAX_CHUNK_BYTES) rc = TR_ELIMIT;
+    if (!rc) rc = tr_buf_reserve(out, (size_t)total);
     if (!rc) {
-        uint8_t *h = out->data + base;
-        h[0] = FORMAT_FULL_V2;
-        h[1] = in->pos ? FLAG_POSITIONS : 0;
+        uint8_t *h = out->data + out->len;
+        h[0] = FORMAT_FULL;
+        h[1] = (uint8_t)flags;
         h[2] = chunk_bd.npoints;
-        h[3] = 0;
-        tr_put_le32(h + 4, nblocks);
-        tr_put_le32(h + 8, in->n);
-        tr_put_le32(h + 12, in->docs[0]);
-        tr_put_le32(h + 16, in->docs[in->n - 1]);
-        tr_put_le16(h + 20, chunk_bd.max_ttf);
-        put_bound_fixed(h + 22, &chunk_bd);
-        tr_put_le16(h + 38, 0);
-        tr_put_le32(h + 40, (uint32_t)doclen);
-        tr_put_le32(h + 44, (uint32_t)posbuf.len);
+        tr_put_le32(h + 3, in->n);
+        tr_put_le32(h + 7, in->docs[0]);
+        tr_put_le16(h + 11, chunk_bd.max_ttf);
+        put_bound_fixed(h + 13, &chunk_bd);
+        uint8_t *dir = h + FULL_HEADER_BYTES;
+        for (uint32_t b = 0; b < nblocks; b++) {
+            uint8_t *e = dir + (size_t)l.stride * b;
+            const block_info *bi = &info[b];
+            tr_put_le32(e, bi->last);
+            put_off(e + 4, l.docw, bi->doc_end);
+            put_off(e + 4 + l.docw, l.posw, bi->pos_end);
+            tr_put_le32(e + l.doc_csum, bi->doc_csum);
+            if (in->pos) tr_put_le32(e + l.pos_csum, bi->pos_csum);
+            tr_put_le16(e + l.bound, bi->bd.max_ttf);
+            e[l.bound + 2] = bi->bd.npoints;
+            put_bound_fixed(e + l.bound + 3, &bi->bd);
+        }
+        size_t dirlen = (size_t)l.stride * nblocks;
         uint64_t seed = XXH3_64bits(h, FULL_CSUM_OFFSET);
-        tr_put_le32(h + FULL_CSUM_OFFSET,
-                    (uint32_t)XXH3_64bits_withSeed(h + FULL_HEADER_BYTES,
-                                                   (size_t)DIR_ENTRY_BYTES * nblocks, seed));
+        tr_put_le32(h + FULL_CSUM_OFFSET, (uint32_t)XXH3_64bits_withSeed(dir, dirlen, seed));
+        if (docbuf.len) memcpy(dir + dirlen, docbuf.data, docbuf.len);
+        if (posbuf.len) memcpy(dir + dirlen + docbuf.len, posbuf.data, posbuf.len);
+        out->len += (size_t)total;
     }
+    free(info);
+    tr_buf_free(&docbuf);
     tr_buf_free(&posbuf);
     return rc;
 }
@@ -762,18 +880,120 @@ int tr_chunk_encode(const tr_postings_in *in, tr_buf *out)
 
 /* ---- opening and decoding ------------------------------------------------ */
 
-/* Length of a doc-block of n postings starting at p, from its widths, or 0
- * when the widths are invalid or the block does not fit in avail bytes. */
-static size_t doc_block_len(const uint8_t *p, size_t avail, uint32_t n)
+/* Where one stream of a doc-block is: its width, its packed low parts and
+ * its exceptions (nexc = 0: none). */
+typedef struct stream_ref {
+    const uint8_t *lows, *idx, *highs;
+    unsigned b, wexc, nexc;
+} stream_ref;
+
+/* The three streams of a doc-block; has_ttf = 0 means every ttf is 0. */
+typedef struct doc_block_ref {
+    stream_ref s[3];
+    int has_ttf;
+} doc_block_ref;
+
+/* Parse the stream whose head byte is head and whose lows start at p, within
+ * [p, end): returns the byte after it, or NULL when a width or count is out
+ * of range or it does not fit. */
+static const uint8_t *parse_stream(const uint8_t *p, const uint8_t *end, uint32_t n,
+                                   unsigned head, stream_ref *s)
 {
-    if (avail < DOC_WIDTH_BYTES) return 0;
-    if (p[0] > MAX_WIDTH || p[1] > MAX_WIDTH || p[2] > MAX_WIDTH) return 0;
-    size_t len = DOC_WIDTH_BYTES + tr_packed_size(n, p[0]) + tr_packed_size(n, p[1]) +
-                 tr_packed_size(n, p[2]);
-    return len <= avail ? len : 0;
+    s->b = head & HEAD_WIDTH;
+    s->nexc = 0;
+    if (s->b > MAX_WIDTH) return NULL;
+    size_t lb = tr_packed_size(n, s->b);
+    if (lb > (size_t)(end - p)) return NULL;
+    s->lows = p;
+    p += lb;
+    if (head & HEAD_EXCEPTIONS) {
+        if (end - p < 2) return NULL;
+        unsigned cnt = p[0], w = p[1];
+        /* b + w <= 32: a patched value fits 32 bits */
+        if (cnt < 1 || cnt > n || w < 1 || w > MAX_WIDTH - s->b) return NULL;
+        p += 2;
+        size_t need = cnt + tr_packed_size(cnt, w);
+        if (need > (size_t)(end - p)) return NULL;
+        s->idx = p;
+        s->highs = p + cnt;
+        s->nexc = cnt;
+        s->wexc = w;
+        p += need;
+    }
+    return p;
 }
 
-static int decode_tf(const uint8_t *p, size_t len, uint32_t n, uint32_t *tf, uint32_t *ttf);
+/* Parse a doc-block of n postings at p (avail bytes there): its length, or
+ * 0 when it is malformed or does not fit. */
+static size_t doc_block_parse(const uint8_t *p, size_t avail, uint32_t n, doc_block_ref *r)
+{
+    const uint8_t *q = p, *end = p + avail;
+    if (q >= end) return 0;
+    unsigned hg = *q++;
+    if (!(q = parse_stream(q, end, n, hg, &r->s[0])) || q >= end) return 0;
+    unsigned ht = *q++;
+    if ((ht & HEAD_HAS_TTF) || !(q = parse_stream(q, end, n, ht, &r->s[1]))) return 0;
+    r->has_ttf = (hg & HEAD_HAS_TTF) != 0;
+    if (r->has_ttf) {
+        if (q >= end) return 0;
+        unsigned hh = *q++;
+        if ((hh & HEAD_HAS_TTF) || !(q = parse_stream(q, end, n, hh, &r->s[2]))) return 0;
+    }
+    return (size_t)(q - p);
+}
+
+/* Unpack stream s (n values) into out, each plus add (0 or 1), reading at
+ * most up to rend. Returns the width of its values (b plus the exceptions'
+ * width), or -1 when an exception index is out of order or range. out
+ * has room for TR_BLOCK_DOCS values, all of which may be written. */
+static int unpack_stream(const stream_ref *s, uint32_t n, uint32_t *out, unsigned add,
+                         const uint8_t *rend)
+{
+    const unsigned b = s->b, nexc = s->nexc;
+    if (add) tr_bitpack_unpack_plus1(out, s->lows, n, b, (size_t)(rend - s->lows));
+    else tr_bitpack_unpack_avail(out, s->lows, n, b, (size_t)(rend - s->lows));
+    if (!nexc) return (int)b;
+    /* The high parts are unpacked together, rounded up to a multiple of 8
+     * values when the bytes are there (a partial group of the unpacker
+     * goes through a padded copy, which cost more than the patching), then
+     * added in place. No branch per exception: a bad index is noted, and
+     * its write kept inside out[] (room for TR_BLOCK_DOCS) by the mask. */
+    const unsigned w = s->wexc;
+    const uint8_t *idx = s->idx;
+    uint32_t hi[TR_BLOCK_DOCS];
+    size_t avail = (size_t)(rend - s->highs);
+    unsigned n8 = (nexc + 7) & ~7u;
+    tr_bitpack_unpack_avail(hi, s->highs, tr_packed_size(n8, w) + 32 <= avail ? n8 : nexc, w, avail);
+    unsigned bad = 0;
+    int prev = -1;
+    for (unsigned j = 0; j < nexc; j++) {
+        int i = idx[j];
+        bad |= (unsigned)(i <= prev) | (unsigned)((uint32_t)i >= n);
+        out[i & (TR_BLOCK_DOCS - 1)] += hi[j] << b;
+        prev = i;
+    }
+    if (bad) return -1;
+    return (int)(b + w);
+}
+
+/* Unpack the tf and ttf arrays of a block (shared with positions decode). */
+static int decode_tf(const doc_block_ref *r, uint32_t n, uint32_t *tf, uint32_t *ttf,
+                     const uint8_t *rend)
+{
+    int w = unpack_stream(&r->s[1], n, tf, 1, rend);
+    if (w < 0) return TR_ECORRUPT;
+    uint32_t bad = 0;
+    if (w == 32) /* only a 32-bit tf - 1 can wrap tf to 0 */
+        for (uint32_t i = 0; i < n; i++) bad |= tf[i] == 0;
+    if (!r->has_ttf) {
+        /* no title hits in the block (the usual case): nothing to check */
+        memset(ttf, 0, n * sizeof *ttf);
+    } else {
+        if (unpack_stream(&r->s[2], n, ttf, 0, rend) < 0) return TR_ECORRUPT;
+        for (uint32_t i = 0; i < n; i++) bad |= ttf[i] > tf[i];
+    }
+    return bad ? TR_ECORRUPT : TR_OK;
+}
 
 /* The compact form from its flags byte at p to end (the checksum, if any,
  * already verified and excluded). */
@@ -806,13 +1026,14 @@ static int parse_compact(tr_chunk *c, const uint8_t *p, const uint8_t *end)
             c->bound.pt[i].dl = (uint16_t)d;
         }
     }
-    size_t dlen = doc_block_len(q, (size_t)(end - q), ndocs);
+    doc_block_ref r;
+    size_t dlen = doc_block_parse(q, (size_t)(end - q), ndocs, &r);
     if (!dlen) return TR_ECORRUPT;
     if (ndocs == 1) {
-        uint32_t tf, ttf;
-        if (decode_tf(q, dlen, 1, &tf, &ttf)) return TR_ECORRUPT;
-        c->bound.max_ttf = sat16(ttf);
-        c->bound.pt[0].tf = sat16(tf);
+        uint32_t tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS]; /* unpack_stream's room */
+        if (decode_tf(&r, 1, tf, ttf, end)) return TR_ECORRUPT;
+        c->bound.max_ttf = sat16(ttf[0]);
+        c->bound.pt[0].tf = sat16(tf[0]);
     }
     c->has_positions = flags & FLAG_POSITIONS;
     c->nblocks = 1;
@@ -839,49 +1060,55 @@ static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
 static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
 {
     if (len < FULL_HEADER_BYTES) return TR_ECORRUPT;
-    if ((p[1] & ~FLAG_POSITIONS) || p[2] < 1 || p[2] > TR_BOUND_POINTS || p[3] ||
-        tr_get_le16(p + 38))
+    unsigned flags = p[1];
+    if ((flags & ~(FLAG_POSITIONS | FLAG_DOC_OFF16 | FLAG_POS_OFF16)) ||
+        (!(flags & FLAG_POSITIONS) && (flags & FLAG_POS_OFF16)) ||
+        p[2] < 1 || p[2] > TR_BOUND_POINTS)
         return TR_ECORRUPT;
-    uint32_t nblocks = tr_get_le32(p + 4), ndocs = tr_get_le32(p + 8);
-    uint32_t first = tr_get_le32(p + 12), last = tr_get_le32(p + 16);
-    uint64_t doclen = tr_get_le32(p + 40), poslen = tr_get_le32(p + 44);
-    if (nblocks == 0 || ndocs == 0 ||
-        nblocks != ((uint64_t)ndocs + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS)
-        return TR_ECORRUPT;
-    if (last >= TR_DOC_END || first > last || (uint64_t)last - first < ndocs - 1)
-        return TR_ECORRUPT;
-    uint64_t dirlen = (uint64_t)DIR_ENTRY_BYTES * nblocks;
-    if (FULL_HEADER_BYTES + dirlen + doclen + poslen != len) return TR_ECORRUPT;
-    if (!(p[1] & FLAG_POSITIONS) && poslen) return TR_ECORRUPT;
+    uint32_t ndocs = tr_get_le32(p + 3), first = tr_get_le32(p + 7);
+    if (ndocs == 0 || first >= TR_DOC_END) return TR_ECORRUPT;
+    uint32_t nblocks = (uint32_t)(((uint64_t)ndocs + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS);
+    dir_layout l = layout_of(flags);
+    uint64_t dirlen = (uint64_t)l.stride * nblocks;
+    if (FULL_HEADER_BYTES + dirlen > len) return TR_ECORRUPT;
     const uint8_t *dir = p + FULL_HEADER_BYTES;
     uint64_t seed = XXH3_64bits(p, FULL_CSUM_OFFSET);
     if ((uint32_t)XXH3_64bits_withSeed(dir, (size_t)dirlen, seed) !=
         tr_get_le32(p + FULL_CSUM_OFFSET))
         return TR_ECORRUPT;
+    /* The last entry ends both areas and the chunk. */
+    const uint8_t *le = dir + (size_t)l.stride * (nblocks - 1);
+    uint64_t last = tr_get_le32(le), doclen = get_off(le + 4, l.docw),
+             poslen = get_off(le + 4 + l.docw, l.posw);
+    if (FULL_HEADER_BYTES + dirlen + doclen + poslen != len) return TR_ECORRUPT;
+    if (last >= TR_DOC_END || first > last || last - first < ndocs - 1) return TR_ECORRUPT;
     /* The checksum catches accidents; these checks make a forged directory
      * harmless: every later access relies on them. */
     uint64_t base = first, prev_doc_end = 0, prev_pos_end = 0;
     for (uint32_t b = 0; b < nblocks; b++) {
-        const uint8_t *e = dir + (size_t)DIR_ENTRY_BYTES * b;
+        const uint8_t *e = dir + (size_t)l.stride * b;
         uint32_t n = b + 1 < nblocks ? TR_BLOCK_DOCS : ndocs - (nblocks - 1) * TR_BLOCK_DOCS;
-        uint64_t bl = tr_get_le32(e), de = tr_get_le32(e + 4), pe = tr_get_le32(e + 8);
+        uint64_t bl = tr_get_le32(e), de = get_off(e + 4, l.docw), pe = get_off(e + 4 + l.docw, l.posw);
         if (bl < base + n - 1 || bl > last) return TR_ECORRUPT;
-        if (de < prev_doc_end + DOC_WIDTH_BYTES || de > doclen) return TR_ECORRUPT;
+        /* a doc-block has at least its gap and tf heads */
+        if (de < prev_doc_end + 2 || de > doclen) return TR_ECORRUPT;
         if (pe < prev_pos_end || pe > poslen) return TR_ECORRUPT;
-        if (e[22] < 1 || e[22] > TR_BOUND_POINTS || e[23]) return TR_ECORRUPT;
+        unsigned np = e[l.bound + 2];
+        if (np < 1 || np > TR_BOUND_POINTS) return TR_ECORRUPT;
         base = bl + 1;
         prev_doc_end = de;
         prev_pos_end = pe;
     }
-    if (base - 1 != last || prev_doc_end != doclen || prev_pos_end != poslen)
-        return TR_ECORRUPT;
-    c->has_positions = p[1] & FLAG_POSITIONS;
+    if (base - 1 != last) return TR_ECORRUPT;
+    c->has_positions = flags & FLAG_POSITIONS;
     c->nblocks = nblocks;
     c->ndocs = ndocs;
     c->first_doc = first;
-    c->last_doc = last;
-    get_bound_fixed(p + 22, p[2], tr_get_le16(p + 20), &c->bound);
+    c->last_doc = (uint32_t)last;
+    get_bound_fixed(p + 13, p[2], tr_get_le16(p + 11), &c->bound);
     c->dir = dir;
+    c->dir_stride = (uint8_t)l.stride;
+    c->dir_flags = (uint8_t)flags;
     c->docdata = dir + dirlen;
     c->doclen = (size_t)doclen;
     c->posdata = c->docdata + doclen;
@@ -895,8 +1122,8 @@ int tr_chunk_open(tr_chunk *c, const void *data, size_t len)
     const uint8_t *p = data;
     if (!p || len < 1) return TR_ECORRUPT;
     int rc;
-    if (p[0] == FORMAT_FULL_V2) rc = open_full(c, p, len);
-    else if (p[0] == FORMAT_COMPACT_V2) rc = open_compact(c, p, len);
+    if (p[0] == FORMAT_FULL) rc = open_full(c, p, len);
+    else if (p[0] == FORMAT_COMPACT) rc = open_compact(c, p, len);
     else rc = TR_ECORRUPT;
     if (rc) {
         memset(c, 0, sizeof *c);
@@ -912,7 +1139,7 @@ static void block_slices(const tr_chunk *c, uint32_t b, const uint8_t **dp, size
 
 size_t tr_chunk_inline_form(uint8_t *chunk, size_t len)
 {
-    if (len < 2 + 4 || chunk[0] != FORMAT_COMPACT_V2) return 0;
+    if (len < 2 + 4 || chunk[0] != FORMAT_COMPACT) return 0;
     memmove(chunk, chunk + 1, len - 5);
     return len - 5;
 }
@@ -934,7 +1161,7 @@ int tr_chunk_open_inline(tr_chunk *c, const void *data, size_t len)
 
 static const uint8_t *dir_entry(const tr_chunk *c, uint32_t b)
 {
-    return c->dir + (size_t)DIR_ENTRY_BYTES * b;
+    return c->dir + (size_t)c->dir_stride * b;
 }
 
 uint32_t tr_chunk_block_last(const tr_chunk *c, uint32_t b)
@@ -968,8 +1195,8 @@ void tr_chunk_block_bound(const tr_chunk *c, uint32_t b, tr_bound *out)
         *out = c->bound;
         return;
     }
-    const uint8_t *e = dir_entry(c, b);
-    get_bound_fixed(e + 24, e[22], tr_get_le16(e + 20), out);
+    const uint8_t *e = dir_entry(c, b) + layout_of(c->dir_flags).bound;
+    get_bound_fixed(e + 3, e[2], tr_get_le16(e), out);
 }
 
 /* The doc-block and pos-block slices of block b. */
@@ -981,30 +1208,19 @@ static void block_slices(const tr_chunk *c, uint32_t b, const uint8_t **dp, size
         *pp = c->posdata; *pn = c->poslen;
         return;
     }
-    const uint8_t *e = dir_entry(c, b);
-    uint32_t d0 = b ? tr_get_le32(e - DIR_ENTRY_BYTES + 4) : 0;
-    uint32_t p0 = b ? tr_get_le32(e - DIR_ENTRY_BYTES + 8) : 0;
-    *dp = c->docdata + d0; *dn = tr_get_le32(e + 4) - d0;
-    *pp = c->posdata + p0; *pn = tr_get_le32(e + 8) - p0;
+    dir_layout l = layout_of(c->dir_flags);
+    const uint8_t *e = dir_entry(c, b), *pe = e - l.stride;
+    uint32_t d0 = b ? get_off(pe + 4, l.docw) : 0;
+    uint32_t p0 = b ? get_off(pe + 4 + l.docw, l.posw) : 0;
+    *dp = c->docdata + d0; *dn = get_off(e + 4, l.docw) - d0;
+    *pp = c->posdata + p0; *pn = get_off(e + 4 + l.docw, l.posw) - p0;
 }
 
-/* Unpack the tf and ttf arrays of a block (shared with positions decode). */
-static int decode_tf(const uint8_t *p, size_t len, uint32_t n, uint32_t *tf, uint32_t *ttf)
+/* The stored checksum of block b's doc (which = 0) or positions payload. */
+static uint32_t block_csum(const tr_chunk *c, uint32_t b, int which)
 {
-    const uint8_t *q = p + DOC_WIDTH_BYTES + tr_packed_size(n, p[0]);
-    tr_bitpack_unpack_plus1(tf, q, n, p[1], (size_t)(p + len - q));
-    q += tr_packed_size(n, p[1]);
-    uint32_t bad = 0;
-    if (p[1] == 32) /* only a 32-bit tf - 1 can wrap tf to 0 */
-        for (uint32_t i = 0; i < n; i++) bad |= tf[i] == 0;
-    if (p[2] == 0) {
-        /* no title hits in the block (the usual case): nothing to check */
-        memset(ttf, 0, n * sizeof *ttf);
-    } else {
-        tr_bitpack_unpack_avail(ttf, q, n, p[2], (size_t)(p + len - q));
-        for (uint32_t i = 0; i < n; i++) bad |= ttf[i] > tf[i];
-    }
-    return bad ? TR_ECORRUPT : TR_OK;
+    dir_layout l = layout_of(c->dir_flags);
+    return tr_get_le32(dir_entry(c, b) + (which ? l.pos_csum : l.doc_csum));
 }
 
 int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
@@ -1015,12 +1231,13 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
     const uint8_t *dp, *pp;
     size_t dn, pn;
     block_slices(c, b, &dp, &dn, &pp, &pn);
-    if (doc_block_len(dp, dn, n) != dn) return TR_ECORRUPT;
-    if (verify && c->dir && csum32(dp, dn) != tr_get_le32(dir_entry(c, b) + 12))
-        return TR_ECORRUPT;
+    doc_block_ref r;
+    if (doc_block_parse(dp, dn, n, &r) != dn) return TR_ECORRUPT;
+    if (verify && c->dir && csum32(dp, dn) != block_csum(c, b, 0)) return TR_ECORRUPT;
     /* the doc and position areas are contiguous: loads may run on to the end */
     const uint8_t *rend = c->posdata + c->poslen;
-    tr_bitpack_unpack_avail(docs, dp + DOC_WIDTH_BYTES, n, dp[0], (size_t)(rend - dp) - DOC_WIDTH_BYTES);
+    int w = unpack_stream(&r.s[0], n, docs, 0, rend);
+    if (w < 0) return TR_ECORRUPT;
     uint64_t base = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
     /* base <= last_doc < 2^32 - 1 for a block after the first (the
      * directory's last docs increase) */
@@ -1028,10 +1245,10 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
     /* Gaps are non-negative and the last doc is computed in 64 bits, so
      * reaching exactly the stored last doc proves every doc id is in range
      * and increasing. */
-    uint64_t d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, dp[0]);
+    uint64_t d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, (unsigned)w);
     if (d != tr_chunk_block_last(c, b)) return TR_ECORRUPT;
     if (b == 0 && docs[0] != c->first_doc) return TR_ECORRUPT;
-    if (decode_tf(dp, (size_t)(rend - dp), n, tf, ttf)) return TR_ECORRUPT;
+    if (decode_tf(&r, n, tf, ttf, rend)) return TR_ECORRUPT;
     return (int)n;
 }
 
@@ -1045,13 +1262,13 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
     const uint8_t *dp, *pp;
     size_t dn, pn;
     block_slices(c, b, &dp, &dn, &pp, &pn);
-    if (doc_block_len(dp, dn, n) != dn) return TR_ECORRUPT;
-    if (verify && c->dir && csum32(pp, pn) != tr_get_le32(dir_entry(c, b) + 16))
-        return TR_ECORRUPT;
+    doc_block_ref blk;
+    if (doc_block_parse(dp, dn, n, &blk) != dn) return TR_ECORRUPT;
+    if (verify && c->dir && csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
     /* The title/body split needs ttf, which the caller does not pass. */
     uint32_t mytf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS];
     const uint8_t *rend = c->posdata + c->poslen; /* readable: see block_decode */
-    if (decode_tf(dp, (size_t)(rend - dp), n, mytf, ttf)) return TR_ECORRUPT;
+    if (decode_tf(&blk, n, mytf, ttf, rend)) return TR_ECORRUPT;
     uint64_t total = 0;
     uint32_t differ = 0;  /* no early exit: the loop vectorises */
     for (uint32_t i = 0; i < n; i++) {
@@ -1108,8 +1325,7 @@ int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
     const uint8_t *dp, *pp;
     size_t dn, pn;
     block_slices(c, b, &dp, &dn, &pp, &pn);
-    if (verify && c->dir && csum32(pp, pn) != tr_get_le32(dir_entry(c, b) + 16))
-        return TR_ECORRUPT;
+    if (verify && c->dir && csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
     uint64_t start = 0, total = 0;
     for (uint32_t j = 0; j < n; j++) {
         if (j == i) start = total;

@@ -52,6 +52,7 @@ typedef struct tr_chunk {
     const uint8_t *dir;         /* nblocks entries */
     const uint8_t *docdata, *posdata;
     size_t doclen, poslen;
+    uint8_t dir_stride, dir_flags; /* directory entry bytes and layout (codec.c) */
 } tr_chunk;
 
 /* Parse and verify a chunk's header and directory (checksum, lengths,

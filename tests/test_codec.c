@@ -174,7 +174,9 @@ static void test_compact_vectors(void)
     tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, NULL };
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    static const uint8_t want[] = {0x04, 0x02, 0x05, 0x00, 0x0A, 0, 0, 0};
+    /* format, flags (1 point), doc 5, ndocs - 1, dl 10, then the doc-block:
+     * gap head (width 0, no ttf stream), tf head (width 0) */
+    static const uint8_t want[] = {0x06, 0x02, 0x05, 0x00, 0x0A, 0x00, 0x00};
     CHECK_EQ_INT(out.len, sizeof want + 4);
     CHECK(out.len == sizeof want + 4 && memcmp(out.data, want, sizeof want) == 0);
     if (out.len == sizeof want + 4)
@@ -186,7 +188,7 @@ static void test_compact_vectors(void)
     tr_buf_clear(&out);
     in.pos = &pos;
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    static const uint8_t want2[] = {0x04, 0x03, 0x05, 0x00, 0x0A, 0, 0, 0, 0x01, 0x02, 0x01};
+    static const uint8_t want2[] = {0x06, 0x03, 0x05, 0x00, 0x0A, 0x00, 0x00, 0x01, 0x02, 0x01};
     CHECK(out.len == sizeof want2 + 4 && memcmp(out.data, want2, sizeof want2) == 0);
     tr_chunk c;
     CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
@@ -271,6 +273,13 @@ static void test_rice_positions(void)
     tr_buf_free(&out);
 }
 
+/* Bytes of a full chunk's directory entry for its flags (FORMAT.md). */
+static unsigned full_stride(unsigned flags)
+{
+    unsigned pos = flags & 1;
+    return 4 + (flags & 2 ? 2 : 4) + (pos ? (flags & 4 ? 2 : 4) + 4 : 0) + 4 + 19;
+}
+
 static void test_full_header(void)
 {
     plist l;
@@ -278,15 +287,17 @@ static void test_full_header(void)
     tr_postings_in in = plist_in(&l);
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    CHECK_EQ_INT(out.data[0], 0x03);
-    CHECK_EQ_INT(out.data[1], 0x01);
-    CHECK_EQ_INT(tr_get_le32(out.data + 4), 2);
-    CHECK_EQ_INT(tr_get_le32(out.data + 8), 129);
-    CHECK_EQ_INT(tr_get_le32(out.data + 12), l.docs[0]);
-    CHECK_EQ_INT(tr_get_le32(out.data + 16), l.docs[128]);
-    CHECK_EQ_INT(52 + 2 * 40 + tr_get_le32(out.data + 40) + tr_get_le32(out.data + 44), out.len);
-    CHECK_EQ_INT(tr_get_le32(out.data + 52), l.docs[127]);      /* dir[0].last_doc */
-    CHECK_EQ_INT(tr_get_le32(out.data + 52 + 40), l.docs[128]); /* dir[1].last_doc */
+    /* format, flags: positions, u16 doc and pos offsets (both areas small) */
+    CHECK_EQ_INT(out.data[0], 0x05);
+    CHECK_EQ_INT(out.data[1], 0x07);
+    CHECK_EQ_INT(tr_get_le32(out.data + 3), 129);
+    CHECK_EQ_INT(tr_get_le32(out.data + 7), l.docs[0]);
+    /* 35-byte entries: last u32, doc_end u16, pos_end u16, two csums, bound 19 */
+    CHECK_EQ_INT(full_stride(out.data[1]), 35);
+    CHECK_EQ_INT(tr_get_le32(out.data + 33), l.docs[127]);      /* dir[0].last_doc */
+    CHECK_EQ_INT(tr_get_le32(out.data + 33 + 35), l.docs[128]); /* dir[1].last_doc */
+    CHECK_EQ_INT(33 + 2 * 35 + tr_get_le16(out.data + 33 + 35 + 4) + tr_get_le16(out.data + 33 + 35 + 6),
+                 out.len);
     /* appending keeps what the buffer held */
     size_t first = out.len;
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
@@ -294,6 +305,110 @@ static void test_full_header(void)
     CHECK(memcmp(out.data, out.data + first, first) == 0);
     tr_buf_free(&out);
     plist_free(&l);
+}
+
+/* Patched bit packing: a known vector (one outlier gap becomes an
+ * exception), exceptions behind a valid checksum that break the rules are
+ * corrupt, an outlier of every width in every stream round-trips, and both
+ * offset widths of the directory. */
+static void test_patched_streams(void)
+{
+    /* docs 100..108 then 1109: gaps 0 x 9 and 1000; tf 1; dl 10 */
+    plist l;
+    plist_alloc(&l, 10);
+    for (uint32_t i = 0; i < 10; i++) { l.docs[i] = 100 + i; l.tf[i] = 1; l.dl[i] = 10; }
+    l.docs[9] = 1109;
+    tr_postings_in in = plist_in(&l);
+    tr_buf out = {0};
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    /* format, flags (1 point), first 100, ndocs - 1, span 1009, max_ttf 0,
+     * point (1, 10); gap head: width 0 + exceptions, count 1, width 10,
+     * index 9, 1000 in 10 bits; tf head: width 0 */
+    static const uint8_t want[] = {0x06, 0x02, 0x64, 0x09, 0xF1, 0x07, 0x00, 0x01, 0x0A,
+                                   0x40, 0x01, 0x0A, 0x09, 0xE8, 0x03, 0x00};
+    CHECK_EQ_INT(out.len, sizeof want + 4);
+    CHECK(out.len == sizeof want + 4 && memcmp(out.data, want, sizeof want) == 0);
+    roundtrip(&l, "one exception");
+    /* rewrite one byte, fix the checksum: refused at open or at decode */
+    static const struct { size_t at; uint8_t v; } bad[] = {
+        {10, 0}, {10, 11}, {11, 0}, {11, 33}, {12, 10}, {12, 200}, {15, 0x80}, {9, 0x61},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        uint8_t p[sizeof want + 4];
+        memcpy(p, want, sizeof want);
+        p[bad[k].at] = bad[k].v;
+        tr_put_le32(p + sizeof want, (uint32_t)XXH3_64bits(p, sizeof want));
+        tr_chunk c;
+        int rc = tr_chunk_open(&c, p, sizeof p);
+        if (rc == 0) {
+            uint32_t d[TR_BLOCK_DOCS], t[TR_BLOCK_DOCS], tt[TR_BLOCK_DOCS];
+            rc = tr_chunk_block_decode(&c, 0, 1, d, t, tt);
+        }
+        if (rc != TR_ECORRUPT) fprintf(stderr, "bad exception byte %zu = %u accepted\n", bad[k].at, bad[k].v);
+        CHECK_EQ_INT(rc, TR_ECORRUPT);
+    }
+    plist_free(&l);
+
+    /* a dense block (every gap below 16) takes no exceptions: the same
+     * list with gaps of 1 keeps tf's outlier in a 10-bit stream */
+    plist_alloc(&l, 10);
+    for (uint32_t i = 0; i < 10; i++) { l.docs[i] = 100 + 2 * i; l.tf[i] = 1; l.dl[i] = 10; }
+    l.tf[9] = 1001;
+    in = plist_in(&l);
+    tr_buf_clear(&out);
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    /* ... point (1001, 10); gap head: width 1, no exceptions, 10 x 1 bit
+     * (0x3FE: gap[0] = 0, then 1s); tf head: width 10, 10 x 10 bits */
+    static const uint8_t dense[] = {0x06, 0x02, 0x64, 0x09, 0x12, 0x00, 0xE9, 0x07, 0x0A,
+                                    0x01, 0xFE, 0x03, 0x0A};
+    CHECK(out.len == sizeof dense + 13 + 4 && memcmp(out.data, dense, sizeof dense) == 0);
+    roundtrip(&l, "dense block");
+    plist_free(&l);
+
+    /* an outlier of every width, in each stream, at the first, a middle and
+     * the last posting of a full block and of a partial one; gaps of 20 and
+     * more make the blocks sparse, so exceptions are allowed */
+    static const uint32_t idx[] = {0, 63, 127, 128, 199};
+    for (unsigned w = 1; w <= 32; w++) {
+        for (size_t k = 0; k < sizeof idx / sizeof *idx; k++) {
+            for (int stream = 0; stream < 3; stream++) {
+                plist_alloc(&l, 200);
+                uint64_t d = 7;
+                uint32_t big = w == 32 ? UINT32_MAX - 300 : (uint32_t)((1ull << w) - 1);
+                for (uint32_t i = 0; i < 200; i++) {
+                    uint32_t gap = stream == 0 && i == idx[k] ? big : 20 + i % 3;
+                    if (d + gap + 1 >= TR_DOC_END - 200) gap = 0;
+                    d += gap;
+                    l.docs[i] = (uint32_t)d;
+                    d++;
+                    l.tf[i] = 1 + i % 2;
+                    if (stream >= 1 && i == idx[k]) l.tf[i] = w == 32 ? UINT32_MAX : big + 1;
+                    l.ttf[i] = stream == 2 && i == idx[k] ? l.tf[i] : 0;
+                    l.dl[i] = 100;
+                }
+                roundtrip(&l, "outlier");
+                plist_free(&l);
+            }
+        }
+    }
+
+    /* offsets: small areas take u16 (flags 0x06), large ones u32 */
+    plist_random(&l, 20000, 1000, 1);
+    in = plist_in(&l);
+    tr_buf_clear(&out);
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    CHECK_EQ_INT(out.data[1] & 0x06, 0x02);  /* doc area < 64 KiB, positions over */
+    roundtrip(&l, "u32 positions offsets");
+    plist_free(&l);
+    plist_random(&l, 60000, 60000, 0);
+    in = plist_in(&l);
+    tr_buf_clear(&out);
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    CHECK_EQ_INT(out.data[1], 0x00);         /* no positions, doc area over 64 KiB */
+    CHECK_EQ_INT(full_stride(out.data[1]), 31);
+    roundtrip(&l, "u32 doc offsets");
+    plist_free(&l);
+    tr_buf_free(&out);
 }
 
 static void test_gaps(void)
@@ -568,13 +683,14 @@ static void test_corruption(void)
         memcpy(p, out.data, len);
         for (int k = 1 + (int)rnd_below(3); k > 0 && len > 1; k--)
             p[1 + rnd_below((uint32_t)len - 1)] = (uint8_t)rnd();
-        if (len >= 6 && p[0] == 0x04) {
+        if (len >= 6 && p[0] == 0x06) {
             tr_put_le32(p + len - 4, (uint32_t)XXH3_64bits(p, len - 4));
-        } else if (len >= 52 && p[0] == 0x03) {
-            uint64_t dirlen = 40ull * tr_get_le32(p + 4);
-            if (52 + dirlen <= len)
-                tr_put_le32(p + 48, (uint32_t)XXH3_64bits_withSeed(p + 52, (size_t)dirlen,
-                                                                  XXH3_64bits(p, 48)));
+        } else if (len >= 33 && p[0] == 0x05) {
+            uint64_t dirlen = (uint64_t)full_stride(p[1]) *
+                              (((uint64_t)tr_get_le32(p + 3) + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS);
+            if (33 + dirlen <= len)
+                tr_put_le32(p + 29, (uint32_t)XXH3_64bits_withSeed(p + 33, (size_t)dirlen,
+                                                                  XXH3_64bits(p, 29)));
         }
         tr_chunk c;
         if (tr_chunk_open(&c, p, len) == 0) {
@@ -591,7 +707,7 @@ static void test_corruption(void)
         size_t len = rnd_below(200);
         uint8_t *p = malloc(len ? len : 1);
         for (size_t i = 0; i < len; i++) p[i] = (uint8_t)rnd();
-        if (len) p[0] = (uint8_t)(1 + (t & 1));
+        if (len) p[0] = (uint8_t)(0x05 + (t & 1)); /* full or compact */
         tr_chunk c;
         if (tr_chunk_open(&c, p, len) == 0) {
             uint32_t docs[TR_BLOCK_DOCS], tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS], pos[4096];
@@ -647,7 +763,7 @@ static void test_inline_form(void)
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     CHECK_EQ_INT(tr_chunk_inline_form(out.data, out.len), 0);
-    CHECK_EQ_INT(out.data[0], 0x03);
+    CHECK_EQ_INT(out.data[0], 0x05);
     tr_buf_free(&out);
     plist_free(&l);
 }
@@ -658,6 +774,7 @@ int main(void)
     test_compact_vectors();
     test_rice_positions();
     test_full_header();
+    test_patched_streams();
     test_gaps();
     test_block_sizes();
     test_random_roundtrips();
