@@ -26,6 +26,10 @@ typedef struct term_rec {
     uint64_t seen_df, seen_cf;  /* summed over the chunks read */
     uint32_t nchunks, seen_chunks;
     uint32_t last_doc;          /* last doc of the previous chunk read */
+    /* the generation list (borrowed from the snapshot): gen is the last
+     * generation chunks were read from, gnext the list after it */
+    const uint8_t *gnext, *gend;
+    uint32_t gen;
     tr_bound bound;
     uint8_t present, is_inline;
 } term_rec;
@@ -339,6 +343,8 @@ static int check_terms(checker *c)
                 t->nchunks = ti.nchunks;
                 t->bound = ti.bound;
                 t->is_inline = ti.inline_chunk != NULL;
+                t->gnext = ti.gens;
+                t->gend = ti.gens + ti.gens_len;
             }
         }
         if (ti.inline_chunk) {
@@ -361,12 +367,16 @@ static int check_postings(checker *c)
     MDB_val k, v;
     char key[CHECK_KEY_SHOWN * 4 + 8];
     for (rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 8) {
-            problem(c, "postings", show_bytes(key, sizeof key, k.mv_data, k.mv_size), "key is not 8 bytes");
+        if (k.mv_size != TR_POSTINGS_KEY_BYTES) {
+            problem(c, "postings", show_bytes(key, sizeof key, k.mv_data, k.mv_size), "key is not %d bytes",
+                    TR_POSTINGS_KEY_BYTES);
             continue;
         }
-        uint32_t tid = tr_get_be32(k.mv_data), first = tr_get_be32((const uint8_t *)k.mv_data + 4);
-        snprintf(key, sizeof key, "term id %u, first doc %u", tid, first);
+        const uint8_t *kb = k.mv_data;
+        uint32_t gen = tr_get_be32(kb), tid = tr_get_be32(kb + 4), first = tr_get_be32(kb + 8);
+        snprintf(key, sizeof key, "generation %u, term id %u, first doc %u", gen, tid, first);
+        if (gen == 0 || gen > c->stats.generation)
+            problem(c, "postings", key, "generation outside 1..%u (meta stats)", c->stats.generation);
         term_rec *t = NULL;
         if (!c->quick) {
             if (tid >= c->nterms || !c->terms[tid].present) {
@@ -375,6 +385,15 @@ static int check_postings(checker *c)
                 problem(c, "postings", key, "chunk of a term stored inline");
             } else {
                 t = &c->terms[tid];
+                /* keys sort by generation: a term's chunks come a listed
+                 * generation at a time, in the list's order */
+                if (gen != t->gen) {
+                    uint32_t want = 0;
+                    if (!tr_gens_next(&t->gnext, t->gend, t->gen, &want) || want != gen)
+                        problem(c, "postings", key, "chunk in a generation the term does not list (next listed: %u)",
+                                want);
+                    t->gen = gen;
+                }
             }
         }
         if ((rc = check_chunk(c, "postings", key, t, v.mv_data, v.mv_size, first))) break;
@@ -388,6 +407,8 @@ static int check_postings(checker *c)
         snprintf(key, sizeof key, "term id %zu", i);
         if (t->seen_chunks != t->nchunks)
             problem(c, "terms", key, "says %u chunks, %u found", t->nchunks, t->seen_chunks);
+        if (t->gnext != t->gend)
+            problem(c, "terms", key, "lists a generation that holds none of its chunks");
         if (t->seen_df != t->df)
             problem(c, "terms", key, "df %llu, postings hold %llu", (unsigned long long)t->df,
                     (unsigned long long)t->seen_df);

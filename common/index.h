@@ -26,6 +26,8 @@ typedef struct tr_stats {
     uint32_t next_term;     /* the next term id to assign (ids start at 1) */
     uint64_t terms;         /* distinct terms */
     uint64_t title_tokens, body_tokens; /* sums over live documents */
+    uint32_t generation;    /* postings generation of the last commit that wrote
+                               chunks (0: none yet); see schema.c */
 } tr_stats;
 
 typedef struct tr_index tr_index;
@@ -126,6 +128,10 @@ typedef struct tr_term_info {
     uint32_t nchunks;
     tr_bound bound;         /* over the whole list */
     const uint8_t *inline_chunk; size_t inline_len; /* when stored inline */
+    /* when not inline: the postings generations holding the term's chunks,
+     * ngens varints in gens_len bytes (the first absolute, then deltas >= 1;
+     * walk them with tr_gens_next in schema.h), borrowed like inline_chunk */
+    const uint8_t *gens; size_t gens_len; uint32_t ngens;
 } tr_term_info;
 
 /* Look a term up (already analysed). TR_ENOTFOUND when absent. */

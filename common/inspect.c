@@ -68,7 +68,7 @@ int tr_index_sizes_get(tr_index *ix, tr_index_sizes *out, char *err, size_t errc
     for (int op = MDB_FIRST; !rc && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
         if ((rc = add_chunk(out, v.mv_data, v.mv_size, 0)) != 0) {
             snprintf(err, errcap, "postings: chunk of term id %u is corrupt",
-                     k.mv_size >= 4 ? tr_get_be32(k.mv_data) : 0);
+                     k.mv_size == TR_POSTINGS_KEY_BYTES ? tr_get_be32((const uint8_t *)k.mv_data + 4) : 0);
             break;
         }
     }

@@ -543,6 +543,11 @@ int tr_reader_lookup_id(tr_reader *r, const char *id, size_t len, uint32_t *doc)
 typedef struct cur_priv {
     MDB_cursor *mc;             /* NULL for an inline term */
     uint32_t term_id;
+    /* the term's generation list (borrowed from the snapshot); gen is the
+     * generation of the MDB cursor's chunk and gnext the list after it;
+     * dgen/dgnext the same for the decoded chunk */
+    const uint8_t *gens_end, *gnext, *dgnext;
+    uint32_t gen, dgen;
     tr_chunk dchunk;
     uint32_t dblk;
     int ptr_end;                /* pointer ran past the last chunk */
@@ -577,27 +582,65 @@ static void cur_end(tr_cursor *c)
     memset(&c->blk_bound, 0, sizeof c->blk_bound);
 }
 
-/* Open the chunk under the MDB cursor's current entry (after get rc).
- * Returns 0, 1 when the term has no more chunks, or a TR error. */
-static int chunk_from_mc(cur_priv *p, int get_rc, MDB_val *k, MDB_val *v, tr_chunk *ch)
+/* Open the chunk under the MDB cursor's current entry (after get rc) if it
+ * is one of the term's in generation gen. Returns 0, 1 when it is not (or
+ * there is none), or a TR error. */
+static int chunk_from_mc(cur_priv *p, uint32_t gen, int get_rc, MDB_val *k, MDB_val *v, tr_chunk *ch)
 {
     if (get_rc == MDB_NOTFOUND) return 1;
     if (get_rc) return tr_schema_lmdb_rc(get_rc);
-    if (k->mv_size != 8) return TR_ECORRUPT;
-    if (tr_get_be32(k->mv_data) != p->term_id) return 1;
+    if (k->mv_size != TR_POSTINGS_KEY_BYTES) return TR_ECORRUPT;
+    const uint8_t *kb = k->mv_data;
+    if (tr_get_be32(kb) != gen || tr_get_be32(kb + 4) != p->term_id) return 1;
     if (tr_chunk_open(ch, v->mv_data, v->mv_size)) return TR_ECORRUPT;
-    uint32_t first = tr_get_be32((const uint8_t *)k->mv_data + 4);
-    if (ch->first_doc != first || ch->nblocks == 0) return TR_ECORRUPT;
+    if (ch->first_doc != tr_get_be32(kb + 8) || ch->nblocks == 0) return TR_ECORRUPT;
     return 0;
 }
 
-static int mc_step(cur_priv *p, MDB_cursor_op op, uint32_t key_doc, tr_chunk *ch)
+/* Put the MDB cursor on the term's first chunk at or after (gen, doc),
+ * moving on to the next listed generation (gnext) when gen has none left
+ * there. Returns 0, 1 when no chunk follows, or a TR error. */
+static int mc_seek(cur_priv *p, uint32_t gen, const uint8_t *gnext, uint32_t doc, tr_chunk *ch)
 {
-    uint8_t kb[8];
-    tr_key_posting(kb, p->term_id, key_doc);
-    MDB_val k = { 8, kb }, v;
-    int rc = mdb_cursor_get(p->mc, &k, &v, op);
-    return chunk_from_mc(p, rc, &k, &v, ch);
+    for (;;) {
+        uint8_t kb[TR_POSTINGS_KEY_BYTES];
+        tr_key_posting(kb, gen, p->term_id, doc);
+        MDB_val k = { sizeof kb, kb }, v;
+        int rc = chunk_from_mc(p, gen, mdb_cursor_get(p->mc, &k, &v, MDB_SET_RANGE), &k, &v, ch);
+        if (rc <= 0) {
+            p->gen = gen;
+            p->gnext = gnext;
+            return rc;
+        }
+        /* a generation the term lists must hold a chunk of it */
+        if (doc == 0) return TR_ECORRUPT;
+        if (!tr_gens_next(&gnext, p->gens_end, gen, &gen)) return 1;
+        doc = 0;
+    }
+}
+
+/* The term's next chunk after the MDB cursor's: 0, 1 at the end, or an error. */
+static int mc_next(cur_priv *p, tr_chunk *ch)
+{
+    MDB_val k, v;
+    int rc = chunk_from_mc(p, p->gen, mdb_cursor_get(p->mc, &k, &v, MDB_NEXT), &k, &v, ch);
+    if (rc <= 0) return rc;
+    uint32_t gen;
+    const uint8_t *gnext = p->gnext;
+    if (!tr_gens_next(&gnext, p->gens_end, p->gen, &gen)) return 1;
+    return mc_seek(p, gen, gnext, 0, ch);
+}
+
+/* Bring the MDB cursor back onto the decoded chunk. */
+static int mc_back(cur_priv *p, tr_chunk *ch)
+{
+    uint8_t kb[TR_POSTINGS_KEY_BYTES];
+    tr_key_posting(kb, p->dgen, p->term_id, p->dchunk.first_doc);
+    MDB_val k = { sizeof kb, kb }, v;
+    int rc = chunk_from_mc(p, p->dgen, mdb_cursor_get(p->mc, &k, &v, MDB_SET_KEY), &k, &v, ch);
+    p->gen = p->dgen;
+    p->gnext = p->dgnext;
+    return rc;
 }
 
 /* First block b in [start, nblocks) of ch with last doc >= target (ch's last
@@ -635,6 +678,8 @@ static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t ta
     int n = tr_chunk_block_decode(ch, b, c->verify, c->docs, c->tf, c->ttf);
     if (n <= 0 || (uint32_t)n > TR_BLOCK_DOCS) return cur_fail(c, TR_ECORRUPT);
     p->dchunk = *ch;
+    p->dgen = p->gen;           /* the MDB cursor is on ch (or there is none) */
+    p->dgnext = p->gnext;
     p->dblk = b;
     p->ptr_end = 0;
     set_pointer(c, ch, b);
@@ -663,7 +708,7 @@ static int seek_slow(tr_cursor *c, uint32_t target)
         start = p->dblk + 1;
         if (p->mc && (p->ptr_end || c->chunk.first_doc != ch.first_doc)) {
             /* the pointer ran ahead: bring the MDB cursor back */
-            rc = mc_step(p, MDB_SET_KEY, ch.first_doc, &ch);
+            rc = mc_back(p, &ch);
             if (rc) return cur_fail(c, rc < 0 ? rc : TR_ECORRUPT);
         }
     } else {
@@ -672,17 +717,17 @@ static int seek_slow(tr_cursor *c, uint32_t target)
         if (!p->ptr_end && c->chunk.first_doc > dlast && c->chunk.first_doc <= target) {
             ch = c->chunk;                          /* pointer chunk: MDB cursor is there */
         } else if (!p->ptr_end && c->chunk.first_doc == p->dchunk.first_doc) {
-            rc = mc_step(p, MDB_NEXT, 0, &ch);
+            rc = mc_next(p, &ch);
             if (rc == 1) { cur_end(c); p->ptr_end = 1; return 0; }
             if (rc) return cur_fail(c, rc);
         } else {
-            rc = mc_step(p, MDB_SET_RANGE, dlast + 1, &ch);
+            rc = mc_seek(p, p->dgen, p->dgnext, dlast + 1, &ch);
             if (rc == 1) { cur_end(c); p->ptr_end = 1; return 0; }
             if (rc) return cur_fail(c, rc);
         }
         while (ch.last_doc < target) {
             uint32_t prev = ch.last_doc;
-            rc = mc_step(p, MDB_NEXT, 0, &ch);
+            rc = mc_next(p, &ch);
             if (rc == 1) { cur_end(c); p->ptr_end = 1; return 0; }
             if (rc) return cur_fail(c, rc);
             if (ch.first_doc <= prev) return cur_fail(c, TR_ECORRUPT);
@@ -710,7 +755,11 @@ int tr_cursor_open(tr_reader *r, const tr_term_info *t, int want_positions, int 
     } else {
         int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_POSTINGS], &p->mc);
         if (rc) { p->mc = NULL; return cur_fail(c, tr_schema_lmdb_rc(rc)); }
-        rc = mc_step(p, MDB_SET_RANGE, 0, &ch);
+        uint32_t gen;
+        const uint8_t *gnext = t->gens;
+        p->gens_end = t->gens + t->gens_len;
+        if (!t->gens || !tr_gens_next(&gnext, p->gens_end, 0, &gen)) return cur_fail(c, TR_ECORRUPT);
+        rc = mc_seek(p, gen, gnext, 0, &ch);
         if (rc) return cur_fail(c, rc == 1 ? TR_ECORRUPT : rc); /* the term says it has chunks */
     }
     enter_block(c, &ch, 0, 0);
@@ -754,7 +803,7 @@ int tr_cursor_seek(tr_cursor *c, uint32_t target)
             /* pointer was shallow-moved ahead but target stayed in this block */
             if (p->mc && (p->ptr_end || c->chunk.first_doc != p->dchunk.first_doc)) {
                 tr_chunk ch;
-                int rc = mc_step(p, MDB_SET_KEY, p->dchunk.first_doc, &ch);
+                int rc = mc_back(p, &ch);
                 if (rc) return cur_fail(c, rc < 0 ? rc : TR_ECORRUPT);
             }
             p->ptr_end = 0;
@@ -775,7 +824,7 @@ int tr_cursor_shallow(tr_cursor *c, uint32_t target)
         if (!p->mc) { c->blk_last = TR_DOC_END; p->ptr_end = 1; return 0; }
         do {
             uint32_t prev = ch.last_doc;
-            int rc = mc_step(p, MDB_NEXT, 0, &ch);
+            int rc = mc_next(p, &ch);
             if (rc == 1) {
                 c->blk_last = TR_DOC_END;
                 memset(&c->blk_bound, 0, sizeof c->blk_bound);

@@ -10,11 +10,17 @@
  *   meta      "format"   -> u32 TR_FORMAT_VERSION
  *             "settings" -> tr_settings_encode text (no NUL)
  *             "stats"    -> docs u64, deleted u64, next_doc u32, next_term u32,
- *                           terms u64, title_tokens u64, body_tokens u64 (48 bytes)
+ *                           terms u64, title_tokens u64, body_tokens u64,
+ *                           generation u32 (52 bytes)
  *   terms     term bytes (1..TR_MAX_TERM_BYTES)
  *             -> csum u32 | term_id v | nchunks v
  *                | nchunks >= 1: df v | cf v | bound: max_ttf u16, npoints u8,
  *                                npoints x (tf u16, dl u16)
+ *                                | gens: 1..nchunks varints to the end of the
+ *                                value (at most TR_TERM_GENS_MAX_BYTES), the
+ *                                first a generation, each next the delta
+ *                                (>= 1) to the next: the generations that
+ *                                hold the term's chunks
  *                | nchunks == 0: the term's only chunk, inline (the rest of
  *                  the value, 1..TR_INLINE_MAX bytes, in the codec's inline
  *                  form: a compact chunk without format byte and checksum,
@@ -22,9 +28,18 @@
  *                  sum of its tf, the term's bound is the chunk's, and the
  *                  postings database has no key for the term (readers
  *                  report nchunks = 1).
- *   postings  term_id u32 BE | first_doc u32 BE -> chunk (codec.h, tr_chunk_encode)
- *             Chunks of a term are appended per batch, never rewritten
- *             (except that an inline chunk moves out when it outgrows the limit).
+ *   postings  gen u32 BE | term_id u32 BE | first_doc u32 BE
+ *             -> chunk (codec.h, tr_chunk_encode)
+ *             gen is the commit's generation (meta stats: one more than the
+ *             last that wrote chunks), so each commit writes its chunks in key
+ *             order at the end of the tree (MDB_APPEND: leaf pages stay full;
+ *             inserting a second commit's chunks between the first's split
+ *             nearly every leaf). Doc ids only grow, so a term's chunks in
+ *             its generations in order, and in key order within one, are in
+ *             doc order. Chunks are never rewritten, except that an inline
+ *             chunk moves out when it outgrows the limit, and a term whose
+ *             generation list would outgrow TR_TERM_GENS_MAX_BYTES has its
+ *             chunks moved (bytes unchanged) into the committing generation.
  *   docs      doc u32 BE
  *             -> csum u32 | id_len v | id | title_len v | title | url_len v | url
  *                | date i64 | title_terms v | body_terms v | body_len v
@@ -211,6 +226,7 @@ void tr_stats_encode(const tr_stats *s, uint8_t out[TR_STATS_BYTES])
     tr_put_le64(out + 24, s->terms);
     tr_put_le64(out + 32, s->title_tokens);
     tr_put_le64(out + 40, s->body_tokens);
+    tr_put_le32(out + 48, s->generation);
 }
 
 int tr_stats_decode(tr_stats *s, const void *p, size_t len)
@@ -224,6 +240,7 @@ int tr_stats_decode(tr_stats *s, const void *p, size_t len)
     s->terms = tr_get_le64(b + 24);
     s->title_tokens = tr_get_le64(b + 32);
     s->body_tokens = tr_get_le64(b + 40);
+    s->generation = tr_get_le32(b + 48);
     if (s->next_doc == 0 || s->next_term == 0) return TR_ECORRUPT;
     return TR_OK;
 }
@@ -260,6 +277,9 @@ size_t tr_term_value_encode(const tr_term_info *t, uint8_t *out)
             tr_put_le16(p + 2, t->bound.pt[i].dl);
             p += 4;
         }
+        /* the generation list runs to the end of the value */
+        if (t->gens_len) memcpy(p, t->gens, t->gens_len);
+        p += t->gens_len;
     }
     tr_put_le32(out, csum32(out + 4, (size_t)(p - out - 4)));
     return (size_t)(p - out);
@@ -297,12 +317,26 @@ int tr_term_value_decode(tr_term_info *t, const void *pv, size_t len)
         t->bound.max_ttf = tr_get_le16(p);
         t->bound.npoints = p[2];
         p += 3;
-        if (t->bound.npoints > TR_BOUND_POINTS || end - p != 4 * t->bound.npoints) return TR_ECORRUPT;
+        if (t->bound.npoints > TR_BOUND_POINTS || end - p < 4 * t->bound.npoints) return TR_ECORRUPT;
         for (unsigned i = 0; i < t->bound.npoints; i++) {
             t->bound.pt[i].tf = tr_get_le16(p);
             t->bound.pt[i].dl = tr_get_le16(p + 2);
             p += 4;
         }
+        /* generations: at least one, strictly increasing, at most one per
+         * chunk, within TR_TERM_GENS_MAX_BYTES */
+        size_t gl = (size_t)(end - p);
+        if (gl == 0 || gl > TR_TERM_GENS_MAX_BYTES) return TR_ECORRUPT;
+        const uint8_t *g = p;
+        uint32_t gen = 0, ng = 0;
+        while (g < end) {
+            if (!tr_gens_next(&g, end, gen, &gen)) return TR_ECORRUPT;
+            ng++;
+        }
+        if (ng > nch) return TR_ECORRUPT;
+        t->gens = p;
+        t->gens_len = gl;
+        t->ngens = ng;
     }
     t->term_id = (uint32_t)id;
     t->df = df;

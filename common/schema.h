@@ -18,9 +18,16 @@ extern const char *const tr_db_names[TR_DB_COUNT];
 #define TR_NORMS_SHIFT 12
 #define TR_NORMS_PER_KEY (1u << TR_NORMS_SHIFT)
 #define TR_NORM_BYTES 16          /* title_len u32, body_len u32, date i64 */
-#define TR_STATS_BYTES 48
-/* Upper bound of a terms value: header varints, bound, inline chunk. */
-#define TR_TERM_VALUE_MAX (4 + 5 * 10 + 3 + 4 * TR_BOUND_POINTS + 10 + TR_INLINE_MAX)
+#define TR_STATS_BYTES 52
+/* Most bytes of a term's generation list (varints). A commit that would
+ * make it longer first moves the term's chunks into its own generation
+ * (writer.c), so a term value stays small however many commits an index
+ * has seen: 64 bytes are about 60 commits that all add to the term. */
+#define TR_TERM_GENS_MAX_BYTES 64
+/* Upper bound of a terms value: header varints, bound, inline chunk or
+ * generation list. */
+#define TR_TERM_VALUE_MAX (4 + 5 * 10 + 3 + 4 * TR_BOUND_POINTS + 10 + \
+                           (TR_INLINE_MAX > TR_TERM_GENS_MAX_BYTES ? TR_INLINE_MAX : TR_TERM_GENS_MAX_BYTES))
 /* Longest stored url / title we accept into a docs value (keeps values sane). */
 #define TR_MAX_URL_BYTES 8192
 #define TR_MAX_TITLE_BYTES 65536
@@ -56,10 +63,27 @@ int tr_schema_lmdb_rc(int rc);
 
 /* Key helpers. */
 static inline void tr_key_u32(uint8_t k[4], uint32_t v) { tr_put_be32(k, v); }
-static inline void tr_key_posting(uint8_t k[8], uint32_t term_id, uint32_t first_doc)
+/* A postings key: generation | term id | first doc of the chunk, u32 BE each.
+ * The generation leads so that every commit appends at the end of the tree. */
+#define TR_POSTINGS_KEY_BYTES 12
+static inline void tr_key_posting(uint8_t k[TR_POSTINGS_KEY_BYTES], uint32_t gen, uint32_t term_id,
+                                  uint32_t first_doc)
 {
-    tr_put_be32(k, term_id);
-    tr_put_be32(k + 4, first_doc);
+    tr_put_be32(k, gen);
+    tr_put_be32(k + 4, term_id);
+    tr_put_be32(k + 8, first_doc);
+}
+
+/* Step through a term's generation list (tr_term_info.gens, which
+ * tr_term_value_decode has validated): *p at the next varint, prev the
+ * generation before it (0 at the start). Returns 1 and sets *gen, or 0 at
+ * the end of the list (or on bytes that do not decode). */
+static inline int tr_gens_next(const uint8_t **p, const uint8_t *end, uint32_t prev, uint32_t *gen)
+{
+    uint64_t d;
+    if (*p >= end || tr_get_varint(p, end, &d) || d == 0 || d > UINT32_MAX - prev) return 0;
+    *gen = prev + (uint32_t)d;
+    return 1;
 }
 
 /* Stats: TR_STATS_BYTES little-endian. decode: TR_ECORRUPT on a bad length. */

@@ -102,7 +102,7 @@ typedef struct wdoc {
  * (it was four, and the lookup missed on each). */
 typedef struct term_cold {
     int existing;
-    tr_term_info old;           /* when existing (inline chunk copied into oldinl) */
+    tr_term_info old;           /* when existing (inline chunk or generation list copied into oldinl) */
     tr_buf enc;                 /* encoded chunks, records of first_doc u32 | len u32 | bytes */
     int enc_rc;
     uint8_t oldinl[TR_INLINE_MAX];
@@ -191,6 +191,7 @@ struct tr_writer {
     term_ent **sorted, **order;
     term_cold *cold;            /* per term of the batch being committed */
     size_t mid_puts;            /* this commit's non-append puts into terms */
+    int gen_used;               /* this commit wrote postings keys (its generation) */
     int repacked;               /* this commit rewrote the dictionary */
 
 };
@@ -824,6 +825,12 @@ static int term_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+static int term_id_cmp(const void *a, const void *b)
+{
+    uint32_t x = (*(term_ent *const *)a)->term_id, y = (*(term_ent *const *)b)->term_id;
+    return x < y ? -1 : x > y;
+}
+
 static int skey_cmp(const void *a, const void *b)
 {
     const skey *x = a, *y = b;
@@ -917,33 +924,40 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *
     return mdb_put(txn, dbi, &kv, &vv, fl);
 }
 
-/* LMDB (4 KB pages): a value whose node (8-byte header, 8-byte key, value)
+/* LMDB (4 KB pages): a value whose node (8-byte header, 12-byte key, value)
  * exceeds 2,038 bytes goes to overflow pages of its own, 16-byte header
  * first, rounded up to whole pages; smaller ones share leaf pages. */
 #define LMDB_PAGE 4096u
-#define LMDB_LEAF_VALUE_MAX (2038u - 16u)
+#define LMDB_NODE_HEADER 8u
+#define LMDB_LEAF_VALUE_MAX (2038u - LMDB_NODE_HEADER - TR_POSTINGS_KEY_BYTES)
 #define LMDB_OVERFLOW_HEADER 16u
+/* A leaf node's bytes besides its value: header, key, 2-byte index slot. */
+#define LMDB_LEAF_NODE_EXTRA (LMDB_NODE_HEADER + TR_POSTINGS_KEY_BYTES + 2u)
+/* Percent charged on top of a leaf value's bytes for the room its pages
+ * leave unused. Appended leaves are ~97% full; 60% was fitted when a second
+ * commit split them to ~63%. enwiki, 2 commits, postings database: 0% 126.73
+ * MB (cuts into many small leaf pieces), 10% 120.70, 25% 120.84, 60% 122.32. */
+#ifndef TR_LEAF_CHARGE_PCT
+#define TR_LEAF_CHARGE_PCT 10u
+#endif
 
 /* Bytes a postings value of len bytes occupies (node and index slot
- * included). Leaf values are charged 60% extra: leaf pages of a postings
- * database that later commits insert into are ~63% full (enwiki, 2 commits:
- * charging 25% extra gave a 137.97 MB postings database, 60% 137.01, 100%
- * 137.81). */
+ * included). */
 static uint64_t stored_cost(uint64_t len)
 {
-    if (len <= LMDB_LEAF_VALUE_MAX) return (len + 18) * 8 / 5;
-    return (len + LMDB_OVERFLOW_HEADER + LMDB_PAGE - 1) / LMDB_PAGE * LMDB_PAGE + 18;
+    if (len <= LMDB_LEAF_VALUE_MAX) return (len + LMDB_LEAF_NODE_EXTRA) * (100u + TR_LEAF_CHARGE_PCT) / 100u;
+    return (len + LMDB_OVERFLOW_HEADER + LMDB_PAGE - 1) / LMDB_PAGE * LMDB_PAGE + LMDB_LEAF_NODE_EXTRA + 4u;
 }
 
 /* Where to cut a chunk of nb blocks (payload bytes bytes[b]) so that its
  * pieces fill their pages: an overflow value wastes half a page on average
  * (15 MB of enwiki's postings). Dynamic programming over the cut points,
  * with a piece's size estimated as the codec lays it out (a full chunk's
- * 52-byte header and 40-byte directory entries; a single block is the
+ * 33-byte header and directory entries of ~35 bytes; a single block is the
  * compact form, ~12 bytes of header). cut[] receives the piece ends
  * (block indexes, ascending, the last = nb); returns the piece count. */
-#define CHUNK_HEADER_EST 52u
-#define CHUNK_DIR_EST 40u
+#define CHUNK_HEADER_EST 33u
+#define CHUNK_DIR_EST 35u
 #define COMPACT_HEADER_EST 12u
 static size_t plan_cuts(const size_t *bytes, size_t nb, uint64_t *best, uint32_t *from, uint32_t *cut)
 {
@@ -1030,11 +1044,97 @@ static int encode_chunks(enc_scratch *sc, size_t n, tr_buf *out)
     return TR_OK;
 }
 
+/* Varint length of v (LEB128, 7 bits a byte). */
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) { v >>= 7; n++; }
+    return n;
+}
+
+/* Move every chunk of a term (info: its old generations) into generation
+ * gen: same chunk bytes, keys rewritten, appended at the end of the tree.
+ * Run when the term's generation list would outgrow TR_TERM_GENS_MAX_BYTES,
+ * i.e. after ~60 commits that each added to it; the rewrite costs a copy of
+ * the list, paid once per that many commits. Before the term's new chunks,
+ * whose keys must follow these. */
+static int regen_term(tr_writer *w, MDB_txn *txn, const tr_term_info *info, uint32_t gen)
+{
+    MDB_dbi dbi = w->ix->dbi[TR_DB_POSTINGS];
+    MDB_cursor *mc;
+    int rc = mdb_cursor_open(txn, dbi, &mc);
+    if (rc) return rc;
+    /* records: gen u32 | first_doc u32 | len u32 | chunk (copied: the puts
+     * below may rewrite the pages the values sit on) */
+    tr_buf copy = {0};
+    const uint8_t *gp = info->gens, *gend = info->gens + info->gens_len;
+    uint32_t g = 0;
+    while (!rc && tr_gens_next(&gp, gend, g, &g)) {
+        uint8_t kb[TR_POSTINGS_KEY_BYTES];
+        tr_key_posting(kb, g, info->term_id, 0);
+        MDB_val k = { sizeof kb, kb }, v;
+        int found = 0;
+        for (rc = mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != TR_POSTINGS_KEY_BYTES || tr_get_be32(k.mv_data) != g ||
+                tr_get_be32((const uint8_t *)k.mv_data + 4) != info->term_id)
+                break;
+            uint8_t hdr[12];
+            tr_put_le32(hdr, g);
+            tr_put_le32(hdr + 4, tr_get_be32((const uint8_t *)k.mv_data + 8));
+            tr_put_le32(hdr + 8, (uint32_t)v.mv_size);
+            if (tr_buf_append(&copy, hdr, 12) || tr_buf_append(&copy, v.mv_data, v.mv_size)) {
+                rc = TR_ENOMEM;
+                break;
+            }
+            found = 1;
+        }
+        if (rc == MDB_NOTFOUND) rc = 0;
+        if (!rc && !found) rc = TR_ECORRUPT; /* a listed generation without chunks */
+    }
+    mdb_cursor_close(mc);
+    for (size_t off = 0; !rc && off < copy.len;) {
+        uint8_t kb[TR_POSTINGS_KEY_BYTES];
+        uint32_t len = tr_get_le32(copy.data + off + 8);
+        tr_key_posting(kb, tr_get_le32(copy.data + off), info->term_id, tr_get_le32(copy.data + off + 4));
+        MDB_val k = { sizeof kb, kb };
+        rc = mdb_del(txn, dbi, &k, NULL);
+        off += 12 + (size_t)len;
+    }
+    for (size_t off = 0; !rc && off < copy.len;) {
+        uint8_t kb[TR_POSTINGS_KEY_BYTES];
+        uint32_t len = tr_get_le32(copy.data + off + 8);
+        tr_key_posting(kb, gen, info->term_id, tr_get_le32(copy.data + off + 4));
+        rc = put(txn, dbi, kb, sizeof kb, copy.data + off + 12, len, MDB_APPEND);
+        off += 12 + (size_t)len;
+    }
+    tr_buf_free(&copy);
+    return rc;
+}
+
 /* Store a term's encoded chunks (from encode_chunks): inline when it is the
- * term's only chunk and small, else under postings keys. Updates info. */
-static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *info, int append)
+ * term's only chunk and small, else under postings keys of generation gen,
+ * with MDB_APPEND (callers write terms in term id order). Updates info; its
+ * generation list is rewritten into gb (TR_TERM_GENS_MAX_BYTES bytes). */
+_Static_assert(TR_TERM_GENS_MAX_BYTES <= TR_INLINE_MAX, "term_cold.oldinl holds a generation list too");
+static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *info, uint32_t gen,
+                      uint8_t *gb)
 {
     const uint8_t *p = e->c->enc.data, *end = p + e->c->enc.len;
+    size_t gl = info->gens_len;
+    uint32_t last = 0;
+    if (gl) {
+        const uint8_t *gp = info->gens;
+        while (tr_gens_next(&gp, info->gens + gl, last, &last)) {}
+        memcpy(gb, info->gens, gl);
+        if (gl + varint_len(gen - last) > TR_TERM_GENS_MAX_BYTES) {
+            int rc = regen_term(w, txn, info, gen);
+            if (rc) return rc;
+            gl = 0;
+            last = 0;
+            info->ngens = 0;
+        }
+    }
+    int wrote = 0;
     while (p < end) {
         uint32_t first = tr_get_le32(p), len = tr_get_le32(p + 4);
         const uint8_t *chunk = p + 8;
@@ -1054,13 +1154,25 @@ static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *inf
             info->inline_chunk = e->c->oldinl;
             info->inline_len = il;
         } else {
-            uint8_t k[8];
-            tr_key_posting(k, info->term_id, first);
-            int rc = put(txn, w->ix->dbi[TR_DB_POSTINGS], k, 8, chunk, len, append ? MDB_APPEND : 0);
+            uint8_t k[TR_POSTINGS_KEY_BYTES];
+            tr_key_posting(k, gen, info->term_id, first);
+            int rc = put(txn, w->ix->dbi[TR_DB_POSTINGS], k, sizeof k, chunk, len, MDB_APPEND);
             if (rc) return rc;
+            wrote = 1;
         }
         info->nchunks++;
     }
+    if (wrote && last != gen) {
+        uint8_t *q = gb + gl;
+        uint64_t d = gen - last;
+        while (d >= 0x80) { *q++ = (uint8_t)(d | 0x80); d >>= 7; }
+        *q++ = (uint8_t)d;
+        gl = (size_t)(q - gb);
+        info->ngens++;
+    }
+    info->gens = gl ? gb : NULL;
+    info->gens_len = gl;
+    if (wrote) w->gen_used = 1;
     return TR_OK;
 }
 
@@ -1261,20 +1373,30 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             if (e->c->old.inline_chunk) {
                 memcpy(e->c->oldinl, e->c->old.inline_chunk, e->c->old.inline_len);
                 e->c->old.inline_chunk = e->c->oldinl;
+            } else {
+                memcpy(e->c->oldinl, e->c->old.gens, e->c->old.gens_len);
+                e->c->old.gens = e->c->oldinl;
             }
             e->c->existing = 1;
             e->term_id = e->c->old.term_id;
         }
     }
     drop_map_pages(w);
-    /* 2: existing terms, then new ones (whose postings keys all sort last),
-     * encoded in parallel a round at a time and written in that order */
+    /* 2: existing terms by term id, then new ones (their ids follow, in
+     * byte order), encoded in parallel a round at a time and written in
+     * that order: postings keys (this commit's generation | term id |
+     * first doc) then ascend, and every chunk is appended */
     term_ent **order = w->order;
-    size_t no = 0;
-    for (int pass = 0; pass < 2; pass++)
+    size_t no = 0, nold;
+    for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < w->nterms; i++)
             if (w->sorted[i]->c->existing == (pass == 0)) order[no++] = w->sorted[i];
-    uint8_t tv[TR_TERM_VALUE_MAX];
+        if (pass == 0) nold = no;
+    }
+    qsort(order, nold, sizeof *order, term_id_cmp);
+    uint32_t gen = s->generation + 1;
+    w->gen_used = 0;
+    uint8_t tv[TR_TERM_VALUE_MAX], gb[TR_TERM_GENS_MAX_BYTES];
     for (size_t start = 0, end; start < no; start = end) {
         size_t bytes = 0;
         for (end = start; end < no && (end == start || bytes < TR_ENCODE_ROUND_BYTES); end++)
@@ -1307,7 +1429,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
                 info.cf = e->cf;
             }
             if (e->c->enc_rc) return e->c->enc_rc;
-            rc = write_term(w, txn, e, &info, !e->c->existing);
+            rc = write_term(w, txn, e, &info, gen, gb);
             tr_buf_free(&e->c->enc);
             if (rc) return rc;
             size_t tl = tr_term_value_encode(&info, tv);
@@ -1322,10 +1444,9 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             if (!fl) w->mid_puts++;
         }
     }
-    /* Only the dictionary: repacking postings would save as much again on
-     * enwiki (154 -> 142 MB) but copies every chunk, overflow pages too,
-     * which frees the whole old database inside one transaction: the file
-     * grew by 150 MB of free pages and peak RSS by 220 MB. */
+    if (w->gen_used) s->generation = gen;
+    /* Only the dictionary: postings were appended (this commit's
+     * generation sorts last), so their pages are full already. */
     rc = repack_db(w, txn, terms, w->mid_puts);
     if (rc) return rc;
     drop_map_pages(w);

@@ -29,7 +29,7 @@ int tr_cmd_stats(const char *dir, int json)
     if (json) {
         printf("{\"format_version\":%d,\"settings\":\"%s\",\"documents\":%llu,\"deleted\":%llu,"
                "\"terms\":%llu,\"postings\":%llu,\"chunks\":%llu,\"inline_chunks\":%llu,"
-               "\"title_tokens\":%llu,\"body_tokens\":%llu,"
+               "\"title_tokens\":%llu,\"body_tokens\":%llu,\"generations\":%u,"
                "\"bytes\":{\"dictionary\":%llu,\"postings\":%llu,\"postings_docs\":%llu,"
                "\"positions\":%llu,\"stored\":%llu,\"docs\":%llu,\"ids\":%llu,\"norms\":%llu,"
                "\"file\":%llu}}\n",
@@ -37,7 +37,7 @@ int tr_cmd_stats(const char *dir, int json)
                (unsigned long long)st->deleted, (unsigned long long)st->terms,
                (unsigned long long)sz.npostings, (unsigned long long)sz.nchunks,
                (unsigned long long)sz.ninline, (unsigned long long)st->title_tokens,
-               (unsigned long long)st->body_tokens, (unsigned long long)dictionary,
+               (unsigned long long)st->body_tokens, (unsigned)st->generation, (unsigned long long)dictionary,
                (unsigned long long)sz.postings, (unsigned long long)sz.chunk_docs,
                (unsigned long long)sz.chunk_positions, (unsigned long long)stored,
                (unsigned long long)sz.docs, (unsigned long long)sz.ids,
@@ -53,6 +53,7 @@ int tr_cmd_stats(const char *dir, int json)
                (unsigned long long)sz.ninline);
         printf("tokens           %llu title, %llu body\n", (unsigned long long)st->title_tokens,
                (unsigned long long)st->body_tokens);
+        printf("generations      %u (commits that appended postings)\n", (unsigned)st->generation);
         printf("dictionary       %12llu bytes (terms database, with inline chunks)\n",
                (unsigned long long)dictionary);
         printf("postings         %12llu bytes (postings database)\n", (unsigned long long)sz.postings);

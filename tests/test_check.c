@@ -121,7 +121,11 @@ static int get_term(const char *term, tr_term_info *ti, uint8_t *enc, size_t *en
     int rc = tr_index_open(ixdir, &ix, err, sizeof err);
     if (rc) return rc;
     if (!(rc = tr_reader_begin(ix, &r, err, sizeof err))) {
-        if (!(rc = tr_reader_term(r, term, strlen(term), ti))) *enclen = tr_term_value_encode(ti, enc);
+        if (!(rc = tr_reader_term(r, term, strlen(term), ti))) {
+            *enclen = tr_term_value_encode(ti, enc);
+            /* ti's pointers (generation list) borrow from the reader: point them into enc */
+            rc = tr_term_value_decode(ti, enc, *enclen);
+        }
         tr_reader_end(r);
     }
     tr_index_close(ix);
@@ -183,14 +187,33 @@ int main(void)
     CHECK_EQ_INT(get_term("delta", &ti, enc, &enclen), 0);
     ti.df++;
     ti.cf++;
-    enclen = tr_term_value_encode(&ti, enc);
-    expect_found("terms: df + 1", TR_DB_TERMS, "delta", 5, enc, enclen, "terms");
+    uint8_t enc2[TR_TERM_VALUE_MAX];
+    enclen = tr_term_value_encode(&ti, enc2);
+    expect_found("terms: df + 1", TR_DB_TERMS, "delta", 5, enc2, enclen, "terms");
     /* postings: a term's first chunk gone */
     CHECK_EQ_INT(get_term("common", &ti, enc, &enclen), 0);
     CHECK(ti.nchunks >= 2);
-    uint8_t pk[8];
-    tr_key_posting(pk, ti.term_id, 1);
-    expect_found("postings: first chunk of 'common' removed", TR_DB_POSTINGS, pk, 8, NULL, SIZE_MAX, "terms");
+    CHECK(ti.ngens >= 2);
+    uint8_t pk[TR_POSTINGS_KEY_BYTES];
+    tr_key_posting(pk, 1, ti.term_id, 1); /* the first commit is generation 1 */
+    expect_found("postings: first chunk of 'common' removed", TR_DB_POSTINGS, pk, sizeof pk, NULL, SIZE_MAX, "terms");
+    /* terms: 'common' no longer lists generation 2, where it has chunks
+     * (and, the other way, lists a generation 3 that holds none) */
+    {
+        CHECK_EQ_INT(get_term("common", &ti, enc, &enclen), 0);
+        CHECK_EQ_INT(ti.ngens, 3); /* 300 docs, 100 a commit */
+        uint8_t g13[2] = { 1, 2 }, g123x[3] = { 1, 1, 3 }, tv[TR_TERM_VALUE_MAX];
+        ti.gens = g13;
+        ti.gens_len = 2;
+        ti.ngens = 2;
+        size_t tl = tr_term_value_encode(&ti, tv);
+        expect_found("terms: 'common' without generation 2", TR_DB_TERMS, "common", 6, tv, tl, "postings");
+        ti.gens = g123x;
+        ti.gens_len = 3;
+        ti.ngens = 3;
+        tl = tr_term_value_encode(&ti, tv);
+        expect_found("terms: 'common' lists generation 5, not 3", TR_DB_TERMS, "common", 6, tv, tl, "postings");
+    }
     /* norms: doc 3's body length changed */
     {
         uint8_t *old;
@@ -233,15 +256,15 @@ int main(void)
     {
         uint8_t *old;
         size_t oldlen;
-        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, 8, "", 0, &old, &oldlen), 0);
+        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, sizeof pk, "", 0, &old, &oldlen), 0);
         CHECK(oldlen > 20);
         old[oldlen - 10] ^= 0x20;
-        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, 8, old, oldlen, NULL, NULL), 0);
+        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, sizeof pk, old, oldlen, NULL, NULL), 0);
         CHECK_EQ_INT(run_check(1), TR_ECORRUPT);
         CHECK(strstr(seen_dbs, "postings") != NULL);
         CHECK_EQ_INT(run_check(0), TR_ECORRUPT);
         old[oldlen - 10] ^= 0x20;
-        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, 8, old, oldlen, NULL, NULL), 0);
+        CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, sizeof pk, old, oldlen, NULL, NULL), 0);
         free(old);
         CHECK_EQ_INT(run_check(0), 0);
     }

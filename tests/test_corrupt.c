@@ -236,13 +236,13 @@ int main(void)
     int inl;
     uint32_t common = term_id_of("common", &inl);
     CHECK(common != 0 && !inl);
-    uint8_t key[8];
-    tr_key_posting(key, common, 1);
-    damage_value("postings: 3-block chunk of 'common'", TR_DB_POSTINGS, key, 8, "common");
+    uint8_t key[TR_POSTINGS_KEY_BYTES];
+    tr_key_posting(key, 1, common, 1); /* one commit: generation 1 */
+    damage_value("postings: 3-block chunk of 'common'", TR_DB_POSTINGS, key, sizeof key, "common");
     uint32_t delta = term_id_of("delta", &inl);
     CHECK(delta != 0 && !inl);
-    tr_key_posting(key, delta, 1);
-    damage_value("postings: compact chunk of 'delta'", TR_DB_POSTINGS, key, 8, "delta");
+    tr_key_posting(key, 1, delta, 1);
+    damage_value("postings: compact chunk of 'delta'", TR_DB_POSTINGS, key, sizeof key, "delta");
     damage_value("terms: entry of 'common'", TR_DB_TERMS, "common", 6, "common");
     damage_value("terms: inline entry of 'rare'", TR_DB_TERMS, "rare", 4, "rare");
     uint8_t dk[4];

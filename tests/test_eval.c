@@ -500,15 +500,16 @@ static void test_damaged(void)
     CHECK(ti.inline_chunk == NULL);
     tr_reader_end(r);
     tr_index_close(ix);
-    uint8_t key[8];
-    tr_put_be32(key, tid);
-    tr_put_be32(key + 4, 1);
+    uint8_t key[12]; /* postings key: generation (one commit: 1) | term id | first doc */
+    tr_put_be32(key, 1);
+    tr_put_be32(key + 4, tid);
+    tr_put_be32(key + 8, 1);
     int detected = 0;
     /* bytes 40..250: the header, directory and doc blocks (the chunk's doc
      * area ends at byte 257), which every query reads; the positions after
      * them are read by the phrase query only */
     for (size_t at = 40; at < 250; at += 37) {
-        CHECK_EQ_INT(flip_value_byte(dir, "postings", key, 8, at), 0);
+        CHECK_EQ_INT(flip_value_byte(dir, "postings", key, sizeof key, at), 0);
         CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
         CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
         tq_node *qs[4] = { term("kiwi"), term_f("kiwi", TQ_FIELD_TITLE, TQ_SHOULD), phrase2("kiwi", "kiwi"), NULL };
@@ -536,7 +537,7 @@ static void test_damaged(void)
         tr_reader_end(r);
         tr_index_close(ix);
         free_nodes();
-        CHECK_EQ_INT(flip_value_byte(dir, "postings", key, 8, at), 0); /* flip back */
+        CHECK_EQ_INT(flip_value_byte(dir, "postings", key, sizeof key, at), 0); /* flip back */
     }
     CHECK(detected > 0);
 }

@@ -561,6 +561,188 @@ static void test_dictionary_repacked(void)
     free(ds);
 }
 
+static size_t db_leaf_pages(const char *dir, const char *name)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_stat st = {0};
+    mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 16);
+    if (mdb_env_open(env, dir, MDB_RDONLY, 0)) { mdb_env_close(env); return 0; }
+    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (mdb_dbi_open(txn, name, 0, &dbi) == 0) mdb_stat(txn, dbi, &st);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return st.ms_leaf_pages;
+}
+
+static void test_postings_appended(void)
+{
+    /* 500 terms in every commit, each with a chunk of its own too big to
+     * be inline: inserting the second commit's chunks between the first's
+     * split nearly every leaf (~1.5x the pages); appending them in the
+     * commit's own generation keeps the pages full. */
+    enum { N = 2000 };
+    doc *ds = calloc(N, sizeof *ds);
+    char body[4096];
+    for (int i = 0; i < N; i++) {
+        size_t n = 0;
+        for (int k = 0; k < 30; k++)
+            n += (size_t)snprintf(body + n, sizeof body - n, "v%03d ", (i * 7 + k * 17) % 500);
+        snprintf(ds[i].id, sizeof ds[i].id, "pa-%d", i);
+        ds[i].body = strdup(body);
+        ds[i].date = TR_NO_DATE;
+    }
+    char one[512], two[512];
+    newdir(one, sizeof one);
+    newdir(two, sizeof two);
+    CHECK_EQ_INT(build(one, ds, N, 2, 0, 0), 0);
+    CHECK_EQ_INT(build(two, ds, N, 2, N / 2, 0), 0);
+    /* fill of the leaf pages: node bytes (header, key, value, index slot)
+     * over the pages' room */
+    size_t p1 = db_leaf_pages(one, "postings"), p2 = db_leaf_pages(two, "postings");
+    uint64_t nodes = 0;
+    {
+        MDB_env *env;
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        MDB_cursor *mc;
+        MDB_val k, v;
+        mdb_env_create(&env);
+        mdb_env_set_maxdbs(env, 16);
+        CHECK_EQ_INT(mdb_env_open(env, two, MDB_RDONLY, 0), 0);
+        mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+        mdb_dbi_open(txn, "postings", 0, &dbi);
+        mdb_cursor_open(txn, dbi, &mc);
+        for (int op = MDB_FIRST; mdb_cursor_get(mc, &k, &v, (MDB_cursor_op)op) == 0; op = MDB_NEXT) {
+            CHECK(v.mv_size < 2000); /* no overflow pages in this test */
+            nodes += 8 + k.mv_size + v.mv_size + 2;
+        }
+        mdb_cursor_close(mc);
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+    }
+    double fill = p2 ? (double)nodes / ((double)p2 * (4096 - 16)) : 0;
+    fprintf(stderr, "postings leaf pages: one commit %zu, two commits %zu (%.0f%% full)\n", p1, p2,
+            100 * fill);
+    CHECK(p1 > 20);
+    /* appended: full but for the node that did not fit; inserted in the
+     * middle, pages split in half would be ~60% full */
+    CHECK(fill > 0.85);
+    verify_all(two, ds, N, NULL);
+    for (int i = 0; i < N; i++) free(ds[i].body);
+    free(ds);
+}
+
+static void test_generations(void)
+{
+    /* 150 commits of 2 documents: 'common' gets a chunk in each, and its
+     * generation list would outgrow TR_TERM_GENS_MAX_BYTES, so its chunks
+     * are moved into a later generation (at least once) */
+    enum { N = 300, BATCH = 2 };
+    doc *ds = calloc(N, sizeof *ds);
+    char body[512];
+    for (int i = 0; i < N; i++) {
+        size_t n = (size_t)snprintf(body, sizeof body, "common word%d", i);
+        for (int k = 0; k < 20; k++) n += (size_t)snprintf(body + n, sizeof body - n, " common");
+        snprintf(ds[i].id, sizeof ds[i].id, "g-%d", i);
+        ds[i].body = strdup(body);
+        ds[i].date = TR_NO_DATE;
+    }
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    CHECK_EQ_INT(build(dir, ds, N, 2, BATCH, 0), 0);
+    verify_all(dir, ds, N, NULL);
+    tr_index *ix;
+    tr_reader *r;
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    /* a commit at least every BATCH documents: a chunk of 'common' in each */
+    uint32_t gens = tr_reader_stats(r)->generation;
+    CHECK(gens >= 100);
+    CHECK_EQ_INT(tr_reader_term(r, "common", 6, &ti), 0);
+    CHECK(ti.inline_chunk == NULL);
+    CHECK_EQ_INT(ti.nchunks, gens);
+    CHECK(ti.ngens >= 1 && ti.ngens < gens);
+    CHECK(ti.gens_len <= TR_TERM_GENS_MAX_BYTES);
+    /* seeks across generations land where they should */
+    tr_cursor c;
+    tr_cursor_open(r, &ti, 0, 1, &c);
+    for (uint32_t t = 5; t <= N; t += 37) {
+        tr_cursor_seek(&c, t);
+        CHECK_EQ_INT(c.doc, t);
+    }
+    tr_cursor_seek(&c, N + 1);
+    CHECK_EQ_INT(c.doc, TR_DOC_END);
+    CHECK_EQ_INT(c.rc, 0);
+    tr_cursor_close(&c);
+    tr_reader_end(r);
+    tr_index_close(ix);
+    for (int i = 0; i < N; i++) free(ds[i].body);
+    free(ds);
+}
+
+static void test_replace_across_commits(void)
+{
+    /* replacements and deletions spread over three commits: every chunk of
+     * 'kiwi' (too long to be inline) stays readable in doc order */
+    char dir[512], err[256], body[1024];
+    newdir(dir, sizeof dir);
+    size_t n = 0;
+    for (int k = 0; k < 40; k++) {
+        n += (size_t)snprintf(body + n, sizeof body - n, "kiwi ");
+        for (int f = 0; f < k * 5 % 13; f++) n += (size_t)snprintf(body + n, sizeof body - n, "x ");
+    }
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    o.threads = 1;
+    const char *ids[3][3] = { { "a", "b", "c" }, { "a", "d", NULL }, { "a", "e", NULL } };
+    const char *dels[3] = { NULL, "b", "c" };
+    for (int commit = 0; commit < 3; commit++) {
+        tr_writer *w;
+        CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+        for (int i = 0; i < 3 && ids[commit][i]; i++) {
+            tr_doc_in in = { ids[commit][i], 1, "", 0, body, n, NULL, 0, TR_NO_DATE };
+            CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);
+        }
+        if (dels[commit]) CHECK_EQ_INT(tr_writer_delete(w, dels[commit], 1), 0);
+        CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    }
+    CHECK_EQ_INT(tr_check_index(dir, 0, NULL, NULL, NULL, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_term(r, "kiwi", 4, &ti), 0);
+    CHECK(ti.inline_chunk == NULL);
+    CHECK_EQ_INT(ti.df, 7);
+    CHECK_EQ_INT(ti.ngens, 3);
+    /* postings of replaced and deleted documents stay until a merge */
+    tr_cursor c;
+    tr_cursor_open(r, &ti, 1, 1, &c);
+    uint32_t want = 1;
+    while (c.doc != TR_DOC_END) {
+        CHECK_EQ_INT(c.doc, want);
+        CHECK_EQ_INT(c.tf[c.i], 40);
+        want++;
+        tr_cursor_next(&c);
+    }
+    CHECK_EQ_INT(want, 8);
+    CHECK_EQ_INT(c.rc, 0);
+    tr_cursor_close(&c);
+    uint32_t d;
+    CHECK_EQ_INT(tr_reader_lookup_id(r, "a", 1, &d), 0);
+    CHECK_EQ_INT(d, 6);
+    CHECK(tr_reader_is_deleted(r, 1) && tr_reader_is_deleted(r, 2) && tr_reader_is_deleted(r, 3) &&
+          tr_reader_is_deleted(r, 4) && !tr_reader_is_deleted(r, 5) && !tr_reader_is_deleted(r, 7));
+    CHECK_EQ_INT(tr_reader_stats(r)->docs, 3);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 static void test_update_delete(void)
 {
     char dir[512], err[256];
@@ -764,11 +946,10 @@ static void test_corrupt_chunk(void)
     uint32_t tid = ti.term_id;
     tr_reader_end(r);
     tr_index_close(ix);
-    uint8_t key[8];
-    tr_put_be32(key, tid);
-    tr_put_be32(key + 4, 1);
+    uint8_t key[TR_POSTINGS_KEY_BYTES];
+    tr_key_posting(key, 1, tid, 1); /* one commit: generation 1 */
     for (int flip = 40; flip < 400; flip += 37) {
-        CHECK_EQ_INT(patch(dir, "postings", key, 8, flip, NULL, 0), 0);
+        CHECK_EQ_INT(patch(dir, "postings", key, sizeof key, flip, NULL, 0), 0);
         CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
         CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
         CHECK_EQ_INT(tr_reader_term(r, "kiwi", 4, &ti), 0);
@@ -786,7 +967,7 @@ static void test_corrupt_chunk(void)
         tr_cursor_close(&c);
         tr_reader_end(r);
         tr_index_close(ix);
-        CHECK_EQ_INT(patch(dir, "postings", key, 8, flip, NULL, 0), 0); /* flip back */
+        CHECK_EQ_INT(patch(dir, "postings", key, sizeof key, flip, NULL, 0), 0); /* flip back */
     }
     for (int i = 0; i < 300; i++) free(ds[i].body);
     free(ds);
@@ -1033,6 +1214,9 @@ int main(void)
     test_tiny_map();
     test_dictionary_repacked();
     test_update_delete();
+    test_postings_appended();
+    test_generations();
+    test_replace_across_commits();
     test_body_blocks();
     test_settings_and_version();
     test_memory_budget();

@@ -283,7 +283,7 @@ def varint(b, p):
 _, terms = pairs(sys.argv[1])
 lines, posts = pairs(sys.argv[2])
 k, v, li = max(posts, key=lambda kv: len(kv[1]))
-tid = int.from_bytes(k[:4], "big")
+tid = int.from_bytes(k[4:8], "big")  # key: generation | term id | first doc
 name = [t for t, val, _ in terms if varint(val, 4) == tid][0]
 bad = bytearray(v)
 bad[len(bad) * 2 // 3] ^= 0x5a
