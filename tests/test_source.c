@@ -7,9 +7,11 @@
  * stdin ("-") is covered by the end-to-end tests, not here. */
 #include "check.h"
 #include "source.h"
+#include "source_int.h"
 #include "stream.h"
 
 #include <bzlib.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -724,6 +726,168 @@ static void test_directory(void)
     run_free(&r);
 }
 
+/* ---- jsonl.c against jansson, which it replaced ----
+ * The same line must be accepted or refused as invalid JSON by both, and an
+ * accepted record must give the same members (the last of duplicates). */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static int jdiff_fail;
+
+static void same_member(json_t *root, const char *name, const char *p, size_t n, int parsed)
+{
+    json_t *v = json_object_get(root, name);
+    if (!parsed || !v || !json_is_string(v))
+        return;
+    if (json_string_length(v) != n || memcmp(json_string_value(v), p, n)) {
+        jdiff_fail = 1;
+        fprintf(stderr, "  member %s differs: jansson %zu bytes, trawl %zu bytes\n", name,
+                json_string_length(v), n);
+    }
+}
+
+static void jsonl_vs_jansson(tr_jsonl *j, const char *line, size_t len)
+{
+    tr_doc_in d;
+    int bad_date;
+    char err[256] = "";
+    int rc = tr_jsonl_parse(j, line, len, &d, &bad_date, err, sizeof err);
+    json_error_t je;
+    json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &je);
+    int ours_invalid = rc == TR_EINPUT && !strncmp(err, "invalid JSON", 12);
+    if (ours_invalid != !root) {
+        jdiff_fail = 1;
+        fprintf(stderr, "  disagree on %.*s\n  trawl: %s\n  jansson: %s\n", (int)(len < 200 ? len : 200),
+                line, rc ? err : "ok", root ? "ok" : je.text);
+    } else if (root && json_is_object(root)) {
+        json_t *id = json_object_get(root, "id");
+        int want_ok = id && ((json_is_string(id) && json_string_length(id) > 0 &&
+                              json_string_length(id) <= TR_MAX_ID_BYTES &&
+                              !memchr(json_string_value(id), 0, json_string_length(id))) ||
+                             json_is_integer(id));
+        const char *m[3] = { "title", "body", "url" };
+        for (int i = 0; i < 3; i++) {
+            json_t *v = json_object_get(root, m[i]);
+            if (v && !json_is_string(v) && !json_is_null(v)) want_ok = 0;
+        }
+        if (want_ok != (rc == 0)) {
+            jdiff_fail = 1;
+            fprintf(stderr, "  semantic disagree on %.*s: %s\n", (int)(len < 200 ? len : 200), line,
+                    rc ? err : "ok");
+        }
+        if (rc == 0) {
+            same_member(root, "id", d.id, d.id_len, 1);
+            same_member(root, "title", d.title, d.title_len, 1);
+            same_member(root, "body", d.body, d.body_len, 1);
+            same_member(root, "url", d.url, d.url_len, 1);
+            json_t *dt = json_object_get(root, "date");
+            if (dt && json_is_integer(dt) && d.date != (int64_t)json_integer_value(dt)) jdiff_fail = 1;
+        }
+    }
+    json_decref(root);
+}
+
+static void test_jsonl_vs_jansson(void)
+{
+    static const char *cases[] = {
+        "{\"id\":\"a\",\"title\":\"T\",\"body\":\"plain body text, long enough to use the 8-byte scan\"}",
+        "{\"id\":7,\"body\":\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\u20AC \\ud83d\\ude00 end\"}",
+        "{\"id\":\"u\",\"body\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xed\x9f\xbf \xf4\x8f\xbf\xbf\"}",
+        "{\"id\":\"x\",\"body\":\"a\\u0000b\",\"url\":null,\"date\":1700000000}",
+        "{\"id\":\"d\",\"id\":\"e\",\"body\":\"first\",\"body\":\"second\"}",
+        "{\"i\\u0064\":\"k\",\"b\\u006fdy\":\"escaped keys\"}",
+        "{\"id\":\"n\",\"x\":[1,-0,0.5,-1.5e3,2E+2,3e-2,true,false,null,{\"a\":[{}]},[]],\"body\":\"b\"}",
+        "  {\"id\" : \"s\" ,\t\"body\" :\r\"w\" }  ",
+        "{\"id\":-0,\"body\":\"\"}",
+        "{\"id\":9223372036854775807}",
+        "{\"id\":9223372036854775808}",
+        "{\"id\":-9223372036854775809}",
+        "{\"id\":\"r\",\"v\":1e999}",
+        "{\"id\":\"r\",\"v\":1e-999}",
+        "{\"id\":\"z\",\"v\":01}",
+        "{\"id\":\"z\",\"v\":1.}",
+        "{\"id\":\"z\",\"v\":.5}",
+        "{\"id\":\"z\",\"v\":+1}",
+        "{\"id\":\"z\",\"v\":1e}",
+        "{\"id\":\"z\",\"v\":tru}",
+        "{\"id\":\"z\",\"v\":nulls}",
+        "{\"id\":\"z\",}",
+        "{\"id\":\"z\",\"v\":[1,]}",
+        "{\"id\":\"z\" \"v\":1}",
+        "{\"id\":\"z\"}}",
+        "{\"id\":\"z\"",
+        "{\"id\":\"\\ud800\"}",
+        "{\"id\":\"\\udc00\"}",
+        "{\"id\":\"\\ud800\\u0041\"}",
+        "{\"id\":\"\\u12\"}",
+        "{\"id\":\"\\x\"}",
+        "{\"id\":\"a\\u0000\"}",
+        "{\"a\\u0000\":1,\"id\":\"k\"}",
+        "{\"id\":\"\xc0\xaf\"}",
+        "{\"id\":\"\xe0\x80\x80\"}",
+        "{\"id\":\"\xed\xa0\x80\"}",
+        "{\"id\":\"\xf4\x90\x80\x80\"}",
+        "{\"id\":\"\xf5\x80\x80\x80\"}",
+        "{\"id\":\"\xe2\x82\"}",
+        "{\"id\":\"tab\there\"}",
+        "{\"id\":\"del\x7f ok\"}",
+        "[\"not\",\"an\",\"object\"]",
+        "\"scalar\"",
+        "42",
+        "this is not json",
+        "{}",
+        "{\"id\":{\"id\":\"inner\"},\"body\":\"x\"}",
+        "{\"body\":{\"id\":\"inner\"},\"id\":\"outer\"}",
+        "{\"id\":\"t\",\"title\":[\"x\"]}",
+        "{\"id\":true}",
+    };
+    tr_jsonl *j;
+    CHECK_EQ_INT(tr_jsonl_create(&(tr_source_opts){0}, &j), 0);
+    size_t nc = sizeof cases / sizeof *cases;
+    for (size_t i = 0; i < nc; i++)
+        jsonl_vs_jansson(j, cases[i], strlen(cases[i]));
+    /* nesting: at jansson's limit and one past it */
+    for (int depth = 2046; depth <= 2050; depth++) {
+        tr_buf b = {0};
+        tr_buf_append(&b, "{\"id\":\"d\",\"v\":", 14);
+        for (int k = 0; k < depth; k++) tr_buf_append(&b, "[", 1);
+        for (int k = 0; k < depth; k++) tr_buf_append(&b, "]", 1);
+        tr_buf_append(&b, "}", 1);
+        jsonl_vs_jansson(j, (const char *)b.data, b.len);
+        tr_buf_free(&b);
+    }
+    /* mutations: bytes replaced, inserted or deleted, from bytes that
+     * matter to JSON and UTF-8 */
+    static const char alphabet[] = "\"\\{}[],:0123456789-+.eEunlltrfa \t\x01\x7f\x80\xbf\xc3\xe2\xed\xf0\xff";
+    char buf[512];
+    for (int iter = 0; iter < 200000; iter++) {
+        const char *c = cases[rng() % nc];
+        size_t n = strlen(c);
+        if (n + 8 > sizeof buf) continue;
+        memcpy(buf, c, n);
+        int muts = 1 + (int)(rng() % 3);
+        for (int m = 0; m < muts; m++) {
+            size_t at = n ? rng() % n : 0;
+            char ch = alphabet[rng() % (sizeof alphabet - 1)];
+            switch (rng() % 3) {
+            case 0: if (n) buf[at] = ch; break;
+            case 1: memmove(buf + at + 1, buf + at, n - at); buf[at] = ch; n++; break;
+            default: if (n) { memmove(buf + at, buf + at + 1, n - at - 1); n--; } break;
+            }
+        }
+        jsonl_vs_jansson(j, buf, n);
+        if (jdiff_fail) break;
+    }
+    CHECK(!jdiff_fail);
+    tr_jsonl_free(j);
+}
+
 int main(void)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -734,6 +898,7 @@ int main(void)
     }
     test_plain_jsonl();
     test_jsonl_errors();
+    test_jsonl_vs_jansson();
     test_record_limit();
     test_compressed();
     test_truncated();
