@@ -521,14 +521,28 @@ static int fold_word(tr_analyzer *a, int for_analysis, const uint8_t **out, size
 
 /* ---- stemming ----------------------------------------------------------- */
 
-/* Stem a folded word of at most TR_MAX_TERM_BYTES; NULL when out of memory. */
-static const char *stem_word(tr_analyzer *a, const char *w, size_t n, size_t *out_len)
+/* The stem cache hash of a folded word, with its front slot and set
+ * prefetched (0 without a cache). tr_analyze asks for it one word ahead of
+ * the lookup: the big table misses the CPU caches on most lookups, and the
+ * scan of the next word hides that latency. */
+static inline uint64_t stem_prefetch(tr_analyzer *a, const char *w, size_t n)
+{
+    if (!a->stemmer || !a->use_cache) return 0;
+    uint64_t h = XXH3_64bits(w, n);
+    const stem_slot *set = &a->cache[2 * (h & (STEM_CACHE_SETS - 1))];
+    __builtin_prefetch(&a->front[(h >> 40) & (STEM_FRONT_SLOTS - 1)]);
+    __builtin_prefetch(set);
+    __builtin_prefetch(set + 1);
+    return h;
+}
+
+/* Stem a folded word of at most TR_MAX_TERM_BYTES whose stem_prefetch hash
+ * is h; NULL when out of memory. */
+static const char *stem_word(tr_analyzer *a, const char *w, size_t n, uint64_t h, size_t *out_len)
 {
     if (!a->stemmer) { *out_len = n; return w; }
     stem_slot *set = NULL;
-    uint64_t h = 0;
     if (a->use_cache) {
-        h = XXH3_64bits(w, n);
         stem_slot *fr = &a->front[(h >> 40) & (STEM_FRONT_SLOTS - 1)];
         if (fr->hash == h && fr->wlen == n && memcmp(fr->text, w, n) == 0) {
             a->st.stem_cache_hits++;
@@ -573,7 +587,7 @@ const char *tr_stem(tr_analyzer *a, const char *word, size_t len, size_t *out_le
 {
     if (len > a->s.max_term_bytes) len = cut_utf8((const uint8_t *)word, len, a->s.max_term_bytes);
     size_t n;
-    const char *r = stem_word(a, word, len, &n);
+    const char *r = stem_word(a, word, len, stem_prefetch(a, word, len), &n);
     if (!r) { *out_len = 0; return NULL; }
     memmove(a->stem_out, r, n);
     a->stem_out[n] = '\0';
@@ -608,6 +622,28 @@ int tr_fold(tr_analyzer *a, const char *text, size_t len, tr_buf *out)
 }
 
 /* ---- the scanner -------------------------------------------------------- */
+
+/* A folded word waiting for its stem (see tr_analyze). */
+typedef struct pending_word {
+    char w[TR_MAX_TERM_BYTES];
+    size_t n;
+    uint64_t h;
+    uint32_t pos, start, end;
+    int have;
+} pending_word;
+
+static int emit_pending(tr_analyzer *a, const pending_word *pw, tr_token_fn fn, void *ctx)
+{
+    size_t tl;
+    const char *t = stem_word(a, pw->w, pw->n, pw->h, &tl);
+    if (!t) return TR_ENOMEM;
+    if (tl == 0) { t = pw->w; tl = pw->n; } /* a stemmer never erases a word */
+    memcpy(a->term, t, tl);
+    a->term[tl] = '\0';
+    tr_token tok = {a->term, (uint32_t)tl, pw->pos, pw->start, pw->end};
+    a->st.terms++;
+    return fn(ctx, &tok);
+}
 
 /* A letter followed by its marks, starting at i: returns the index after it,
  * or 0 if there is no letter at i. Appends it to the word. */
@@ -664,6 +700,12 @@ int tr_analyze(tr_analyzer *a, const char *text, size_t len, uint32_t first_pos,
     uint32_t pos = first_pos;
     size_t i = 0;
     a->st.bytes += len;
+    /* A word is stemmed and emitted once the next one is folded (or the
+     * text ends), so that its cache lines, prefetched when it was folded,
+     * have arrived: the tokens and their order are the same. */
+    pending_word pw[2];                 /* [cur]: waiting; the other: being filled */
+    int cur = 0;
+    pw[0].have = 0;
     while (i < len) {
         uchar u;
         peek(s, len, i, &u);
@@ -728,17 +770,19 @@ int tr_analyze(tr_analyzer *a, const char *text, size_t len, uint32_t first_pos,
         if (truncated) a->st.truncated_terms++;
         if (n == 0) continue; /* only marks, or nothing left after folding */
         if (a->stopwords && is_stopword((const char *)f, n)) { pos++; continue; }
-        size_t tl;
-        const char *t = stem_word(a, (const char *)f, n, &tl);
-        if (!t) return TR_ENOMEM;
-        if (tl == 0) { t = (const char *)f; tl = n; } /* a stemmer never erases a word */
-        memcpy(a->term, t, tl);
-        a->term[tl] = '\0';
-        tr_token tok = {a->term, (uint32_t)tl, pos, (uint32_t)start, (uint32_t)end};
-        a->st.terms++;
-        pos++;
-        rc = fn(ctx, &tok);
-        if (rc) return rc;
+        /* copied before the waiting word is emitted: fn may use the
+         * analyzer (the snippet maker folds with it), which reuses the
+         * buffers f points into */
+        pending_word *nx = &pw[cur ^ 1];
+        nx->h = stem_prefetch(a, (const char *)f, n);
+        memcpy(nx->w, f, n);
+        nx->n = n;
+        nx->pos = pos++;
+        nx->start = (uint32_t)start;
+        nx->end = (uint32_t)end;
+        nx->have = 1;
+        if (pw[cur].have && (rc = emit_pending(a, &pw[cur], fn, ctx))) return rc;
+        cur ^= 1;
     }
-    return 0;
+    return pw[cur].have ? emit_pending(a, &pw[cur], fn, ctx) : 0;
 }

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+/* XXH3 inlined, as in analyze.c: on_token hashes every token, and a call
+ * into the shared library costs as much as hashing a short term */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -53,8 +56,10 @@
 #define TR_INVERT_SHARE 2
 /* Longest /proc/self/maps line read (longer ones are paths we skip). */
 #define TR_MAPS_LINE 512
-/* Allocations per queued document (wdoc, meta, body). */
-#define TR_DOC_ALLOCS 3
+/* Bytes of one chunk of the batch's document arena (see arena_alloc): a
+ * wdoc and its meta bytes are carved from it; larger requests than a
+ * quarter of it get a chunk of their own. */
+#define TR_ARENA_CHUNK ((size_t)256 << 10)
 /* Rough malloc overhead counted per allocation. */
 #define TR_ALLOC_OVERHEAD 16
 /* Repacking a database after a commit (see repack_db): done when at least
@@ -81,20 +86,33 @@ typedef struct dblock {
     int rc;
 } dblock;
 
-/* ---- a queued document ---- */
+/* ---- a queued document ----
+ * The wdoc and its meta live in the batch's arena until the commit; the
+ * body in its window's text (window_job.text) until the window is
+ * inverted, by then it is compressed into its block. */
 typedef struct wdoc {
     uint32_t doc;
-    char *meta;                 /* id | title | url, one allocation */
+    char *meta;                 /* id | title | url */
     size_t id_len, title_len, url_len;
-    char *body; size_t body_len;
+    const char *body;           /* set when its window is launched; NULL after inversion */
+    size_t body_len, body_off;  /* body_off: in its window's text */
     int64_t date;
     dblock *blk;                /* its body's block (NULL when body_len = 0) */
     size_t blk_off;             /* its body's offset in the block */
-    /* analysis results */
-    tr_buf inv;                 /* grouped terms, see analyse_doc */
+    /* analysis results: grouped terms (see analyse_doc), inv_len bytes at
+     * inv_off in the output buffer of the window's thread inv_th */
+    size_t inv_off, inv_len;
+    uint32_t inv_th;
     uint32_t title_terms, body_terms;
     int rc;
 } wdoc;
+
+/* Bump allocation for what lives exactly as long as the batch: two
+ * malloc/free pairs per document less (776k passages). */
+typedef struct arena {
+    char **chunks; size_t n, cap;
+    char *cur; size_t used, size;  /* the chunk being carved */
+} arena;
 
 /* ---- inverter ---- */
 /* What only a commit needs of a term: kept out of term_ent so that the
@@ -152,7 +170,6 @@ typedef struct worker {
     tr_analyzer *a;
     ZSTD_CCtx *z;
     tr_buf arena;               /* bytes of the doc's distinct terms */
-    tr_buf raw;                 /* a block's bodies, concatenated */
     tok *toks; size_t ntoks, tokcap;
     dterm *terms; size_t nterms, termcap;
     dslot *slots; size_t slotcap;
@@ -172,7 +189,13 @@ struct tr_writer {
     worker wk[TR_WINDOW_SETS][TR_MAX_THREADS];
     unsigned nwk, wset;
     /* batch */
-    wdoc **docs; size_t ndocs, doccap, win_start; /* docs: each its own allocation */
+    wdoc **docs; size_t ndocs, doccap, win_start; /* docs: in dmem */
+    arena dmem;                 /* the batch's wdocs and their meta bytes */
+    tr_buf win_text;            /* bodies of the window being queued, in doc order */
+    /* window buffers (texts, analysis output) of finished windows, reused
+     * by the next ones until the commit (see spare_take) */
+    tr_buf spare[2 * (TR_MAX_THREADS + 1)];
+    size_t nspare;
     dblock **blocks; size_t nblocks, blockcap;    /* the batch's body blocks, in doc order */
     struct window_job *job;     /* the oldest window being analysed, if any */
     struct window_job *job_next; /* the window launched after it, if any */
@@ -277,7 +300,7 @@ static int on_token(void *ctx, const tr_token *t)
  *   tail = tf v | ttf v | title pos deltas | body pos deltas
  * (deltas restart at each field: first position absolute). The inverter
  * copies the tail verbatim after a doc delta. */
-static int analyse_doc(worker *w, wdoc *d)
+static int analyse_doc(worker *w, wdoc *d, tr_buf *out)
 {
     w->ntoks = w->nterms = 0;
     tr_buf_clear(&w->arena);
@@ -298,10 +321,9 @@ static int analyse_doc(worker *w, wdoc *d)
     if (rc) return rc < 0 ? rc : TR_ENOMEM;
     d->title_terms = (uint32_t)nt;
     d->body_terms = (uint32_t)(w->ntoks - nt);
-    tr_buf_clear(&d->inv);
     /* worst case per term: 8 + 5 + len + 5 + (2 + tf) * 5 bytes */
-    if (tr_buf_reserve(&d->inv, w->nterms * 25 + w->arena.len + w->ntoks * 5)) return TR_ENOMEM;
-    uint8_t *o = d->inv.data;
+    if (tr_buf_reserve(out, w->nterms * 25 + w->arena.len + w->ntoks * 5)) return TR_ENOMEM;
+    uint8_t *o = out->data + out->len;
     for (size_t i = 0; i < w->nterms; i++) {
         const dterm *e = &w->terms[i];
         tr_put_le64(o, e->hash);
@@ -330,24 +352,17 @@ static int analyse_doc(worker *w, wdoc *d)
         for (int b = 0; b < 4; b++) { lenp[b] = (uint8_t)(tl | 0x80); tl >>= 7; }
         lenp[4] = (uint8_t)tl;
     }
-    d->inv.len = (size_t)(o - d->inv.data);
+    d->inv_off = out->len;
+    d->inv_len = (size_t)(o - (out->data + out->len));
+    out->len += d->inv_len;
     return TR_OK;
 }
 
-/* Compress block b of docs (the window job's) into its finished value. A
- * block of one body is compressed from it in place; others are gathered. */
+/* Compress block b of docs (the window job's) into its finished value.
+ * Its bodies are consecutive in the window's text, first doc first. */
 static int compress_block(worker *w, wdoc *const *docs, dblock *b)
 {
-    const char *src = NULL;
-    for (size_t i = b->first; i < b->end; i++)
-        if (docs[i]->body_len == b->raw) src = docs[i]->body;
-    if (!src) {
-        tr_buf_clear(&w->raw);
-        if (tr_buf_reserve(&w->raw, b->raw)) return TR_ENOMEM;
-        for (size_t i = b->first; i < b->end; i++)
-            if (docs[i]->body_len) tr_buf_append(&w->raw, docs[i]->body, docs[i]->body_len);
-        src = (const char *)w->raw.data;
-    }
+    const char *src = docs[b->first]->body;
     size_t bound = ZSTD_compressBound(b->raw);
     tr_buf_clear(&b->val);
     if (tr_buf_reserve(&b->val, TR_DOC_BLOCK_HDR_MAX + bound)) return TR_ENOMEM;
@@ -359,13 +374,16 @@ static int compress_block(worker *w, wdoc *const *docs, dblock *b)
 }
 
 typedef struct window_job window_job;
-typedef struct thread_arg { window_job *job; worker *wk; } thread_arg;
+/* out: the analysis output of the documents this thread took, in the
+ * order it took them (wdoc.inv_off); freed with the job. */
+typedef struct thread_arg { window_job *job; worker *wk; uint32_t th; tr_buf out; } thread_arg;
 /* A window being analysed in the background while the caller goes on
  * queueing (and, typically, parsing) the next documents. The job holds its
  * own copy of the window's doc pointers: the batch's array may grow meanwhile. */
 struct window_job {
     wdoc **docs;
     size_t n;
+    tr_buf text;                /* the window's bodies (wdoc.body points into it) */
     dblock **blocks;            /* the window's body blocks: work items n .. n + nblocks - 1 */
     size_t nblocks;
     atomic_size_t next;
@@ -373,6 +391,32 @@ struct window_job {
     pthread_t th[TR_MAX_THREADS];
     thread_arg ta[TR_MAX_THREADS];
 };
+
+/* Window buffers go round: a window's text and its threads' output
+ * buffers are handed to the next window rather than freed and allocated
+ * again (megabytes per window, a malloc/free churn that fragmented the
+ * heap between the growing posting buffers: +25 MB of peak RSS on the
+ * passages). All are freed before a commit (spare_free). */
+static tr_buf spare_take(tr_writer *w)
+{
+    tr_buf b = {0};
+    if (w->nspare) b = w->spare[--w->nspare];
+    b.len = 0;
+    return b;
+}
+
+static void spare_give(tr_writer *w, tr_buf *b)
+{
+    if (b->data && w->nspare < sizeof w->spare / sizeof *w->spare) w->spare[w->nspare++] = *b;
+    else tr_buf_free(b);
+    memset(b, 0, sizeof *b);
+}
+
+static void spare_free(tr_writer *w)
+{
+    while (w->nspare) tr_buf_free(&w->spare[--w->nspare]);
+    tr_buf_free(&w->win_text);
+}
 
 static void *analyse_thread(void *p)
 {
@@ -387,7 +431,8 @@ static void *analyse_thread(void *p)
             continue;
         }
         wdoc *d = job->docs[i];
-        d->rc = analyse_doc(ta->wk, d);
+        d->inv_th = ta->th;
+        d->rc = analyse_doc(ta->wk, d, &ta->out);
     }
     return NULL;
 }
@@ -486,9 +531,9 @@ static int invert_one(tr_writer *w, uint32_t doc, const inv_rec *r)
  * lands at random, so the records are parsed a group ahead and the table
  * slots of the group, then the entries those slots hold, are prefetched
  * before the group is looked up in order. */
-static int invert_doc(tr_writer *w, wdoc *d)
+static int invert_doc(tr_writer *w, const window_job *job, wdoc *d)
 {
-    const uint8_t *p = d->inv.data, *end = p + d->inv.len;
+    const uint8_t *p = job->ta[d->inv_th].out.data + d->inv_off, *end = p + d->inv_len;
     inv_rec grp[TR_INVERT_AHEAD];
     while (p < end) {
         size_t n = 0;
@@ -513,7 +558,11 @@ static int invert_doc(tr_writer *w, wdoc *d)
         }
         for (size_t i = 0; i < n; i++) {
             const term_ent *e = w->tab[grp[i].hash & (w->tabcap - 1)].e;
-            if (e) __builtin_prefetch(e);
+            /* the term bytes start 56 bytes in: mostly on the next line */
+            if (e) {
+                __builtin_prefetch(e);
+                __builtin_prefetch((const char *)e + 64);
+            }
         }
         for (size_t i = 0; i < n; i++) {
             int rc = invert_one(w, d->doc, &grp[i]);
@@ -531,12 +580,14 @@ static void window_join(window_job *job)
     job->nthreads = 0;
 }
 
-static void job_free(window_job *job)
+static void job_free(tr_writer *w, window_job *job)
 {
     window_join(job);
     if (job) {
         free(job->docs);
         free(job->blocks);
+        spare_give(w, &job->text);
+        for (unsigned i = 0; i < TR_MAX_THREADS; i++) spare_give(w, &job->ta[i].out);
         free(job);
     }
 }
@@ -544,8 +595,8 @@ static void job_free(window_job *job)
 /* Drop the windows in flight (after their threads are done). */
 static void window_free(tr_writer *w)
 {
-    job_free(w->job);
-    job_free(w->job_next);
+    job_free(w, w->job);
+    job_free(w, w->job_next);
     w->job = w->job_next = NULL;
 }
 
@@ -556,23 +607,21 @@ static int window_invert(tr_writer *w, window_job *job)
     int rc = TR_OK;
     for (size_t i = 0; i < job->n && !rc; i++) {
         wdoc *d = job->docs[i];
-        if ((rc = d->rc) || (rc = invert_doc(w, d))) break;
+        if ((rc = d->rc) || (rc = invert_doc(w, job, d))) break;
         w->dls[d->doc - w->committed.next_doc] = d->title_terms + d->body_terms;
         w->ws.bytes_in += d->title_len + d->body_len;
-        tr_buf_free(&d->inv);
     }
     for (size_t i = 0; i < job->nblocks && !rc; i++) {
         rc = job->blocks[i]->rc;
         w->mem += job->blocks[i]->val.cap;
     }
-    /* the bodies are in their blocks now */
+    /* the bodies are in their blocks now: the text goes with the job */
     for (size_t i = 0; i < job->n && !rc; i++) {
         wdoc *d = job->docs[i];
-        free(d->body);
         d->body = NULL;
         w->mem -= d->body_len;
     }
-    job_free(job);
+    job_free(w, job);
     return rc;
 }
 
@@ -639,13 +688,21 @@ static int window_launch(tr_writer *w)
     if (!job || !(job->docs = malloc(n * sizeof *job->docs))) { free(job); return TR_ENOMEM; }
     memcpy(job->docs, w->docs + w->win_start, n * sizeof *job->docs);
     job->n = n;
+    job->text = w->win_text;             /* the job owns the window's bodies now */
+    w->win_text = spare_take(w);
+    for (size_t i = 0; i < n; i++) {
+        wdoc *d = job->docs[i];
+        d->body = d->body_len ? (const char *)job->text.data + d->body_off : "";
+    }
     int rc = cut_blocks(w, job);
-    if (rc) { job_free(job); return rc; }
+    if (rc) { job_free(w, job); return rc; }
     atomic_init(&job->next, 0);
     unsigned nt = w->nwk < n ? w->nwk : (unsigned)n;
     for (unsigned i = 0; i < nt; i++) {
         job->ta[i].job = job;
         job->ta[i].wk = &set[i];
+        job->ta[i].th = i;
+        job->ta[i].out = spare_take(w);
         if (pthread_create(&job->th[i], NULL, analyse_thread, &job->ta[i]) != 0) break;
         job->nthreads = i + 1;
     }
@@ -669,6 +726,7 @@ static int process_window(tr_writer *w)
     while (!rc && w->job && (TR_WINDOW_SETS == 1 || w->job_next)) rc = window_finish(w);
     if (!rc) rc = window_launch(w);
     while (!rc && w->job) rc = window_finish(w);
+    spare_free(w);                       /* the commit needs the memory more */
     return rc;
 }
 
@@ -745,17 +803,52 @@ static int push_delete(tr_writer *w, uint32_t doc)
     return TR_OK;
 }
 
+/* ---- the batch's document arena ---- */
+
+/* n bytes (8-aligned) that live until arena_free; NULL when out of memory.
+ * Each chunk malloc'd is counted in w->mem, so the budget sees the slack. */
+static void *arena_alloc(tr_writer *w, arena *a, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (a->cur && a->size - a->used >= n) {
+        void *p = a->cur + a->used;
+        a->used += n;
+        return p;
+    }
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        char **c = realloc(a->chunks, cap * sizeof *c);
+        if (!c) return NULL;
+        a->chunks = c;
+        a->cap = cap;
+    }
+    int own = n > TR_ARENA_CHUNK / 4;      /* a big request: a chunk of its own */
+    size_t sz = own ? n : TR_ARENA_CHUNK;
+    char *c = malloc(sz);
+    if (!c) return NULL;
+    a->chunks[a->n++] = c;
+    w->mem += sz + TR_ALLOC_OVERHEAD;
+    if (own) return c;
+    a->cur = c;
+    a->size = sz;
+    a->used = n;
+    return c;
+}
+
+static void arena_free(arena *a)
+{
+    for (size_t i = 0; i < a->n; i++) free(a->chunks[i]);
+    free(a->chunks);
+    memset(a, 0, sizeof *a);
+}
+
 /* ---- batch lifetime ---- */
 
 static void batch_clear(tr_writer *w)
 {
     window_free(w);
-    for (size_t i = 0; i < w->ndocs; i++) {
-        free(w->docs[i]->meta);
-        free(w->docs[i]->body);
-        tr_buf_free(&w->docs[i]->inv);
-        free(w->docs[i]);
-    }
+    arena_free(&w->dmem);
+    spare_free(w);
     w->ndocs = w->win_start = w->win_bytes = 0;
     for (size_t i = 0; i < w->nblocks; i++) {
         tr_buf_free(&w->blocks[i]->val);
@@ -1749,15 +1842,16 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     uint32_t old;
     int rc = id_current(w, doc->id, doc->id_len, h, &old);
     if (rc) return rc;
-    wdoc *d = calloc(1, sizeof *d);
+    /* a failure below leaves the arena's bytes to batch_clear */
+    wdoc *d = arena_alloc(w, &w->dmem, sizeof *d + doc->id_len + doc->title_len + doc->url_len);
     if (!d) return TR_ENOMEM;
-    d->meta = malloc(doc->id_len + doc->title_len + doc->url_len);
-    d->body = malloc(doc->body_len ? doc->body_len : 1);
-    if (!d->meta || !d->body) { free(d->meta); free(d->body); free(d); return TR_ENOMEM; }
+    memset(d, 0, sizeof *d);
+    d->meta = (char *)(d + 1);
+    d->body_off = w->win_text.len;
+    if (tr_buf_append(&w->win_text, doc->body, doc->body_len)) return TR_ENOMEM;
     memcpy(d->meta, doc->id, doc->id_len);
     if (doc->title_len) memcpy(d->meta + doc->id_len, doc->title, doc->title_len);
     if (doc->url_len) memcpy(d->meta + doc->id_len + doc->title_len, doc->url, doc->url_len);
-    if (doc->body_len) memcpy(d->body, doc->body, doc->body_len);
     d->id_len = doc->id_len;
     d->title_len = doc->title_len;
     d->url_len = doc->url_len;
@@ -1765,19 +1859,19 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     d->date = doc->date;
     d->doc = w->next_doc;
     if (old) {
-        if ((rc = push_delete(w, old))) { free(d->meta); free(d->body); free(d); return rc; }
+        if ((rc = push_delete(w, old))) { w->win_text.len = d->body_off; return rc; }
         w->ws.replaced++;
     }
     if ((rc = id_set(w, doc->id, doc->id_len, h, d->doc))) {
         if (old) w->ndels--;
-        free(d->meta); free(d->body); free(d);
+        w->win_text.len = d->body_off;
         return rc;
     }
     w->docs[w->ndocs++] = d;
     w->next_doc++;
     w->ws.added++;
     size_t bytes = doc->id_len + doc->title_len + doc->url_len + doc->body_len;
-    w->mem += bytes + sizeof *d + TR_DOC_ALLOCS * TR_ALLOC_OVERHEAD;
+    w->mem += doc->body_len;               /* the rest is counted by the arena's chunks */
     w->win_bytes += bytes;
     int batch_full = w->o.batch_docs && w->ndocs >= w->o.batch_docs;
     size_t budget = w->o.memory / TR_INVERT_SHARE;
@@ -1839,7 +1933,6 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
             tr_analyzer_free(k->a);
             ZSTD_freeCCtx(k->z);
             tr_buf_free(&k->arena);
-            tr_buf_free(&k->raw);
             free(k->toks);
             free(k->terms);
             free(k->slots);
