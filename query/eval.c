@@ -1705,17 +1705,14 @@ static uint32_t window_gather(plan *p, slot *s, wlist *w, wpool *wp, uint32_t d0
             if (ttf > tf) ttf = tf;
             if (field == TR_FIELD_TITLE ? ttf == 0 : field == TR_FIELD_BODY ? tf == ttf : 0) continue;
             uint32_t o = c->docs[i] - d0; /* < TQ_WINDOW: docs ascend within [d0, wend] */
-            uint64_t bit = (uint64_t)1 << (o & 63);
             double sc = s->bsc[i];
             off[cnt] = (uint16_t)o;
             wsc[cnt++] = sc;
-            if (!(bits[o >> 6] & bit)) {
-                bits[o >> 6] |= bit;
-                tw |= (uint64_t)1 << (o >> 6);
-                acc[o] = sc;
-            } else {
-                acc[o] += sc;
-            }
+            /* no branch on whether o was seen: acc is zero outside the
+             * window's postings (cleared through the pool at its end) */
+            bits[o >> 6] |= (uint64_t)1 << (o & 63);
+            tw |= (uint64_t)1 << (o >> 6);
+            acc[o] += sc;
         }
         uint32_t to;
         if (i < nb) to = c->docs[i];
@@ -1729,6 +1726,26 @@ static uint32_t window_gather(plan *p, slot *s, wlist *w, wpool *wp, uint32_t d0
     return w->cnt;
 }
 
+/* The window's documents whose partial sum passes thr (the candidate test
+ * of the loop below, same doubles), in doc order, into out (TQ_WINDOW
+ * entries): a tight loop apart from the big one, so that the bit walk stays
+ * in registers and the few that pass cost no branch miss. */
+static uint32_t window_survivors(const uint64_t *restrict bits, uint64_t touched,
+                                 const double *restrict acc, double lz_ub, double thr,
+                                 uint16_t *restrict out)
+{
+    uint32_t n = 0;
+    for (uint64_t tw = touched; tw; tw &= tw - 1) {
+        uint32_t wi = (uint32_t)__builtin_ctzll(tw);
+        for (uint64_t m = bits[wi]; m; m &= m - 1) {
+            uint32_t o = wi * 64 + (uint32_t)__builtin_ctzll(m);
+            out[n] = (uint16_t)o;
+            n += bound_inflate(acc[o]) + lz_ub > thr;
+        }
+    }
+    return n;
+}
+
 static int run_maxscore_window(plan *p, xnode *root, topk *t)
 {
     size_t nt = root->type == X_TERM ? 1 : root->nshould;
@@ -1737,7 +1754,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     double *cum = calloc(nt, sizeof *cum);
     wlist *wl = calloc(nt, sizeof *wl);
     wpool wp = { NULL, NULL, 0, 0 };
-    double *acc = malloc(TQ_WINDOW * sizeof *acc);
+    double *acc = calloc(TQ_WINDOW, sizeof *acc); /* zero outside a window's postings */
     /* bits are zero outside the words of the window's summary, and
      * cleared through it at the window's end: a
      * window costs its postings, not its width (the essential lists of a
@@ -1745,6 +1762,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
      * held 16 postings on average, so the 4096-doc windows are cheap) */
     uint64_t bits[TQ_WINDOW / 64] = {0};
     uint32_t lz[TQ_WINDOW_MAX_LISTS];
+    uint16_t surv[TQ_WINDOW];
     int rc = 0;
     if (nt > TQ_WINDOW_MAX_LISTS) { rc = TR_EINPUT; goto out; } /* the caller's limit */
     if (!sl || !ord || !cum || !wl || !acc) { rc = TR_ENOMEM; goto out; }
@@ -1831,12 +1849,12 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
             if (wl[j].gather) gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched);
         for (size_t j = 0; j < first_ess && !p->rc; j++)
             if (wl[j].gather) gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched);
-        for (uint64_t tw = touched; tw && !p->rc; tw &= tw - 1) {
-            uint32_t wi = (uint32_t)__builtin_ctzll(tw);
-            uint64_t m = bits[wi];
-            while (m && !p->rc) {
-                uint32_t o = wi * 64 + (uint32_t)__builtin_ctzll(m);
-                m &= m - 1;
+        /* the candidates that pass the threshold at the window's start: a
+         * superset of those that pass any later (higher) one */
+        uint32_t nsurv = window_survivors(bits, touched, acc, lz_ub, thr, surv);
+        {
+            for (uint32_t si = 0; si < nsurv && !p->rc; si++) {
+                uint32_t o = surv[si];
                 double partial = acc[o];
                 if (bound_inflate(partial) + lz_ub <= thr) continue;
                 uint32_t d = d0 + o;
@@ -1905,6 +1923,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
             uint32_t wi = (uint32_t)__builtin_ctzll(tw);
             bits[wi] = 0;
         }
+        for (uint32_t i = 0; i < wp.n; i++) acc[wp.off[i]] = 0.0;
         for (size_t j = first_ess; j < nt; j++)
             if (wl[j].lazy) cursor_seek(p, ord[j]->n->cur, to_next);
     }

@@ -1139,6 +1139,103 @@ static void test_block_pass(void)
     CHECK_EQ_INT(dropped, 0);
 }
 
+/* A window of the windowed MaxScore ends where the block of a bounded list
+ * ends (its window bound is that block's): "cw" (one doc in four) has tf 1
+ * in every other run of 1024 docs and up to 8 in the others, so its blocks'
+ * bounds alternate low and high, as does "mw" (one doc in 20, runs of 700);
+ * rare words (df ~50) are read whole. A window that ran on under a low
+ * block's bound would drop documents of the next run that rank on cw's or
+ * mw's score. Pruned top k against exhaustive, every non-essential list
+ * bounded per block (tight_span 1). */
+static uint64_t wr_state = 0x2545F4914F6CDD1Dull;
+static uint32_t wr_below(uint32_t n)
+{
+    wr_state = wr_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)((wr_state >> 33) % n);
+}
+
+static void test_window_block_ends(void)
+{
+    enum { NDOCS = 20000, NRARE = 20, REGION = 1024 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    static char body[4096];
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        size_t len = 0;
+        uint32_t nf = 5 + wr_below(26);
+        for (uint32_t i = 0; i < nf; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len, "f%u ", wr_below(50));
+        if (d % 4 == 0) {
+            uint32_t tf = (d / REGION) % 2 == 0 ? 1 : 1 + wr_below(8);
+            for (uint32_t i = 0; i < tf; i++) len += (size_t)snprintf(body + len, sizeof body - len, "cw ");
+        }
+        if (d % 20 == 3) {
+            uint32_t tf = (d / 700) % 2 == 0 ? 1 : 1 + wr_below(8);
+            for (uint32_t i = 0; i < tf; i++) len += (size_t)snprintf(body + len, sizeof body - len, "mw ");
+        }
+        for (uint32_t k = 0; k < NRARE; k++)
+            if (wr_below(400) == 0) {
+                uint32_t tf = 1 + wr_below(3);
+                for (uint32_t i = 0; i < tf; i++)
+                    len += (size_t)snprintf(body + len, sizeof body - len, "rare%u ", k);
+            }
+        char id[16];
+        snprintf(id, sizeof id, "w%u", d);
+        if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    int bad = 0, withhits = 0;
+    for (int q = 0; q < 600; q++) {
+        tq_node *k[5];
+        size_t n = 0;
+        char words[3][16];
+        size_t nr = 1 + wr_below(3);
+        for (size_t i = 0; i < nr; i++) {
+            snprintf(words[i], sizeof words[i], "rare%u", wr_below(NRARE));
+            k[n++] = term(words[i]);
+        }
+        if (q % 3 != 0) k[n++] = term("mw");
+        if (q % 3 != 1) k[n++] = term("cw");
+        tq_query qq = query(with_kids(TQ_BOOL, n, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const size_t ks[5] = { 1, 10, 30, 100, 300 };
+        o.k = ks[q % 5];
+        o.tight_span = 1;
+        tq_result ex, pr;
+        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            int same = ex.nhits == pr.nhits;
+            for (size_t i = 0; same && i < ex.nhits; i++)
+                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            if (!same && bad++ < 3) {
+                fprintf(stderr, "window block ends %d (k %zu) differs:\n", q, o.k);
+                tq_print(&qq, stderr);
+            }
+            withhits += ex.nhits > 0;
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        free_nodes();
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(withhits == 600);
+    printf("window block ends: 600 unions pruned as exhaustive, %d differ\n", bad);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 int main(void)
 {
     test_block_pass();
@@ -1146,6 +1243,7 @@ int main(void)
     test_damaged();
     test_prefix_cap();
     test_collection();
+    test_window_block_ends();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
         check_done();
