@@ -233,6 +233,15 @@ static void on_explain(void *ctx, const char *what, double contribution)
     nexplained++;
 }
 
+/* Pruned and exhaustive answers agree: the same ids, scores and order. */
+static int same_hits(const tq_result *ex, const tq_result *pr)
+{
+    if (ex->nhits != pr->nhits) return 0;
+    for (size_t i = 0; i < ex->nhits; i++)
+        if (ex->hits[i].doc != pr->hits[i].doc || ex->hits[i].score != pr->hits[i].score) return 0;
+    return 1;
+}
+
 static void test_small(void)
 {
     const char *dir = make_tmpdir();
@@ -729,9 +738,7 @@ static int compare_runs(tr_reader *r, const dict *d, const coll *c, tr_analyzer 
         int rc3 = tq_count(r, &q, &o, &count, err, sizeof err);
         int ok = rc1 == rc2 && rc2 == rc3 && (rc1 == 0 || rc1 == TR_EINPUT);
         if (ok && rc1 == 0) {
-            ok = ex.nhits == pr.nhits && count == ex.total && (!pruned_total || pr.total == count);
-            for (size_t i = 0; ok && i < ex.nhits; i++)
-                ok = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            ok = same_hits(&ex, &pr) && count == ex.total && (!pruned_total || pr.total == count);
             pruned_work += pr.postings_scored;
             exh_work += ex.postings_scored;
         }
@@ -885,9 +892,7 @@ static size_t check_repeated_word_phrases(tr_reader *r, const coll *c, tr_analyz
         int rc2 = tq_search(r, &q3, &o, &ex, err, sizeof err);
         CHECK(rc1 == 0 && rc2 == 0);
         if (rc1 == 0 && rc2 == 0) {
-            int same = ex.nhits == pr.nhits;
-            for (size_t i = 0; same && i < ex.nhits; i++)
-                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            int same = same_hits(&ex, &pr);
             CHECK(same);
         }
         if (rc1 == 0) tq_result_free(&pr);
@@ -907,9 +912,7 @@ static size_t check_repeated_word_phrases(tr_reader *r, const coll *c, tr_analyz
         rc2 = tq_search(r, &a3, &o, &ex, err, sizeof err);
         CHECK(rc1 == 0 && rc2 == 0);
         if (rc1 == 0 && rc2 == 0) {
-            int same = ex.nhits == pr.nhits && ex.total == n3;
-            for (size_t i = 0; same && i < ex.nhits; i++)
-                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            int same = same_hits(&ex, &pr) && ex.total == n3;
             CHECK(same);
         }
         if (rc1 == 0) tq_result_free(&pr);
@@ -1001,9 +1004,7 @@ static size_t check_union_mixes(tr_reader *r, const dict *d, int *bad)
         int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
         CHECK(rc1 == 0 && rc2 == 0);
         if (rc1 == 0 && rc2 == 0) {
-            int same = ex.nhits == pr.nhits;
-            for (size_t i = 0; same && i < ex.nhits; i++)
-                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            int same = same_hits(&ex, &pr);
             if (!same) {
                 if (*bad < 5) {
                     fprintf(stderr, "union mix %zu (k %zu) differs:\n", q, o.k);
@@ -1216,9 +1217,7 @@ static void test_window_block_ends(void)
         int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
         CHECK(rc1 == 0 && rc2 == 0);
         if (rc1 == 0 && rc2 == 0) {
-            int same = ex.nhits == pr.nhits;
-            for (size_t i = 0; same && i < ex.nhits; i++)
-                same = ex.hits[i].doc == pr.hits[i].doc && ex.hits[i].score == pr.hits[i].score;
+            int same = same_hits(&ex, &pr);
             if (!same && bad++ < 3) {
                 fprintf(stderr, "window block ends %d (k %zu) differs:\n", q, o.k);
                 tq_print(&qq, stderr);

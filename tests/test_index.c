@@ -492,8 +492,8 @@ static void test_tiny_map(void)
     free(ds);
 }
 
-/* Leaf pages of the terms database. */
-static size_t terms_leaf_pages(const char *dir)
+/* Leaf pages of one database of the index. */
+static size_t db_leaf_pages(const char *dir, const char *name)
 {
     MDB_env *env;
     MDB_txn *txn;
@@ -503,7 +503,7 @@ static size_t terms_leaf_pages(const char *dir)
     mdb_env_set_maxdbs(env, 16);
     if (mdb_env_open(env, dir, MDB_RDONLY, 0)) { mdb_env_close(env); return 0; }
     mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-    if (mdb_dbi_open(txn, "terms", 0, &dbi) == 0) mdb_stat(txn, dbi, &st);
+    if (mdb_dbi_open(txn, name, 0, &dbi) == 0) mdb_stat(txn, dbi, &st);
     mdb_txn_abort(txn);
     mdb_env_close(env);
     return st.ms_leaf_pages;
@@ -551,7 +551,7 @@ static void test_dictionary_repacked(void)
     CHECK_EQ_INT(ws.batches, 2);
     CHECK_EQ_INT(ws.repacks, 1);
     CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
-    size_t p1 = terms_leaf_pages(one), p2 = terms_leaf_pages(two);
+    size_t p1 = db_leaf_pages(one, "terms"), p2 = db_leaf_pages(two, "terms");
     fprintf(stderr, "terms leaf pages: one batch %zu, two batches %zu\n", p1, p2);
     CHECK(p1 > 20);
     /* two-chunk values are a few bytes longer; random inserts would need ~1.4x */
@@ -559,22 +559,6 @@ static void test_dictionary_repacked(void)
     verify_all(two, ds, N, NULL);
     for (int i = 0; i < N; i++) free(ds[i].body);
     free(ds);
-}
-
-static size_t db_leaf_pages(const char *dir, const char *name)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    MDB_stat st = {0};
-    mdb_env_create(&env);
-    mdb_env_set_maxdbs(env, 16);
-    if (mdb_env_open(env, dir, MDB_RDONLY, 0)) { mdb_env_close(env); return 0; }
-    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-    if (mdb_dbi_open(txn, name, 0, &dbi) == 0) mdb_stat(txn, dbi, &st);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    return st.ms_leaf_pages;
 }
 
 static void test_postings_appended(void)
