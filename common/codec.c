@@ -1117,6 +1117,18 @@ static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
     return TR_OK;
 }
 
+/* The end of both opens: c holds the chunk at p, or nothing after an error. */
+static int opened(tr_chunk *c, const uint8_t *p, size_t len, int rc)
+{
+    if (rc) {
+        memset(c, 0, sizeof *c);
+        return rc;
+    }
+    c->data = p;
+    c->len = len;
+    return TR_OK;
+}
+
 int tr_chunk_open(tr_chunk *c, const void *data, size_t len)
 {
     memset(c, 0, sizeof *c);
@@ -1126,13 +1138,7 @@ int tr_chunk_open(tr_chunk *c, const void *data, size_t len)
     if (p[0] == FORMAT_FULL) rc = open_full(c, p, len);
     else if (p[0] == FORMAT_COMPACT) rc = open_compact(c, p, len);
     else rc = TR_ECORRUPT;
-    if (rc) {
-        memset(c, 0, sizeof *c);
-        return rc;
-    }
-    c->data = p;
-    c->len = len;
-    return TR_OK;
+    return opened(c, p, len, rc);
 }
 
 static void block_slices(const tr_chunk *c, uint32_t b, const uint8_t **dp, size_t *dn,
@@ -1150,14 +1156,7 @@ int tr_chunk_open_inline(tr_chunk *c, const void *data, size_t len)
     memset(c, 0, sizeof *c);
     const uint8_t *p = data;
     if (!p || len < 1) return TR_ECORRUPT;
-    int rc = parse_compact(c, p, p + len);
-    if (rc) {
-        memset(c, 0, sizeof *c);
-        return rc;
-    }
-    c->data = p;
-    c->len = len;
-    return TR_OK;
+    return opened(c, p, len, parse_compact(c, p, p + len));
 }
 
 static const uint8_t *dir_entry(const tr_chunk *c, uint32_t b)

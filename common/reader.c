@@ -844,14 +844,7 @@ int tr_cursor_shallow(tr_cursor *c, uint32_t target)
 /* Room for want positions in c->pos (doubling from 256). */
 static int pos_reserve(tr_cursor *c, size_t want)
 {
-    if (want <= c->pos_cap) return TR_OK;
-    size_t cap = c->pos_cap ? c->pos_cap : 256;
-    while (cap < want) cap *= 2;
-    uint32_t *np = realloc(c->pos, cap * sizeof *np);
-    if (!np) return TR_ENOMEM;
-    c->pos = np;
-    c->pos_cap = cap;
-    return TR_OK;
+    return tr_u32_reserve(&c->pos, &c->pos_cap, want, 256);
 }
 
 int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)

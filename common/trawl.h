@@ -43,6 +43,9 @@ typedef struct tr_buf {
 
 void tr_buf_free(tr_buf *b);
 int tr_buf_reserve(tr_buf *b, size_t extra);
+/* Grow the u32 array *a of *cap entries to hold want, doubling from first
+ * (its contents kept). TR_OK or TR_ENOMEM (then *a and *cap unchanged). */
+int tr_u32_reserve(uint32_t **a, size_t *cap, size_t want, size_t first);
 int tr_buf_append(tr_buf *b, const void *p, size_t n);
 int tr_buf_put_varint(tr_buf *b, uint64_t v);
 static inline void tr_buf_clear(tr_buf *b) { b->len = 0; }

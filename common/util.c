@@ -39,6 +39,18 @@ void tr_buf_free(tr_buf *b)
     b->len = b->cap = 0;
 }
 
+int tr_u32_reserve(uint32_t **a, size_t *cap, size_t want, size_t first)
+{
+    if (want <= *cap) return TR_OK;
+    size_t n = *cap ? *cap : first;
+    while (n < want) n *= 2;
+    uint32_t *p = realloc(*a, n * sizeof *p);
+    if (!p) return TR_ENOMEM;
+    *a = p;
+    *cap = n;
+    return TR_OK;
+}
+
 int tr_buf_reserve(tr_buf *b, size_t extra)
 {
     if (b->cap - b->len >= extra) return TR_OK;

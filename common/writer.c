@@ -898,15 +898,7 @@ static int scratch_reserve(enc_scratch *w, size_t n, size_t npos)
         }
         w->scap = cap;
     }
-    if (npos > w->sposcap) {
-        size_t cap = w->sposcap ? w->sposcap : 4096;
-        while (cap < npos) cap *= 2;
-        uint32_t *p = realloc(w->spos, cap * sizeof *p);
-        if (!p) return TR_ENOMEM;
-        w->spos = p;
-        w->sposcap = cap;
-    }
-    return TR_OK;
+    return tr_u32_reserve(&w->spos, &w->sposcap, npos, 4096);
 }
 
 static int term_cmp(const void *a, const void *b)
