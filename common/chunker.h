@@ -1,0 +1,30 @@
+/* chunker.h - cutting one term's postings into chunks (LMDB values) whose
+ * pieces fill their pages: used by the writer's commit and by the merge. */
+#ifndef TRAWL_CHUNKER_H
+#define TRAWL_CHUNKER_H
+
+#include "codec.h"
+
+/* Postings per stored chunk: keeps LMDB values around a megabyte. */
+#define TR_CHUNK_MAX_DOCS 65536u
+
+/* A term's postings as arrays (one per encoding thread): docs, tf, ttf,
+ * dl (title + body length, for bounds) and the positions, in the order
+ * tr_postings_in describes. */
+typedef struct tr_enc_scratch {
+    uint32_t *sd, *stf, *sttf, *sdl, *spos;
+    size_t scap, sposcap;
+    tr_buf chunk;
+} tr_enc_scratch;
+
+/* Room for n postings and npos positions. TR_ENOMEM. */
+int tr_enc_scratch_reserve(tr_enc_scratch *sc, size_t n, size_t npos);
+void tr_enc_scratch_free(tr_enc_scratch *sc);
+
+/* Encode postings [0, n) of sc as chunks of at most TR_CHUNK_MAX_DOCS,
+ * appending records (first_doc u32 LE | len u32 LE | chunk) to out. A chunk
+ * too big for a leaf page is cut at block boundaries where its pieces fill
+ * their pages best. Touches only sc and out (runs in encoding threads). */
+int tr_encode_chunks(tr_enc_scratch *sc, size_t n, tr_buf *out);
+
+#endif
