@@ -68,7 +68,8 @@ typedef struct tr_writer_stats {
 typedef struct tr_writer tr_writer;
 
 /* Create the index directory if needed, or open an existing index to add
- * to it. Only one writer may be open on an index (LMDB's writer lock). */
+ * to it. Only one writer may be open on an index at a time, in any process
+ * (tr_schema_lock): TR_EBUSY for a second. */
 int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out,
                    char *err, size_t errcap);
 
@@ -91,6 +92,28 @@ void tr_writer_get_stats(const tr_writer *w, tr_writer_stats *out);
 
 /* Commit what is queued and close. Returns the commit's result. */
 int tr_writer_close(tr_writer *w, char *err, size_t errcap);
+
+/* What tr_index_merge did. */
+typedef struct tr_merge_stats {
+    uint64_t terms_rewritten;   /* lists read and written again */
+    uint64_t terms_dropped;     /* lists that held only deleted documents */
+    uint64_t chunks_before;     /* postings chunks of the whole index, before */
+    uint64_t chunks_after;      /* chunks the merge wrote */
+    uint64_t postings_purged;   /* postings of deleted documents dropped */
+    uint64_t docs_purged;       /* deleted documents whose records went */
+    uint64_t blocks_rewritten;  /* body blocks recompressed without them */
+    uint64_t txns;              /* transactions committed */
+    uint32_t gens_before, gens_after; /* the last postings generation */
+} tr_merge_stats;
+
+/* Merge: rewrite every posting list held in more than one generation into
+ * one (the last), and, when documents are deleted, every list without them,
+ * then remove the deleted documents' records. Works in transactions of
+ * about memory / 4 of postings, each leaving a sound index; threads decode
+ * and encode. Takes the
+ * writer lock (TR_EBUSY while a writer is open). */
+int tr_index_merge(const char *dir, size_t memory, unsigned threads, tr_merge_stats *out, char *err,
+                   size_t errcap);
 
 /* ---- reading -------------------------------------------------------- */
 

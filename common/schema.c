@@ -60,6 +60,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -95,6 +96,16 @@ int tr_schema_lmdb_rc(int rc)
 static void seterr(char *err, size_t cap, const char *fmt, const char *a, const char *b)
 {
     if (err && cap) snprintf(err, cap, fmt, a, b);
+}
+
+int tr_schema_lock(tr_index *ix, char *err, size_t errcap)
+{
+    mdb_filehandle_t fd;
+    if (mdb_env_get_fd(ix->env, &fd)) return TR_EIO;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return TR_OK;
+    if (errno != EWOULDBLOCK) return TR_EIO;
+    tr_set_err(err, errcap, "another process is writing this index (wait for it to finish)");
+    return TR_EBUSY;
 }
 
 int tr_schema_check_format(tr_index *ix, MDB_txn *txn, char *err, size_t errcap)

@@ -55,6 +55,12 @@ void tr_reader_cache_drop(tr_index *ix);
 int tr_schema_open(const char *dir, int rdonly, size_t mapsize, tr_index **out,
                    char *err, size_t errcap);
 
+/* Take the index's writer lock (flock on data.mdb, held until the
+ * environment closes): one writing process at a time, since a writer keeps
+ * the stats of its own last commit. TR_EBUSY (with err) when another
+ * process holds it. */
+int tr_schema_lock(tr_index *ix, char *err, size_t errcap);
+
 /* Check meta "format" inside txn: 0, TR_ENOTFOUND (absent), TR_EVERSION. */
 int tr_schema_check_format(tr_index *ix, MDB_txn *txn, char *err, size_t errcap);
 
@@ -124,6 +130,9 @@ int tr_doc_value_decode(tr_doc_rec *d, const void *p, size_t len);
 #define TR_DOC_BLOCK_TAG 0x42
 #define TR_DOC_BLOCK_KEY_BYTES 5
 #define TR_DOC_BLOCK_BYTES ((size_t)64 << 10)
+/* zstd level of body blocks (the writer's, and the merge's when it
+ * rewrites a block without its deleted bodies). */
+#define TR_DOC_BLOCK_ZSTD_LEVEL 3
 /* Room for a block value's header (csum u32, raw_len varint). */
 #define TR_DOC_BLOCK_HDR_MAX 14
 static inline void tr_key_doc_block(uint8_t k[TR_DOC_BLOCK_KEY_BYTES], uint32_t last_doc)

@@ -23,6 +23,7 @@ enum {
     TR_ELIMIT = -7,    /* a named limit was exceeded */
     TR_ENOTFOUND = -8, /* key, term, document or index not present */
     TR_ELMDB = -9,     /* any other LMDB error */
+    TR_EBUSY = -10,    /* another process is writing the index */
 };
 
 /* Static text for a TR_E* code; never NULL. */

@@ -18,6 +18,7 @@ const char *tr_strerror(int rc)
     case TR_ELIMIT: return "limit exceeded";
     case TR_ENOTFOUND: return "not found";
     case TR_ELMDB: return "LMDB error";
+    case TR_EBUSY: return "another process is writing the index";
     default: return "unknown error";
     }
 }

@@ -35,7 +35,6 @@
 /* Posting bytes (of the in-memory buffers) encoded per parallel round at
  * commit: bounds the encoded chunks held before they are written. */
 #define TR_ENCODE_ROUND_BYTES ((size_t)16 << 20)
-#define TR_ZSTD_LEVEL 3
 /* Windows in flight at once (see tr_writer_add). 2: window N+1 is analysed
  * by a second set of workers while window N is inverted. Measured worse on
  * 2 cores (passages: +13% CPU, slower wall): each analyzer's stem cache sees
@@ -358,7 +357,7 @@ static int compress_block(worker *w, wdoc *const *docs, dblock *b)
     size_t bound = ZSTD_compressBound(b->raw);
     tr_buf_clear(&b->val);
     if (tr_buf_reserve(&b->val, TR_DOC_BLOCK_HDR_MAX + bound)) return TR_ENOMEM;
-    size_t zn = ZSTD_compressCCtx(w->z, b->val.data + TR_DOC_BLOCK_HDR_MAX, bound, src, b->raw, TR_ZSTD_LEVEL);
+    size_t zn = ZSTD_compressCCtx(w->z, b->val.data + TR_DOC_BLOCK_HDR_MAX, bound, src, b->raw, TR_DOC_BLOCK_ZSTD_LEVEL);
     if (ZSTD_isError(zn)) return TR_ENOMEM;
     b->voff = tr_doc_block_finish(b->val.data, b->raw, zn, &b->vlen);
     b->val.len = TR_DOC_BLOCK_HDR_MAX + zn;
@@ -1572,6 +1571,7 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
     if (!w->o.memory) w->o.memory = TR_DEFAULT_MEMORY;
     if (!w->o.initial_map) w->o.initial_map = TR_DEFAULT_INITIAL_MAP;
     int rc = tr_schema_open(dir, 0, w->o.initial_map, &w->ix, err, errcap);
+    if (!rc && (rc = tr_schema_lock(w->ix, err, errcap))) tr_index_close(w->ix);
     if (rc) { free(w); return rc; }
     MDB_txn *txn;
     rc = mdb_txn_begin(w->ix->env, NULL, 0, &txn);

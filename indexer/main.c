@@ -23,6 +23,7 @@ static const char usage_text[] =
 "       trawl-index --analyze [--language NAME] [--no-fold-diacritics] [--stopwords] [TEXT...]\n"
 "       trawl-index --stats [--json] INDEX_DIR\n"
 "       trawl-index --check [--quick] INDEX_DIR   (exit 1 if damaged)\n"
+"       trawl-index --merge INDEX_DIR [INPUT...]\n"
 "\n"
 "Adds the documents of each INPUT (a file, a directory, or - for stdin;\n"
 "plain, .gz, .bz2 or .zst, detected by content) to the index in INDEX_DIR,\n"
@@ -42,6 +43,10 @@ static const char usage_text[] =
 "  --language NAME     Snowball stemmer (default english; none = no stemming)\n"
 "  --no-fold-diacritics  keep accents (default: fold them away)\n"
 "  --stopwords         drop the language's stopwords (default: keep)\n"
+"Merging:\n"
+"  --merge             after indexing (or alone), rewrite every posting list\n"
+"                      that several commits added to into one run of chunks\n"
+"                      (smaller, faster to query) and purge deleted documents\n"
 "Resources:\n"
 "  --threads N         analysis threads (default: all cores)\n"
 "  --memory SIZE       in-memory inversion budget, e.g. 512M, 2G (default 1G)\n"
@@ -59,6 +64,7 @@ enum {
     OPT_DATE_FIELD, OPT_STRICT, OPT_DELETE, OPT_DELETE_FROM, OPT_LANGUAGE,
     OPT_NO_FOLD, OPT_STOPWORDS, OPT_THREADS, OPT_MEMORY, OPT_BATCH_DOCS,
     OPT_QUIET, OPT_JSON, OPT_VERSION, OPT_STATS, OPT_INITIAL_MAP, OPT_CHECK, OPT_QUICK,
+    OPT_MERGE,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +88,7 @@ static const struct option long_opts[] = {
     {"json", no_argument, 0, OPT_JSON},
     {"stats", no_argument, 0, OPT_STATS},
     {"check", no_argument, 0, OPT_CHECK},
+    {"merge", no_argument, 0, OPT_MERGE},
     {"quick", no_argument, 0, OPT_QUICK},
     {"version", no_argument, 0, OPT_VERSION},
     {"help", no_argument, 0, 'h'},
@@ -93,6 +100,28 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* --merge: one run of chunks per list, deleted documents purged. */
+static int run_merge(const char *dir, size_t memory, unsigned threads, int quiet)
+{
+    char err[512] = "";
+    tr_merge_stats ms;
+    double t0 = now();
+    int rc = tr_index_merge(dir, memory, threads, &ms, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "trawl-index: %s: %s\n", dir, err[0] ? err : tr_strerror(rc));
+        return 2;
+    }
+    if (!quiet)
+        fprintf(stderr,
+                "trawl-index: merged %llu posting lists (%llu chunks in the index before, %llu written), "
+                "purged %llu deleted documents (%llu postings, %llu lists emptied); %.2f s, %llu commits\n",
+                (unsigned long long)ms.terms_rewritten, (unsigned long long)ms.chunks_before,
+                (unsigned long long)ms.chunks_after, (unsigned long long)ms.docs_purged,
+                (unsigned long long)ms.postings_purged, (unsigned long long)ms.terms_dropped,
+                now() - t0, (unsigned long long)ms.txns);
+    return 0;
 }
 
 /* "512M", "2G", "65536" -> bytes; 0 on a malformed size. */
@@ -237,7 +266,7 @@ int main(int argc, char **argv)
     tr_source_opts so;
     tr_source_opts_default(&so);
     run r = {0};
-    int json = 0, stats = 0, check = 0, quick = 0;
+    int json = 0, stats = 0, check = 0, quick = 0, merge = 0;
     const char **deletes = calloc((size_t)argc, sizeof *deletes);
     const char *delete_file = NULL;
     size_t ndeletes = 0;
@@ -296,6 +325,7 @@ int main(int argc, char **argv)
         case OPT_STATS: stats = 1; break;
         case OPT_CHECK: check = 1; break;
         case OPT_QUICK: quick = 1; break;
+        case OPT_MERGE: merge = 1; break;
         case OPT_VERSION: puts("trawl-index " TRAWL_VERSION); return 0;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs("Try 'trawl-index --help'.\n", stderr); return 2;
@@ -313,6 +343,10 @@ int main(int argc, char **argv)
     if (check) {
         free(deletes);
         return tr_cmd_check(dir, quick);
+    }
+    if (merge && optind >= argc && !ndeletes && !delete_file) {
+        free(deletes);
+        return run_merge(dir, wo.memory, wo.threads, r.quiet);
     }
     if (optind >= argc && !ndeletes && !delete_file) {
         fputs("trawl-index: no INPUT given (use - for standard input)\n", stderr);
@@ -364,5 +398,6 @@ int main(int argc, char **argv)
                 (unsigned long long)r.skipped, ws.bytes_in / 1e6, secs,
                 secs > 0 ? ws.bytes_in / 1e6 / secs : 0.0, (unsigned long long)ws.batches);
     }
+    if (merge && (status = run_merge(dir, wo.memory, wo.threads, r.quiet)) != 0) return status;
     return r.skipped ? 1 : 0;
 }

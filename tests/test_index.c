@@ -828,6 +828,164 @@ static void test_update_delete(void)
     tr_index_close(ix);
 }
 
+
+static void print_problem(void *ctx, const char *db, const char *key, const char *what)
+{
+    (void)ctx;
+    fprintf(stderr, "check: %s: %s: %s\n", db, key, what);
+}
+
+/* Lines of a dump that start a term (postings lines are indented). */
+static size_t count_lines_at_col0(const tr_buf *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->len; i++)
+        if ((i == 0 || b->data[i - 1] == '\n') && b->data[i] != ' ') n++;
+    return n;
+}
+
+/* Every term of the index at dir lists at most one generation. */
+static int dump_gens(void *ctx, const char *term, size_t len, const tr_term_info *info)
+{
+    (void)term; (void)len;
+    if (info->ngens > 1) (*(int *)ctx)++;
+    return 0;
+}
+
+static int split_lists(const char *dir)
+{
+    tr_index *ix;
+    tr_reader *r;
+    char err[256];
+    int split = -1;
+    if (tr_index_open(dir, &ix, err, sizeof err) == 0) {
+        if (tr_reader_begin(ix, &r, err, sizeof err) == 0) {
+            split = 0;
+            if (tr_reader_prefix(r, "", 0, SIZE_MAX, dump_gens, &split)) split = -1;
+            tr_reader_end(r);
+        }
+        tr_index_close(ix);
+    }
+    return split;
+}
+
+/* Built in batches of 7 documents, then merged: every list in one
+ * generation, everything reads back exactly, the index checks clean, the
+ * dump is a one-batch build's, and a second merge has nothing to do. */
+static void test_merge(void)
+{
+    enum { COPIES = 6 };
+    size_t n = ndocs * COPIES;
+    doc *ds = calloc(n, sizeof *ds);
+    for (size_t i = 0; i < n; i++) {
+        ds[i] = docs[i % ndocs];
+        char id[sizeof ds[i].id + 24];
+        snprintf(id, sizeof id, "%.40s-%u", docs[i % ndocs].id, (unsigned)(i / ndocs));
+        memcpy(ds[i].id, id, sizeof ds[i].id - 1);
+    }
+    char dir[512], one[512], err[256];
+    newdir(dir, sizeof dir);
+    newdir(one, sizeof one);
+    CHECK_EQ_INT(build(dir, ds, n, 2, 7, 0), 0);
+    CHECK_EQ_INT(build(one, ds, n, 2, 0, 0), 0);
+    CHECK(split_lists(dir) > 100);
+    tr_merge_stats ms;
+    CHECK_EQ_INT(tr_index_merge(dir, 0, 2, &ms, err, sizeof err), 0);
+    CHECK(ms.terms_rewritten > 100);
+    CHECK(ms.chunks_after > 0 && ms.chunks_after < ms.chunks_before);
+    CHECK_EQ_INT(ms.docs_purged, 0);
+    CHECK_EQ_INT(split_lists(dir), 0);
+    verify_all(dir, ds, n, NULL);
+    CHECK_EQ_INT(tr_check_index(dir, 0, print_problem, NULL, NULL, err, sizeof err), 0);
+    /* the same chunks as a one-batch build, under keys of another generation */
+    tr_buf a = {0}, b = {0};
+    const char *names[] = { "postings", NULL };
+    db_bytes(one, names, &a);
+    db_bytes(dir, names, &b);
+    CHECK_EQ_INT(a.len, b.len);
+    tr_buf_free(&a); tr_buf_free(&b);
+    CHECK_EQ_INT(tr_index_merge(dir, 0, 1, &ms, err, sizeof err), 0);
+    CHECK_EQ_INT(ms.terms_rewritten, 0);
+    CHECK_EQ_INT(ms.txns, 0);
+    /* a tiny memory budget: many transactions, the same result */
+    char small[512];
+    newdir(small, sizeof small);
+    CHECK_EQ_INT(build(small, ds, n, 1, 5, 0), 0);
+    CHECK_EQ_INT(tr_index_merge(small, 4096, 1, &ms, err, sizeof err), 0);
+    CHECK(ms.txns > 3);
+    verify_all(small, ds, n, NULL);
+    CHECK_EQ_INT(tr_check_index(small, 0, print_problem, NULL, NULL, err, sizeof err), 0);
+    free(ds);
+}
+
+/* Deleted documents: the merge drops their postings and records, lists
+ * they alone held, and the deleted set; what is left reads back as the
+ * live documents alone would. */
+static void test_merge_purge(void)
+{
+    char dir[512], err[256];
+    newdir(dir, sizeof dir);
+    size_t n = ndocs < 40 ? ndocs : 40;
+    doc *ds = calloc(n + 1, sizeof *ds);
+    memcpy(ds, docs, n * sizeof *ds);
+    ds[n] = docs[0];
+    snprintf(ds[n].id, sizeof ds[n].id, "only-here");
+    ds[n].body = "zyzzyvas quagga";
+    CHECK_EQ_INT(build(dir, ds, n + 1, 1, 9, 0), 0);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    /* one writer at a time: a second one and a merge are refused */
+    tr_writer *w2;
+    tr_merge_stats ms;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w2, err, sizeof err), TR_EBUSY);
+    CHECK_EQ_INT(tr_index_merge(dir, 0, 1, &ms, err, sizeof err), TR_EBUSY);
+    CHECK(strstr(err, "another process") != NULL);
+    size_t live = 0;
+    uint32_t *ids = calloc(n, sizeof *ids);
+    doc *keep = calloc(n, sizeof *keep);
+    for (size_t i = 0; i < n; i++) {
+        if (i % 3 == 1) {
+            CHECK_EQ_INT(tr_writer_delete(w, ds[i].id, strlen(ds[i].id)), 0);
+        } else {
+            keep[live] = ds[i];
+            ids[live++] = (uint32_t)i + 1;
+        }
+    }
+    CHECK_EQ_INT(tr_writer_delete(w, "only-here", 9), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_index_merge(dir, 0, 2, &ms, err, sizeof err), 0);
+    CHECK_EQ_INT(ms.docs_purged, n - live + 1);
+    CHECK(ms.postings_purged > 0);
+    CHECK(ms.terms_dropped >= 2);               /* zyzzyva, quagga */
+    CHECK_EQ_INT(tr_check_index(dir, 0, print_problem, NULL, NULL, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    const tr_stats *st = tr_reader_stats(r);
+    CHECK_EQ_INT(st->deleted, 0);
+    CHECK_EQ_INT(st->docs, live);
+    CHECK_EQ_INT(tr_reader_is_deleted(r, 2), 0);  /* nothing left to skip */
+    tr_doc_view v;
+    CHECK_EQ_INT(tr_reader_doc(r, 2, &v), TR_ENOTFOUND);
+    CHECK_EQ_INT(tr_reader_doc(r, 1, &v), 0);
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_reader_term(r, "quagga", 6, &ti), TR_ENOTFOUND);
+    tr_buf want = {0}, got = {0};
+    uint32_t *tl = calloc(n, sizeof *tl), *bl = calloc(n, sizeof *bl);
+    expected_dump(keep, ids, live, &want, tl, bl);
+    CHECK_EQ_INT(index_dump(r, &got, NULL), 0);
+    CHECK(want.len > 20 * live);
+    CHECK(same_text(&want, &got));
+    CHECK_EQ_INT(st->terms + 0, (uint64_t)count_lines_at_col0(&got));
+    tr_buf_free(&want); tr_buf_free(&got);
+    free(tl); free(bl); free(ids); free(keep); free(ds);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 static void test_settings_and_version(void)
 {
     char dir[512], err[256] = "";
@@ -1209,6 +1367,8 @@ int main(void)
     test_cursor(40000, 4);  /* a chunk per batch */
     test_cursor(0, 2);      /* one batch: chunks split by size */
     test_empty();
+    test_merge();
+    test_merge_purge();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmproot);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmproot);

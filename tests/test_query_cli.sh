@@ -297,5 +297,33 @@ expect_status "corrupt posting block ('$term')" 2 "$T/ixc" "$term"
 check "corrupt posting block: a message, not a crash" grep -Eq '^trawl-query: .*(corrupt|checksum)' "$T/err"
 expect_status "corrupt block elsewhere leaves other terms searchable" 0 "$T/ixc" gotthard
 
+echo "# merge"
+IXM=$T/ixm
+"$TRAWL_INDEX" --quiet --batch-docs 5 "$IXM" "$CORPUS"
+"$TRAWL_INDEX" --quiet --delete volcano-etna-2021 "$IXM"
+before=$(ids_of -k 1000 "$IXM" chess OR volcano OR railway)
+set +e
+mout=$("$TRAWL_INDEX" --merge "$IXM" 2>&1); mrc=$?
+set -e
+check "--merge exits 0" [ "$mrc" = 0 ]
+check "--merge reports the purge" grep -q "purged 1 deleted documents" <<<"$mout"
+after=$(ids_of -k 1000 "$IXM" chess OR volcano OR railway)
+check "same hits after the merge" [ "$before" = "$after" ]
+check "the deleted document stays gone" [ "$(ids_of "$IXM" etna)" = "" ]
+stats=$("$TRAWL_INDEX" --stats "$IXM")
+check "--stats after merge: nothing deleted left" grep -Eq "documents +[0-9]+ live, 0 deleted" <<<"$stats"
+check "--check after merge: sound" "$TRAWL_INDEX" --check "$IXM"
+mout=$("$TRAWL_INDEX" --merge "$IXM" 2>&1)
+check "a second merge has nothing to do" grep -q "merged 0 posting lists" <<<"$mout"
+"$TRAWL_INDEX" --quiet --batch-docs 5 --merge "$T/ixm2" "$CORPUS"
+chunks() { "$TRAWL_INDEX" --stats "$1" | grep -E '^postings +[0-9]+ in'; }
+check "index in batches and merge in one run: the chunks of a one-batch build" \
+    [ "$(chunks "$T/ixm2")" = "$(chunks "$IX")" ]
+set +e
+"$TRAWL_INDEX" --merge "$T/nonexistent" 2>"$T/err"; mrc=$?
+set -e
+check "--merge of a missing index: exit 2" [ "$mrc" = 2 ]
+check "--merge of a missing index: a message" grep -q "nonexistent" "$T/err"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
