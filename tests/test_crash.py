@@ -46,6 +46,57 @@ def stored_ids(ix):
     return keys, ""
 
 
+def stats_line(exe, ix, prefix):
+    out = subprocess.run([exe, "--stats", ix], capture_output=True, text=True).stdout
+    return [line for line in out.split("\n") if line.startswith(prefix) and "chunks" in line]
+
+
+def merge_trials(exe, cmd, data, tmp, rng, trials):
+    """Kill `trawl-index --merge` (small transactions: --memory 1M) at random
+    moments: the index must check clean and hold the same postings after every
+    kill, and a merge run to the end must leave the chunks of a one-batch
+    build (the line "postings N in M chunks (K inline)" of --stats)."""
+    ix, one = os.path.join(tmp, "mix"), os.path.join(tmp, "mone")
+    for d in (ix, one):
+        shutil.rmtree(d, ignore_errors=True)
+    subprocess.run(cmd + [ix, data], check=True)
+    subprocess.run([exe, "--quiet", "--threads", "2", one, data], check=True)
+    postings = stats_line(exe, ix, "postings ")[0].split(" in ")[0]
+    mcmd = [exe, "--quiet", "--threads", "2", "--memory", "1M", "--merge", ix]
+    t0 = time.monotonic()
+    subprocess.run(mcmd, check=True)
+    full = time.monotonic() - t0
+    failures = []
+    killed = 0
+    for t in range(trials):
+        shutil.rmtree(ix)
+        subprocess.run(cmd + [ix, data], check=True)
+        child = subprocess.Popen(mcmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, full * 1.05))
+        if child.poll() is None:
+            killed += 1
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        child.wait()
+        chk = subprocess.run([exe, "--check", ix], capture_output=True, text=True)
+        if chk.returncode != 0:
+            failures.append(f"merge trial {t}: --check exit {chk.returncode}: {(chk.stdout + chk.stderr)[-500:]}")
+            continue
+        got = stats_line(exe, ix, "postings ")[0].split(" in ")[0]
+        if got != postings:
+            failures.append(f"merge trial {t}: '{got}' after the kill, '{postings}' before")
+            continue
+        subprocess.run(mcmd, check=True)
+        if stats_line(exe, ix, "postings ") != stats_line(exe, one, "postings "):
+            failures.append(f"merge trial {t}: resumed merge: {stats_line(exe, ix, 'postings ')} "
+                            f"against a one-batch build's {stats_line(exe, one, 'postings ')}")
+    print(f"merge: {trials} kills ({killed} while merging, uninterrupted {full:.2f} s), "
+          f"{len(failures)} failed")
+    return failures
+
+
 def main():
     exe = os.environ.get("TRAWL_INDEX")
     shared = os.environ.get("TRAWL_SHARED_DATA", "")
@@ -144,6 +195,7 @@ def main():
             survived += 1
         print(f"{trials} kills ({killed_mid} while indexing, {before_first} before the first "
               f"commit), {survived} survived, {len(failures)} failed")
+        failures += merge_trials(exe, cmd, data, tmp, rng, max(trials // 5, 4))
         for f in failures[:10]:
             print("FAIL -", f)
         return 1 if failures else 0
