@@ -296,6 +296,13 @@ mdb_load -s postings -f "$T/post.dump" "$T/ixc" 2>/dev/null
 expect_status "corrupt posting block ('$term')" 2 "$T/ixc" "$term"
 check "corrupt posting block: a message, not a crash" grep -Eq '^trawl-query: .*(corrupt|checksum)' "$T/err"
 expect_status "corrupt block elsewhere leaves other terms searchable" 0 "$T/ixc" gotthard
+"$TRAWL_INDEX" --quiet --delete volcano-etna-2021 "$T/ixc"
+set +e
+"$TRAWL_INDEX" --merge "$T/ixc" 2>"$T/err"; mrc=$?
+set -e
+check "--merge of an index with a corrupt block: exit 2" [ "$mrc" = 2 ]
+check "--merge of an index with a corrupt block: a message" grep -q "corrupt" "$T/err"
+expect_status "a failed merge leaves the index as it was" 0 "$T/ixc" gotthard
 
 echo "# merge"
 IXM=$T/ixm
