@@ -73,6 +73,7 @@ typedef struct merger {
     mref *refs; size_t nrefs, refcap;
     uint8_t (*oldkeys)[TR_POSTINGS_KEY_BYTES]; size_t nold, oldcap;
     atomic_size_t next_job;
+    const mterm *failed;        /* the term being read or written when it failed */
     tr_merge_stats ms;
 } merger;
 
@@ -394,12 +395,16 @@ static int merge_round(merger *m, MDB_txn *txn, size_t *next, size_t *bytes, siz
     if (rc) return rc;
     m->njobs = m->nrefs = m->nold = 0;
     size_t round = 0, i = *next;
-    for (; i < m->nterms && round < limit && !rc; i++) rc = gather(m, txn, mc, &m->terms[i], &round);
+    for (; i < m->nterms && round < limit && !rc; i++) {
+        rc = gather(m, txn, mc, &m->terms[i], &round);
+        if (rc) m->failed = &m->terms[i];
+    }
     mdb_cursor_close(mc);
     if (rc) return rc;
     encode_round(m);
     for (size_t k = 0; k < m->njobs && !rc; k++) {
         rc = write_job(m, txn, &m->jobs[k], k + 1 < m->njobs ? m->jobs[k + 1].key0 : m->nold);
+        if (rc) m->failed = m->jobs[k].t;
         *bytes += m->jobs[k].enc.len;
     }
     if (!rc) *next = i;
@@ -602,7 +607,12 @@ int tr_index_merge(const char *dir, size_t memory, unsigned threads, tr_merge_st
     }
     if (rc) {
         int is_tr = rc < 0 && rc >= TR_ELMDB;
-        if (err && !err[0])
+        if (err && !err[0] && m.failed)
+            tr_set_err(err, errcap, "merge failed at the term '%.*s' (id %u): %s; nothing of the "
+                       "transaction in flight was kept (trawl-index --check lists the damage)",
+                       (int)m.failed->len, m.names.data + m.failed->off, m.failed->term_id,
+                       is_tr ? tr_strerror(rc) : mdb_strerror(rc));
+        else if (err && !err[0])
             tr_set_err(err, errcap, "merge failed: %s", is_tr ? tr_strerror(rc) : mdb_strerror(rc));
         rc = is_tr ? rc : tr_schema_lmdb_rc(rc);
     }

@@ -301,7 +301,7 @@ set +e
 "$TRAWL_INDEX" --merge "$T/ixc" 2>"$T/err"; mrc=$?
 set -e
 check "--merge of an index with a corrupt block: exit 2" [ "$mrc" = 2 ]
-check "--merge of an index with a corrupt block: a message" grep -q "corrupt" "$T/err"
+check "--merge of an index with a corrupt block: a message naming the term" grep -q "term '$term'.*corrupt" "$T/err"
 expect_status "a failed merge leaves the index as it was" 0 "$T/ixc" gotthard
 
 echo "# merge"
