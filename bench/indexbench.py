@@ -82,6 +82,9 @@ def main():
     ap.add_argument("--engines", default="trawl,fts5")
     ap.add_argument("--threads", type=int, help="trawl-index --threads N")
     ap.add_argument("--memory", help="trawl-index --memory BYTES")
+    ap.add_argument("--merge", action="store_true",
+                    help="trawl-index --merge: merge the batches into one generation after indexing "
+                    "(in the timed build, as FTS5's 'optimize' is)")
     ap.add_argument("--reps", type=int, default=1, help="builds per engine and input; the fastest counts")
     ap.add_argument("--keep", action="store_true", help="keep the indexes in --work")
     ap.add_argument("--work", default="/tmp/trawl-indexbench", help="scratch: inputs, indexes, logs")
@@ -95,6 +98,8 @@ def main():
         table["trawl"][0][1:1] = ["--threads", str(args.threads)]
     if args.memory:
         table["trawl"][0][1:1] = ["--memory", str(args.memory)]
+    if args.merge:
+        table["trawl"][0][1:1] = ["--merge"]
     engines = [e for e in args.engines.split(",") if e]
     for e in engines:
         if e not in table:
