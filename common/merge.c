@@ -64,7 +64,7 @@ typedef struct merger {
     uint32_t gen;               /* the generation the merge writes */
     uint64_t *del;              /* deleted bitmap over [0, st.next_doc) */
     uint32_t *dels; size_t ndels;
-    uint32_t *dl;               /* title + body length by doc, from norms */
+    uint32_t *tlen, *blen;      /* title and body length by doc, from norms */
     mterm *terms; size_t nterms;
     tr_buf names;               /* the terms' bytes */
     unsigned threads;
@@ -98,8 +98,9 @@ static int survey(merger *m, MDB_txn *txn)
     if (rc) return rc == MDB_NOTFOUND ? TR_ECORRUPT : rc;
     if (tr_stats_decode(&m->st, v.mv_data, v.mv_size)) return TR_ECORRUPT;
     size_t nd = (size_t)m->st.next_doc + 1;
-    m->dl = calloc(nd, sizeof *m->dl);
-    if (!m->dl) return TR_ENOMEM;
+    m->tlen = calloc(nd, sizeof *m->tlen);
+    m->blen = calloc(nd, sizeof *m->blen);
+    if (!m->tlen || !m->blen) return TR_ENOMEM;
     MDB_cursor *mc;
     rc = mdb_cursor_open(txn, ix->dbi[TR_DB_NORMS], &mc);
     if (rc) return rc;
@@ -107,8 +108,10 @@ static int survey(merger *m, MDB_txn *txn)
         if (k.mv_size != 4 || v.mv_size % TR_NORM_BYTES) { rc = TR_ECORRUPT; break; }
         uint64_t base = (uint64_t)tr_get_be32(k.mv_data) << TR_NORMS_SHIFT;
         const uint8_t *p = v.mv_data;
-        for (size_t i = 0; i < v.mv_size / TR_NORM_BYTES && base + i < nd; i++, p += TR_NORM_BYTES)
-            m->dl[base + i] = tr_get_le32(p) + tr_get_le32(p + 4);
+        for (size_t i = 0; i < v.mv_size / TR_NORM_BYTES && base + i < nd; i++, p += TR_NORM_BYTES) {
+            m->tlen[base + i] = tr_get_le32(p);
+            m->blen[base + i] = tr_get_le32(p + 4);
+        }
     }
     mdb_cursor_close(mc);
     if (rc != MDB_NOTFOUND) return rc;
@@ -198,7 +201,7 @@ static int load_chunk(const merger *m, tr_enc_scratch *sc, const tr_chunk *c, si
                 sc->sd[*n] = docs[i];
                 sc->stf[*n] = tf[i];
                 sc->sttf[*n] = ttf[i];
-                sc->sdl[*n] = m->dl[docs[i]];
+                sc->sdl[*n] = m->tlen[docs[i]] + m->blen[docs[i]];
                 (*n)++;
             }
             at += t;
@@ -557,7 +560,7 @@ static int merge_txn(merger *m, MDB_txn *txn, size_t *next, size_t budget)
 
 static void merger_free(merger *m)
 {
-    free(m->del); free(m->dels); free(m->dl); free(m->terms); free(m->oldkeys); free(m->refs);
+    free(m->del); free(m->dels); free(m->tlen); free(m->blen); free(m->terms); free(m->oldkeys); free(m->refs);
     for (size_t i = 0; i < m->jobcap && m->jobs; i++) tr_buf_free(&m->jobs[i].enc);
     free(m->jobs);
     tr_buf_free(&m->names);
