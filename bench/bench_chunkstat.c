@@ -6,7 +6,7 @@
  * Usage: bench_chunkstat INDEX_DIR */
 #include "codec.h"
 #include "index.h"
-#include "schema.h"
+#include "dict.h"
 
 #include <lmdb.h>
 #include <stdio.h>
@@ -136,6 +136,16 @@ static int do_chunk(const tr_chunk *c, int is_inline)
     return 0;
 }
 
+/* tr_dict_walk: the inline chunks (TR_EINPUT marks a bad one). */
+static int inline_term(void *ctx, const uint8_t *term, size_t len, const tr_term_info *ti)
+{
+    (void)ctx; (void)term; (void)len;
+    tr_chunk c;
+    if (!ti->inline_chunk) return 0;
+    if (tr_chunk_open_inline(&c, ti->inline_chunk, ti->inline_len) || do_chunk(&c, 1)) return TR_EINPUT;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     BYTE_HIGHS = getenv("BYTE_HIGHS") != NULL;
@@ -159,12 +169,10 @@ int main(int argc, char **argv)
         if (tr_chunk_open(&c, v.mv_data, v.mv_size) || do_chunk(&c, 0)) { fprintf(stderr, "bad chunk\n"); return 1; }
     }
     mdb_cursor_close(cur);
-    mdb_cursor_open(txn, terms, &cur);
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        tr_term_info ti;
-        if (tr_term_value_decode(&ti, v.mv_data, v.mv_size)) { fprintf(stderr, "bad term\n"); return 1; }
-        if (!ti.inline_chunk) continue;
-        if (tr_chunk_open_inline(&c, ti.inline_chunk, ti.inline_len) || do_chunk(&c, 1)) { fprintf(stderr, "bad inline\n"); return 1; }
+    int wrc = tr_dict_walk(txn, terms, NULL, 0, inline_term, NULL);
+    if (wrc) {
+        fprintf(stderr, wrc == TR_EINPUT ? "bad inline\n" : "bad term\n");
+        return 1;
     }
     printf("postings %llu  blocks %llu (in full chunks %llu)  chunks: full %llu compact %llu inline %llu\n",
            (unsigned long long)npostings, (unsigned long long)nblocks_all, (unsigned long long)nblocks_full,

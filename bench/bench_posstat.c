@@ -27,7 +27,7 @@
  * figures in docs/FORMAT.md, "Measured: what positions could cost"). */
 #include "codec.h"
 #include "index.h"
-#include "schema.h"
+#include "dict.h"
 
 #include <lmdb.h>
 #include <math.h>
@@ -194,6 +194,16 @@ static int do_chunk(const tr_chunk *c)
     return 0;
 }
 
+/* tr_dict_walk: the inline chunks (TR_EINPUT marks a bad one). */
+static int inline_term(void *ctx, const uint8_t *term, size_t len, const tr_term_info *ti)
+{
+    (void)ctx; (void)term; (void)len;
+    tr_chunk c;
+    if (!ti->inline_chunk) return 0;
+    if (tr_chunk_open_inline(&c, ti->inline_chunk, ti->inline_len) || do_chunk(&c)) return TR_EINPUT;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) { fprintf(stderr, "usage: %s INDEX_DIR\n", argv[0]); return 2; }
@@ -224,17 +234,11 @@ int main(int argc, char **argv)
         if (tr_chunk_open(&c, v.mv_data, v.mv_size) || do_chunk(&c)) { fprintf(stderr, "bad chunk\n"); return 1; }
     }
     mdb_cursor_close(cur);
-    mdb_cursor_open(txn, ix->dbi[TR_DB_TERMS], &cur);
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        tr_term_info ti;
-        if (tr_term_value_decode(&ti, v.mv_data, v.mv_size)) { fprintf(stderr, "bad term\n"); return 1; }
-        if (!ti.inline_chunk) continue;
-        if (tr_chunk_open_inline(&c, ti.inline_chunk, ti.inline_len) || do_chunk(&c)) {
-            fprintf(stderr, "bad inline chunk\n");
-            return 1;
-        }
+    int wrc = tr_dict_walk(txn, ix->dbi[TR_DB_TERMS], NULL, 0, inline_term, NULL);
+    if (wrc) {
+        fprintf(stderr, wrc == TR_EINPUT ? "bad inline chunk\n" : "bad term\n");
+        return 1;
     }
-    mdb_cursor_close(cur);
     mdb_txn_abort(txn);
 
     double np = (double)npositions;

@@ -5,7 +5,7 @@
  * decoded, sums compared with the dictionary), docs, ids. */
 #include "check.h"
 
-#include "schema.h"
+#include "dict.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,44 +312,81 @@ static int check_chunk(checker *c, const char *db, const char *key, term_rec *t,
 
 /* ---- terms ---- */
 
+static void check_term_entry(checker *c, const char *key, const tr_dict_iter *it, int *rc)
+{
+    c->n.terms++;
+    tr_term_info ti;
+    if (tr_dict_entry_info(it, &ti)) {
+        problem(c, "terms", key, "value does not decode");
+        return;
+    }
+    term_rec *t = NULL;
+    if (!c->quick) {
+        if (ti.term_id >= c->nterms) {
+            problem(c, "terms", key, "term id %u >= next_term %zu", ti.term_id, c->nterms);
+        } else if (c->terms[ti.term_id].present) {
+            problem(c, "terms", key, "term id %u is used by another term too", ti.term_id);
+        } else {
+            t = &c->terms[ti.term_id];
+            t->present = 1;
+            t->df = ti.df;
+            t->cf = ti.cf;
+            t->nchunks = ti.nchunks;
+            t->bound = ti.bound;
+            t->is_inline = ti.inline_chunk != NULL;
+            t->gnext = ti.gens;
+            t->gend = ti.gens + ti.gens_len;
+        }
+    }
+    if (ti.inline_chunk) *rc = check_chunk(c, "terms", key, t, ti.inline_chunk, ti.inline_len, 0);
+}
+
+/* The dictionary's blocks (dict.c): each one's checksum and entries, the
+ * order of terms across blocks, and that a block's key is its last term.
+ * A damaged block is reported by its key and skipped. */
 static int check_terms(checker *c)
 {
     MDB_cursor *mc;
     int rc = mdb_cursor_open(c->txn, c->ix->dbi[TR_DB_TERMS], &mc);
     if (rc) return tr_schema_lmdb_rc(rc);
     MDB_val k, v;
-    char key[CHECK_KEY_SHOWN * 4 + 8];
+    char key[CHECK_KEY_SHOWN * 4 + 8], bkey[CHECK_KEY_SHOWN * 4 + 32];
+    uint8_t prev[TR_MAX_TERM_BYTES];
+    size_t prevlen = 0;
+    int have_prev = 0;
     for (rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
-        show_bytes(key, sizeof key, k.mv_data, k.mv_size);
-        c->n.terms++;
-        if (k.mv_size == 0 || k.mv_size > TR_MAX_TERM_BYTES)
-            problem(c, "terms", key, "term of %zu bytes (allowed 1..%d)", k.mv_size, TR_MAX_TERM_BYTES);
-        tr_term_info ti;
-        if (tr_term_value_decode(&ti, v.mv_data, v.mv_size)) {
-            problem(c, "terms", key, "entry fails its checksum or does not decode");
+        snprintf(bkey, sizeof bkey, "block %s", show_bytes(key, sizeof key, k.mv_data, k.mv_size));
+        if (k.mv_size == 0 || k.mv_size > TR_MAX_TERM_BYTES) {
+            problem(c, "terms", bkey, "key of %zu bytes (a term: 1..%d)", k.mv_size, TR_MAX_TERM_BYTES);
             continue;
         }
-        term_rec *t = NULL;
-        if (!c->quick) {
-            if (ti.term_id >= c->nterms) {
-                problem(c, "terms", key, "term id %u >= next_term %zu", ti.term_id, c->nterms);
-            } else if (c->terms[ti.term_id].present) {
-                problem(c, "terms", key, "term id %u is used by another term too", ti.term_id);
-            } else {
-                t = &c->terms[ti.term_id];
-                t->present = 1;
-                t->df = ti.df;
-                t->cf = ti.cf;
-                t->nchunks = ti.nchunks;
-                t->bound = ti.bound;
-                t->is_inline = ti.inline_chunk != NULL;
-                t->gnext = ti.gens;
-                t->gend = ti.gens + ti.gens_len;
+        tr_dict_iter it;
+        if (tr_dict_block_open(&it, v.mv_data, v.mv_size)) {
+            problem(c, "terms", bkey, "block fails its checksum");
+            continue;
+        }
+        int r, crc = 0;
+        while ((r = tr_dict_block_next(&it)) == 1) {
+            if (it.n == 1 && have_prev) {
+                size_t m = it.len < prevlen ? it.len : prevlen;
+                int cmp = memcmp(it.term, prev, m);
+                if (cmp < 0 || (cmp == 0 && it.len <= prevlen))
+                    problem(c, "terms", bkey, "first term is not above the previous block's last");
             }
+            show_bytes(key, sizeof key, it.term, it.len);
+            check_term_entry(c, key, &it, &crc);
+            if (crc) break;
         }
-        if (ti.inline_chunk) {
-            if ((rc = check_chunk(c, "terms", key, t, ti.inline_chunk, ti.inline_len, 0))) break;
+        if (crc) { rc = crc; break; }
+        if (r < 0) {
+            problem(c, "terms", bkey, "entry %zu does not decode (lengths, order or id)", it.n + 1);
+            continue;
         }
+        if (it.len != k.mv_size || memcmp(it.term, k.mv_data, it.len))
+            problem(c, "terms", bkey, "key is not the block's last term");
+        memcpy(prev, k.mv_data, k.mv_size);
+        prevlen = k.mv_size;
+        have_prev = 1;
     }
     mdb_cursor_close(mc);
     if (rc && rc != MDB_NOTFOUND) return rc < 0 ? rc : tr_schema_lmdb_rc(rc);

@@ -2,7 +2,7 @@
  * inspect.h). Reads every terms value and every chunk header once. */
 #include "inspect.h"
 
-#include "schema.h"
+#include "dict.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -18,6 +18,27 @@ static int add_chunk(tr_index_sizes *s, const void *data, size_t len, int is_inl
     s->chunk_docs += len - c.poslen;
     s->nchunks++;
     return TR_OK;
+}
+
+typedef struct inspect_walk {
+    tr_index_sizes *out;
+    char *err;
+    size_t errcap;
+    int said;
+} inspect_walk;
+
+static int inspect_term(void *ctx, const uint8_t *term, size_t len, const tr_term_info *t)
+{
+    inspect_walk *iw = ctx;
+    iw->out->npostings += t->df;
+    if (!t->inline_chunk) return TR_OK;
+    iw->out->ninline++;
+    int rc = add_chunk(iw->out, t->inline_chunk, t->inline_len, 1);
+    if (rc) {
+        snprintf(iw->err, iw->errcap, "terms: inline chunk of '%.*s' is corrupt", (int)len, (const char *)term);
+        iw->said = 1;
+    }
+    return rc;
 }
 
 int tr_index_sizes_get(tr_index *ix, tr_index_sizes *out, char *err, size_t errcap)
@@ -43,27 +64,9 @@ int tr_index_sizes_get(tr_index *ix, tr_index_sizes *out, char *err, size_t errc
 
     MDB_cursor *cur = NULL;
     MDB_val k, v;
-    rc = mdb_cursor_open(txn, ix->dbi[TR_DB_TERMS], &cur);
-    for (int op = MDB_FIRST; !rc && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
-        tr_term_info t;
-        if ((rc = tr_term_value_decode(&t, v.mv_data, v.mv_size)) != 0) {
-            snprintf(err, errcap, "terms: entry '%.*s' is corrupt", (int)(k.mv_size > 64 ? 64 : k.mv_size),
-                     (const char *)k.mv_data);
-            break;
-        }
-        out->npostings += t.df;
-        if (t.inline_chunk) {
-            out->ninline++;
-            if ((rc = add_chunk(out, t.inline_chunk, t.inline_len, 1)) != 0) {
-                snprintf(err, errcap, "terms: inline chunk of '%.*s' is corrupt",
-                         (int)(k.mv_size > 64 ? 64 : k.mv_size), (const char *)k.mv_data);
-                break;
-            }
-        }
-    }
-    mdb_cursor_close(cur);
-    cur = NULL;
-    if (rc == MDB_NOTFOUND) rc = 0;
+    inspect_walk iw = { out, err, errcap, 0 };
+    rc = tr_dict_walk(txn, ix->dbi[TR_DB_TERMS], NULL, 0, inspect_term, &iw);
+    if (rc == TR_ECORRUPT && !iw.said) snprintf(err, errcap, "terms: a dictionary block is corrupt");
     if (!rc) rc = mdb_cursor_open(txn, ix->dbi[TR_DB_POSTINGS], &cur);
     for (int op = MDB_FIRST; !rc && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
         if ((rc = add_chunk(out, v.mv_data, v.mv_size, 0)) != 0) {

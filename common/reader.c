@@ -2,7 +2,7 @@
  * dictionary, stored documents, in-memory norms and deleted bitmap, and the
  * posting cursor that walks a term's chunks block by block (schema.c has the
  * layout). Everything returned by pointer borrows from the LMDB map. */
-#include "schema.h"
+#include "dict.h"
 
 #include <sched.h>
 #include <stdatomic.h>
@@ -414,37 +414,29 @@ int tr_reader_is_deleted(const tr_reader *r, uint32_t doc)
 
 int tr_reader_term(tr_reader *r, const char *term, size_t len, tr_term_info *out)
 {
-    memset(out, 0, sizeof *out);
-    if (len == 0 || len > TR_MAX_TERM_BYTES * 4) return TR_ENOTFOUND;
-    MDB_val k = { len, (void *)term }, v;
-    int rc = mdb_get(r->txn, r->ix->dbi[TR_DB_TERMS], &k, &v);
-    if (rc) return tr_schema_lmdb_rc(rc);
-    return tr_term_value_decode(out, v.mv_data, v.mv_size);
+    return tr_dict_get(r->txn, r->ix->dbi[TR_DB_TERMS], term, len, out);
+}
+
+/* tr_reader_prefix's walk: counts the terms against the caller's limit. */
+typedef struct prefix_walk {
+    size_t limit, count;
+    tr_term_fn fn;
+    void *ctx;
+} prefix_walk;
+
+static int prefix_term(void *ctx, const uint8_t *term, size_t len, const tr_term_info *info)
+{
+    prefix_walk *pw = ctx;
+    if (pw->count == pw->limit) return TR_ELIMIT;
+    pw->count++;
+    return pw->fn(pw->ctx, (const char *)term, len, info);
 }
 
 int tr_reader_prefix(tr_reader *r, const char *prefix, size_t len, size_t limit,
                      tr_term_fn fn, void *ctx)
 {
-    if (len > TR_MAX_TERM_BYTES * 4) return TR_OK;   /* longer than any stored term */
-    MDB_cursor *mc;
-    int rc = mdb_cursor_open(r->txn, r->ix->dbi[TR_DB_TERMS], &mc);
-    if (rc) return tr_schema_lmdb_rc(rc);
-    MDB_val k = { len, (void *)prefix }, v;
-    size_t count = 0;
-    rc = len ? mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(mc, &k, &v, MDB_FIRST);
-    int out = TR_OK;
-    for (; rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < len || memcmp(k.mv_data, prefix, len)) break;
-        if (count == limit) { out = TR_ELIMIT; break; }
-        tr_term_info info;
-        if (tr_term_value_decode(&info, v.mv_data, v.mv_size)) { out = TR_ECORRUPT; break; }
-        count++;
-        out = fn(ctx, k.mv_data, k.mv_size, &info);
-        if (out) break;
-    }
-    if (rc && rc != MDB_NOTFOUND && !out) out = tr_schema_lmdb_rc(rc);
-    mdb_cursor_close(mc);
-    return out;
+    prefix_walk pw = { limit, 0, fn, ctx };
+    return tr_dict_walk(r->txn, r->ix->dbi[TR_DB_TERMS], prefix, len, prefix_term, &pw);
 }
 
 static int get_doc(tr_reader *r, uint32_t doc, tr_doc_rec *rec)

@@ -12,8 +12,11 @@
  *             "stats"    -> docs u64, deleted u64, next_doc u32, next_term u32,
  *                           terms u64, title_tokens u64, body_tokens u64,
  *                           generation u32 (52 bytes)
- *   terms     term bytes (1..TR_MAX_TERM_BYTES)
- *             -> csum u32 | term_id v | nchunks v
+ *   terms     front-coded blocks of terms (dict.c has the block layout):
+ *             key = the block's last term, value = csum u32 | entries of
+ *             prefix u8 | suffix_len u8 | suffix | term id v (zigzag delta)
+ *             | vlen v | the term's value, which is (tr_term_value_encode)
+ *                nchunks v
  *                | nchunks >= 1: df v | cf v | bound: max_ttf u16, npoints u8,
  *                                npoints x (tf u16, dl u16)
  *                                | gens: 1..nchunks varints to the end of the
@@ -24,7 +27,7 @@
  *                | nchunks == 0: the term's only chunk, inline (the rest of
  *                  the value, 1..TR_INLINE_MAX bytes, in the codec's inline
  *                  form: a compact chunk without format byte and checksum,
- *                  which this value's csum covers); df is its ndocs, cf the
+ *                  which the block's csum covers); df is its ndocs, cf the
  *                  sum of its tf, the term's bound is the chunk's, and the
  *                  postings database has no key for the term (readers
  *                  report nchunks = 1).
@@ -267,9 +270,8 @@ static uint8_t *put_varint(uint8_t *p, uint64_t v)
 
 size_t tr_term_value_encode(const tr_term_info *t, uint8_t *out)
 {
-    uint8_t *p = out + 4;
+    uint8_t *p = out;
     size_t il = t->inline_chunk ? t->inline_len : 0;
-    p = put_varint(p, t->term_id);
     /* An inline term stores nchunks 0 and its chunk, which gives df, cf and
      * the bound: about 10 bytes less for each of the ~88% of enwiki terms
      * that are inline. */
@@ -292,7 +294,6 @@ size_t tr_term_value_encode(const tr_term_info *t, uint8_t *out)
         if (t->gens_len) memcpy(p, t->gens, t->gens_len);
         p += t->gens_len;
     }
-    tr_put_le32(out, csum32(out + 4, (size_t)(p - out - 4)));
     return (size_t)(p - out);
 }
 
@@ -300,12 +301,10 @@ int tr_term_value_decode(tr_term_info *t, const void *pv, size_t len)
 {
     memset(t, 0, sizeof *t);
     const uint8_t *b = pv, *end = b + len;
-    if (len < 4 || len > TR_TERM_VALUE_MAX) return TR_ECORRUPT;
-    if (tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
-    const uint8_t *p = b + 4;
-    uint64_t id, df, cf, nch;
-    if (tr_get_varint(&p, end, &id) || tr_get_varint(&p, end, &nch)) return TR_ECORRUPT;
-    if (id == 0 || id > UINT32_MAX || nch > UINT32_MAX) return TR_ECORRUPT;
+    if (len < 1 || len > TR_TERM_VALUE_MAX) return TR_ECORRUPT;
+    const uint8_t *p = b;
+    uint64_t df, cf, nch;
+    if (tr_get_varint(&p, end, &nch) || nch > UINT32_MAX) return TR_ECORRUPT;
     if (nch == 0) {
         /* inline: the rest is the chunk; df, cf and the bound are its own */
         size_t il = (size_t)(end - p);
@@ -349,7 +348,6 @@ int tr_term_value_decode(tr_term_info *t, const void *pv, size_t len)
         t->gens_len = gl;
         t->ngens = ng;
     }
-    t->term_id = (uint32_t)id;
     t->df = df;
     t->cf = cf;
     t->nchunks = (uint32_t)nch;

@@ -24,9 +24,9 @@ extern const char *const tr_db_names[TR_DB_COUNT];
  * (writer.c), so a term value stays small however many commits an index
  * has seen: 64 bytes are about 60 commits that all add to the term. */
 #define TR_TERM_GENS_MAX_BYTES 64
-/* Upper bound of a terms value: header varints, bound, inline chunk or
- * generation list. */
-#define TR_TERM_VALUE_MAX (4 + 5 * 10 + 3 + 4 * TR_BOUND_POINTS + 10 + \
+/* Upper bound of a term's value (in its dictionary block): header varints,
+ * bound, inline chunk or generation list. */
+#define TR_TERM_VALUE_MAX (3 * 10 + 3 + 4 * TR_BOUND_POINTS + \
                            (TR_INLINE_MAX > TR_TERM_GENS_MAX_BYTES ? TR_INLINE_MAX : TR_TERM_GENS_MAX_BYTES))
 /* Longest stored url / title we accept into a docs value (keeps values sane). */
 #define TR_MAX_URL_BYTES 8192
@@ -96,9 +96,11 @@ static inline int tr_gens_next(const uint8_t **p, const uint8_t *end, uint32_t p
 void tr_stats_encode(const tr_stats *s, uint8_t out[TR_STATS_BYTES]);
 int tr_stats_decode(tr_stats *s, const void *p, size_t len);
 
-/* Terms value. encode writes at most TR_TERM_VALUE_MAX bytes and returns the
- * length; decode verifies the checksum and lengths (TR_ECORRUPT), and points
- * info->inline_chunk into p. */
+/* A term's value inside a dictionary block (dict.c; the block carries the
+ * term id and the checksum). encode writes at most TR_TERM_VALUE_MAX bytes
+ * and returns the length (info->term_id is not stored); decode verifies the
+ * lengths and the inline chunk (TR_ECORRUPT), leaves info->term_id 0 and
+ * points info->inline_chunk / info->gens into p. */
 size_t tr_term_value_encode(const tr_term_info *info, uint8_t *out);
 int tr_term_value_decode(tr_term_info *info, const void *p, size_t len);
 

@@ -9,7 +9,7 @@
  * byte order of the terms at commit. So every stored byte is the same for any
  * number of threads. */
 #include "chunker.h"
-#include "schema.h"
+#include "dict.h"
 
 #include <malloc.h>
 #include <pthread.h>
@@ -60,12 +60,9 @@
 #define TR_ARENA_CHUNK ((size_t)256 << 10)
 /* Rough malloc overhead counted per allocation. */
 #define TR_ALLOC_OVERHEAD 16
-/* Repacking a database after a commit (see repack_db): done when at least
- * 1 in TR_REPACK_SHARE of its entries were put in the middle of the tree
- * (random inserts leave pages about 2/3 full; appends leave them full), and
- * only while its bytes are at most opts.memory / TR_REPACK_MEMORY_SHARE,
- * because the entries are copied to the heap meanwhile. */
-#define TR_REPACK_SHARE 4
+/* The dictionary is rewritten whole (dict.h, tr_dict_apply) only while its
+ * bytes are at most opts.memory / TR_REPACK_MEMORY_SHARE, because the new
+ * blocks are held on the heap meanwhile. */
 #define TR_REPACK_MEMORY_SHARE 4
 
 /* ---- a block of stored bodies ----
@@ -118,10 +115,13 @@ typedef struct arena {
  * (it was four, and the lookup missed on each). */
 typedef struct term_cold {
     int existing;
+    uint32_t voff;              /* its new dictionary value: vlen bytes at voff of
+                                   tr_writer.dvals (voff and vlen sit in padding) */
     tr_term_info old;           /* when existing (inline chunk or generation list copied into oldinl) */
     tr_buf enc;                 /* encoded chunks, records of first_doc u32 | len u32 | bytes */
     int enc_rc;
     uint8_t oldinl[TR_INLINE_MAX];
+    uint32_t vlen;
 } term_cold;
 
 typedef struct term_ent {
@@ -204,7 +204,8 @@ struct tr_writer {
     tr_buf val;
     term_ent **sorted, **order;
     term_cold *cold;            /* per term of the batch being committed */
-    size_t mid_puts;            /* this commit's non-append puts into terms */
+    tr_buf dvals;               /* the commit's new term values, applied at its end */
+    tr_dict_update *dupd;       /* the commit's dictionary updates, in byte order */
     int gen_used;               /* this commit wrote postings keys (its generation) */
     int repacked;               /* this commit rewrote the dictionary */
 
@@ -1161,49 +1162,6 @@ static void encode_round(tr_writer *w, term_ent **terms, size_t n)
     for (unsigned i = 1; i <= started; i++) pthread_join(th[i], NULL);
 }
 
-/* Rewrite database dbi with MDB_APPEND in key order when mid (its puts in
- * the middle of the tree this commit) is a large share of its entries.
- * Pages split by random inserts stay about 2/3 full; appends fill them, so
- * a second large batch otherwise costs the dictionary and the small chunks
- * about a third more space. Same transaction, so a crash still loses only
- * this batch; the entries are copied to the heap (bounded by the memory
- * share) because the database is emptied before they are written back. */
-static int repack_db(tr_writer *w, MDB_txn *txn, MDB_dbi dbi, size_t mid)
-{
-    MDB_stat st;
-    int rc = mdb_stat(txn, dbi, &st);
-    if (rc) return rc;
-    if (st.ms_entries == 0 || mid * TR_REPACK_SHARE < st.ms_entries) return TR_OK;
-    uint64_t bytes = (uint64_t)st.ms_psize * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
-    if (bytes > w->o.memory / TR_REPACK_MEMORY_SHARE) return TR_OK;
-    tr_buf copy = {0};
-    MDB_cursor *mc;
-    rc = mdb_cursor_open(txn, dbi, &mc);
-    if (rc) return rc;
-    MDB_val k, v;
-    for (int op = MDB_FIRST; (rc = mdb_cursor_get(mc, &k, &v, (MDB_cursor_op)op)) == 0; op = MDB_NEXT) {
-        uint8_t hdr[8];
-        tr_put_le32(hdr, (uint32_t)k.mv_size);
-        tr_put_le32(hdr + 4, (uint32_t)v.mv_size);
-        if (tr_buf_append(&copy, hdr, 8) || tr_buf_append(&copy, k.mv_data, k.mv_size) ||
-            tr_buf_append(&copy, v.mv_data, v.mv_size)) {
-            rc = TR_ENOMEM;
-            break;
-        }
-    }
-    mdb_cursor_close(mc);
-    if (rc == MDB_NOTFOUND) rc = mdb_drop(txn, dbi, 0);
-    for (size_t off = 0; !rc && off < copy.len;) {
-        uint32_t kl = tr_get_le32(copy.data + off), vl = tr_get_le32(copy.data + off + 4);
-        const uint8_t *kp = copy.data + off + 8;
-        rc = put(txn, dbi, kp, kl, kp + kl, vl, MDB_APPEND);
-        off += 8 + (size_t)kl + vl;
-    }
-    tr_buf_free(&copy);
-    if (!rc) w->repacked = 1;
-    return rc;
-}
-
 static int write_norms(tr_writer *w, MDB_txn *txn, tr_stats *s)
 {
     uint32_t first = w->committed.next_doc, end = w->next_doc;
@@ -1283,33 +1241,23 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     MDB_dbi terms = w->ix->dbi[TR_DB_TERMS];
     uint32_t first = w->committed.next_doc;
     int rc;
-    w->mid_puts = 0;
     w->repacked = 0;
-    /* 1: look terms up, give new ones ids in sorted order */
-    MDB_cursor *mc;
-    rc = mdb_cursor_open(txn, terms, &mc);
+    /* 1: look terms up (a merge-walk of the sorted batch against the
+     * dictionary's blocks), give new ones ids in sorted order */
+    tr_dict_seek seek;
+    rc = tr_dict_seek_open(&seek, txn, terms);
     if (rc) return rc;
-    MDB_val lk, lv;
-    int have_last = mdb_cursor_get(mc, &lk, &lv, MDB_LAST) == 0;
-    uint8_t lastkey[TR_MAX_TERM_BYTES * 4 + 8];
-    size_t lastlen = 0;
-    if (have_last) {
-        lastlen = lk.mv_size < sizeof lastkey ? lk.mv_size : sizeof lastkey;
-        memcpy(lastkey, lk.mv_data, lastlen);
-    }
-    mdb_cursor_close(mc);
     for (size_t i = 0; i < w->nterms; i++) {
         term_ent *e = w->sorted[i];
-        MDB_val k = { e->len, e->term }, v;
-        rc = mdb_get(txn, terms, &k, &v);
-        if (rc == MDB_NOTFOUND) {
+        rc = tr_dict_seek_find(&seek, e->term, e->len, &e->c->old);
+        if (rc == TR_ENOTFOUND) {
             e->c->existing = 0;
             e->term_id = s->next_term++;
             s->terms++;
         } else if (rc) {
-            return rc;
+            tr_dict_seek_close(&seek);
+            return rc == TR_EFULL ? MDB_MAP_FULL : rc;
         } else {
-            if (tr_term_value_decode(&e->c->old, v.mv_data, v.mv_size)) return TR_ECORRUPT;
             if (e->c->old.inline_chunk) {
                 memcpy(e->c->oldinl, e->c->old.inline_chunk, e->c->old.inline_len);
                 e->c->old.inline_chunk = e->c->oldinl;
@@ -1321,6 +1269,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             e->term_id = e->c->old.term_id;
         }
     }
+    tr_dict_seek_close(&seek);
     drop_map_pages(w);
     /* 2: existing terms by term id, then new ones (their ids follow, in
      * byte order), encoded in parallel a round at a time and written in
@@ -1336,7 +1285,8 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     qsort(order, nold, sizeof *order, term_id_cmp);
     uint32_t gen = s->generation + 1;
     w->gen_used = 0;
-    uint8_t tv[TR_TERM_VALUE_MAX], gb[TR_TERM_GENS_MAX_BYTES];
+    uint8_t gb[TR_TERM_GENS_MAX_BYTES];
+    tr_buf_clear(&w->dvals);
     for (size_t start = 0, end; start < no; start = end) {
         size_t bytes = 0;
         for (end = start; end < no && (end == start || bytes < TR_ENCODE_ROUND_BYTES); end++)
@@ -1372,23 +1322,26 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             rc = write_term(w, txn, e, &info, gen, gb);
             tr_buf_free(&e->c->enc);
             if (rc) return rc;
-            size_t tl = tr_term_value_encode(&info, tv);
-            unsigned fl = 0;
-            if (!e->c->existing) {
-                size_t m = e->len < lastlen ? e->len : lastlen;
-                int c = have_last ? memcmp(e->term, lastkey, m) : 1;
-                if (!have_last || c > 0 || (c == 0 && e->len > lastlen)) fl = MDB_APPEND;
-            }
-            rc = put(txn, terms, e->term, e->len, tv, tl, fl);
-            if (rc) return rc;
-            if (!fl) w->mid_puts++;
+            /* the value goes into the dictionary at the end (step 2b) */
+            if ((rc = tr_buf_reserve(&w->dvals, TR_TERM_VALUE_MAX))) return rc;
+            e->c->voff = w->dvals.len;
+            e->c->vlen = tr_term_value_encode(&info, w->dvals.data + w->dvals.len);
+            w->dvals.len += e->c->vlen;
         }
     }
     if (w->gen_used) s->generation = gen;
-    /* Only the dictionary: postings were appended (this commit's
-     * generation sorts last), so their pages are full already. */
-    rc = repack_db(w, txn, terms, w->mid_puts);
-    if (rc) return rc;
+    /* 2b: the dictionary, in byte order: only the blocks the batch touches
+     * are rewritten, or all of it (pages full again) when it touches many;
+     * postings need no repacking: this commit's generation was appended */
+    for (size_t i = 0; i < w->nterms; i++) {
+        term_ent *e = w->sorted[i];
+        w->dupd[i] = (tr_dict_update){ (const uint8_t *)e->term, e->len, e->term_id,
+                                       w->dvals.data + e->c->voff, e->c->vlen };
+    }
+    tr_dict_apply_stats dst;
+    rc = tr_dict_apply(txn, terms, w->dupd, w->nterms, w->o.memory / TR_REPACK_MEMORY_SHARE, &dst);
+    if (rc) return rc == TR_EFULL ? MDB_MAP_FULL : rc;
+    w->repacked = dst.rewrote && dst.blocks_before > 0;
     drop_map_pages(w);
     /* 3: documents (ids only grow: append), ids, norms */
     for (size_t i = 0; i < w->ndocs; i++) {
@@ -1476,10 +1429,12 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     if (w->ndocs == 0 && w->ndels == 0 && w->nids == 0) return TR_OK;
     free(w->sorted);
     free(w->order);
+    free(w->dupd);
     w->sorted = malloc((w->nterms ? w->nterms : 1) * sizeof *w->sorted);
     w->order = malloc((w->nterms ? w->nterms : 1) * sizeof *w->order);
+    w->dupd = malloc((w->nterms ? w->nterms : 1) * sizeof *w->dupd);
     skey *keys = malloc((w->nterms ? w->nterms : 1) * sizeof *keys);
-    if (!w->sorted || !w->order || !keys) { free(keys); return w->rc = TR_ENOMEM; }
+    if (!w->sorted || !w->order || !w->dupd || !keys) { free(keys); return w->rc = TR_ENOMEM; }
     size_t m = 0;
     for (size_t i = 0; i < w->tabcap; i++) {
         term_ent *e = w->tab[i].e;
@@ -1546,6 +1501,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     }
     w->ws.batches++;
     w->ws.repacks += (uint64_t)w->repacked;
+    tr_buf_free(&w->dvals);
     drop_map_pages(w);
     batch_clear(w);
     malloc_trim(0);
@@ -1792,6 +1748,8 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
     for (unsigned i = 0; i < TR_MAX_THREADS; i++) tr_enc_scratch_free(&w->sc[i]);
     free(w->order);
     free(w->sorted);
+    free(w->dupd);
+    tr_buf_free(&w->dvals);
     tr_buf_free(&w->val);
     tr_index_close(w->ix);
     free(w);

@@ -12,15 +12,15 @@
 
 #include "check.h"
 #include "../common/check.h"
-#include "../common/schema.h"
+#include "../common/dict.h"
 
 #define NDOCS 300
 
 static char tmproot[] = "/tmp/trawl_test_check_XXXXXX";
 static char ixdir[600];
 
-/* Databases named in the last run's reports. */
-static char seen_dbs[256];
+/* Databases and keys named in the last run's reports. */
+static char seen_dbs[256], seen_keys[1024];
 
 static void note(void *ctx, const char *db, const char *key, const char *what)
 {
@@ -30,12 +30,17 @@ static void note(void *ctx, const char *db, const char *key, const char *what)
         strcat(seen_dbs, db);
         strcat(seen_dbs, " ");
     }
+    if (strlen(seen_keys) + strlen(key) + 2 < sizeof seen_keys) {
+        strcat(seen_keys, key);
+        strcat(seen_keys, "|");
+    }
 }
 
 static int run_check(int quick)
 {
     char err[256];
     seen_dbs[0] = 0;
+    seen_keys[0] = 0;
     return tr_check_index(ixdir, quick, note, NULL, NULL, err, sizeof err);
 }
 
@@ -113,6 +118,41 @@ static void expect_found(const char *what, int dbi, const void *k, size_t kl, co
     CHECK_EQ_INT(run_check(0), 0);
 }
 
+/* Give term a new value (its id kept) through the dictionary's batch apply,
+ * which re-encodes its block with a valid checksum. */
+static int edit_term(const char *term, uint32_t term_id, const uint8_t *val, size_t len)
+{
+    tr_index *ix;
+    char err[256];
+    int rc = tr_schema_open(ixdir, 0, 0, &ix, err, sizeof err);
+    if (rc) return rc;
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn))) goto out;
+    tr_dict_update u = { (const uint8_t *)term, strlen(term), term_id, val, len };
+    rc = tr_dict_apply(txn, ix->dbi[TR_DB_TERMS], &u, 1, UINT64_MAX, NULL);
+    if (rc) mdb_txn_abort(txn);
+    else rc = mdb_txn_commit(txn);
+out:
+    tr_index_close(ix);
+    return rc;
+}
+
+/* As expect_found, for a term's value. */
+static void expect_found_term(const char *what, const char *term, uint32_t term_id, const uint8_t *val, size_t len,
+                              const uint8_t *old, size_t oldlen, const char *db)
+{
+    fprintf(stderr, "%s:\n", what);
+    CHECK_EQ_INT(edit_term(term, term_id, val, len), 0);
+    CHECK_EQ_INT(run_check(0), TR_ECORRUPT);
+    if (!strstr(seen_dbs, db)) {
+        fprintf(stderr, "  expected a report in %s, got [%s]\n", db, seen_dbs);
+        CHECK(0);
+    }
+    CHECK_EQ_INT(run_check(1), 0);
+    CHECK_EQ_INT(edit_term(term, term_id, old, oldlen), 0);
+    CHECK_EQ_INT(run_check(0), 0);
+}
+
 static int get_term(const char *term, tr_term_info *ti, uint8_t *enc, size_t *enclen)
 {
     tr_index *ix;
@@ -124,7 +164,9 @@ static int get_term(const char *term, tr_term_info *ti, uint8_t *enc, size_t *en
         if (!(rc = tr_reader_term(r, term, strlen(term), ti))) {
             *enclen = tr_term_value_encode(ti, enc);
             /* ti's pointers (generation list) borrow from the reader: point them into enc */
+            uint32_t id = ti->term_id;
             rc = tr_term_value_decode(ti, enc, *enclen);
+            ti->term_id = id;
         }
         tr_reader_end(r);
     }
@@ -188,8 +230,8 @@ int main(void)
     ti.df++;
     ti.cf++;
     uint8_t enc2[TR_TERM_VALUE_MAX];
-    enclen = tr_term_value_encode(&ti, enc2);
-    expect_found("terms: df + 1", TR_DB_TERMS, "delta", 5, enc2, enclen, "terms");
+    size_t enc2len = tr_term_value_encode(&ti, enc2);
+    expect_found_term("terms: df + 1", "delta", ti.term_id, enc2, enc2len, enc, enclen, "terms");
     /* postings: a term's first chunk gone */
     CHECK_EQ_INT(get_term("common", &ti, enc, &enclen), 0);
     CHECK(ti.nchunks >= 2);
@@ -207,12 +249,14 @@ int main(void)
         ti.gens_len = 2;
         ti.ngens = 2;
         size_t tl = tr_term_value_encode(&ti, tv);
-        expect_found("terms: 'common' without generation 2", TR_DB_TERMS, "common", 6, tv, tl, "postings");
+        expect_found_term("terms: 'common' without generation 2", "common", ti.term_id, tv, tl, enc, enclen,
+                          "postings");
         ti.gens = g123x;
         ti.gens_len = 3;
         ti.ngens = 3;
         tl = tr_term_value_encode(&ti, tv);
-        expect_found("terms: 'common' lists generation 5, not 3", TR_DB_TERMS, "common", 6, tv, tl, "postings");
+        expect_found_term("terms: 'common' lists generation 5, not 3", "common", ti.term_id, tv, tl, enc, enclen,
+                          "postings");
     }
     /* norms: doc 3's body length changed */
     {
@@ -265,6 +309,53 @@ int main(void)
         CHECK_EQ_INT(run_check(0), TR_ECORRUPT);
         old[oldlen - 10] ^= 0x20;
         CHECK_EQ_INT(edit(TR_DB_POSTINGS, pk, sizeof pk, old, oldlen, NULL, NULL), 0);
+        free(old);
+        CHECK_EQ_INT(run_check(0), 0);
+    }
+
+    /* a flipped byte in a dictionary block: both checks fail and name the
+     * block by its key (its last term); lookups in it fail, others work */
+    {
+        tr_index *ix;
+        tr_reader *r;
+        uint8_t bkey[TR_MAX_TERM_BYTES];
+        size_t bklen = 0;
+        CHECK_EQ_INT(tr_index_open(ixdir, &ix, err, sizeof err), 0);
+        {
+            MDB_txn *txn;
+            MDB_cursor *mc;
+            MDB_val k = { 5, (void *)"delta" }, v;
+            CHECK_EQ_INT(mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn), 0);
+            CHECK_EQ_INT(mdb_cursor_open(txn, ix->dbi[TR_DB_TERMS], &mc), 0);
+            CHECK_EQ_INT(mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE), 0);
+            bklen = k.mv_size;
+            memcpy(bkey, k.mv_data, bklen);
+            mdb_cursor_close(mc);
+            mdb_txn_abort(txn);
+        }
+        tr_index_close(ix);
+        uint8_t *old;
+        size_t oldlen;
+        CHECK_EQ_INT(edit(TR_DB_TERMS, bkey, bklen, "", 0, &old, &oldlen), 0);
+        CHECK(oldlen > 20);
+        old[oldlen / 2] ^= 0x01;
+        CHECK_EQ_INT(edit(TR_DB_TERMS, bkey, bklen, old, oldlen, NULL, NULL), 0);
+        CHECK_EQ_INT(run_check(1), TR_ECORRUPT);
+        char want[128];
+        snprintf(want, sizeof want, "block %.*s", (int)bklen, (const char *)bkey);
+        CHECK(strstr(seen_dbs, "terms") != NULL);
+        CHECK(strstr(seen_keys, want) != NULL);
+        CHECK_EQ_INT(run_check(0), TR_ECORRUPT);
+        CHECK(strstr(seen_keys, want) != NULL);
+        tr_term_info t2;
+        CHECK_EQ_INT(tr_index_open(ixdir, &ix, err, sizeof err), 0);
+        CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+        CHECK_EQ_INT(tr_reader_term(r, "delta", 5, &t2), TR_ECORRUPT);
+        CHECK_EQ_INT(tr_reader_term(r, (const char *)bkey, bklen, &t2), TR_ECORRUPT);
+        tr_reader_end(r);
+        tr_index_close(ix);
+        old[oldlen / 2] ^= 0x01;
+        CHECK_EQ_INT(edit(TR_DB_TERMS, bkey, bklen, old, oldlen, NULL, NULL), 0);
         free(old);
         CHECK_EQ_INT(run_check(0), 0);
     }

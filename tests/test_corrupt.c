@@ -225,6 +225,30 @@ static uint32_t term_id_of(const char *term, int *is_inline)
     return ti.term_id;
 }
 
+/* The key of the dictionary block that holds term (0 if none). */
+static size_t block_key_of(const char *term, uint8_t *key)
+{
+    tr_index *ix;
+    char err[256];
+    size_t kl = 0;
+    if (tr_schema_open(ixdir, 1, 0, &ix, err, sizeof err)) return 0;
+    MDB_txn *txn;
+    MDB_cursor *mc;
+    if (!mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn)) {
+        MDB_val k = { strlen(term), (void *)term }, v;
+        if (!mdb_cursor_open(txn, ix->dbi[TR_DB_TERMS], &mc)) {
+            if (!mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE) && k.mv_size <= TR_MAX_TERM_BYTES) {
+                kl = k.mv_size;
+                memcpy(key, k.mv_data, kl);
+            }
+            mdb_cursor_close(mc);
+        }
+        mdb_txn_abort(txn);
+    }
+    tr_index_close(ix);
+    return kl;
+}
+
 int main(void)
 {
     if (!mkdtemp(tmproot)) skip("cannot make a temporary directory");
@@ -243,8 +267,18 @@ int main(void)
     CHECK(delta != 0 && !inl);
     tr_key_posting(key, 1, delta, 1);
     damage_value("postings: compact chunk of 'delta'", TR_DB_POSTINGS, key, sizeof key, "delta");
-    damage_value("terms: entry of 'common'", TR_DB_TERMS, "common", 6, "common");
-    damage_value("terms: inline entry of 'rare'", TR_DB_TERMS, "rare", 4, "rare");
+    {
+        /* dictionary blocks (keyed by their last term): the one holding
+         * 'common' (not inline) and, if another, the one holding 'rare' */
+        uint8_t kc[TR_MAX_TERM_BYTES], kr[TR_MAX_TERM_BYTES];
+        size_t kcl = block_key_of("common", kc), krl = block_key_of("rare", kr);
+        CHECK(kcl > 0 && krl > 0);
+        damage_value("terms: block holding 'common'", TR_DB_TERMS, kc, kcl, "common");
+        if (krl != kcl || memcmp(kc, kr, kcl))
+            damage_value("terms: block holding the inline 'rare'", TR_DB_TERMS, kr, krl, "rare");
+        else
+            damage_value("terms: the same block, walking the inline 'rare'", TR_DB_TERMS, kr, krl, "rare");
+    }
     uint8_t dk[4];
     tr_key_u32(dk, 151);
     damage_value("docs: doc 151", TR_DB_DOCS, dk, 4, "rare");

@@ -280,11 +280,29 @@ def varint(b, p):
     while True:
         v |= (b[p] & 0x7f) << s; s += 7; p += 1
         if b[p - 1] < 0x80: return v
-_, terms = pairs(sys.argv[1])
+def varint_at(b, p):
+    v = s = 0
+    while True:
+        v |= (b[p] & 0x7f) << s; s += 7; p += 1
+        if b[p - 1] < 0x80: return v, p
+def block_terms(val):
+    # dictionary block (docs/FORMAT.md terms): csum | (prefix u8, suffix_len u8,
+    # suffix, zigzag id delta v, vlen v, value)*
+    p, term, tid, out = 4, b"", 0, []
+    while p < len(val):
+        pfx, sl = val[p], val[p + 1]
+        term = term[:pfx] + val[p + 2:p + 2 + sl]
+        zz, p = varint_at(val, p + 2 + sl)
+        tid += (zz >> 1) ^ -(zz & 1)
+        vl, p = varint_at(val, p)
+        p += vl
+        out.append((term, tid))
+    return out
+_, blocks = pairs(sys.argv[1])
 lines, posts = pairs(sys.argv[2])
 k, v, li = max(posts, key=lambda kv: len(kv[1]))
 tid = int.from_bytes(k[4:8], "big")  # key: generation | term id | first doc
-name = [t for t, val, _ in terms if varint(val, 4) == tid][0]
+name = [t for _, val, _ in blocks for t, i in block_terms(val) if i == tid][0]
 bad = bytearray(v)
 bad[len(bad) * 2 // 3] ^= 0x5a
 lines[li] = " " + bad.hex()
