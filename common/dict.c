@@ -142,38 +142,35 @@ int tr_dict_get(MDB_txn *txn, MDB_dbi dbi, const void *term, size_t len, tr_term
     rc = mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE);
     mdb_cursor_close(mc);
     if (rc) return lmdb_rc(rc);
-    /* The whole block is read, past the term: every entry's lengths and
-     * order are checked, and the last term must be the key. */
+    /* The block is read up to the term (or the first term above it): the
+     * checksum covers all of it, the lengths and order of the entries read
+     * are checked; reaching the end means the key is not the last term. */
     tr_dict_iter it;
     if (tr_dict_block_open(&it, v.mv_data, v.mv_size)) return TR_ECORRUPT;
-    int found = TR_ENOTFOUND, passed = 0;
     const uint8_t *t = term;
     size_t m = 0;   /* bytes the previous term shares with t (it is below t) */
     while ((rc = tr_dict_block_next(&it)) == 1) {
-        if (passed) continue;
         /* sharing less with the previous term than it shared with t puts
          * this term above t, sharing more keeps it below (front-coding
          * search, no compare); equal: compare from there */
         if (it.pfx != m) {
-            passed = it.pfx < m;
+            if (it.pfx < m) return TR_ENOTFOUND;
             continue;
         }
         size_t i = m;
         while (i < it.len && i < len && it.term[i] == t[i]) i++;
         if (i == it.len && i == len) {
-            found = tr_dict_entry_info(&it, out) ? TR_ECORRUPT : TR_OK;
-            passed = 1;
-        } else if (i == len || (i < it.len && it.term[i] > t[i])) {
-            passed = 1;
-        } else {
-            m = i;
+            if (tr_dict_entry_info(&it, out)) {
+                memset(out, 0, sizeof *out);
+                return TR_ECORRUPT;
+            }
+            return TR_OK;
         }
+        if (i == len || (i < it.len && it.term[i] > t[i])) return TR_ENOTFOUND;
+        m = i;
     }
-    if (rc < 0 || term_cmp(it.term, it.len, k.mv_data, k.mv_size)) {
-        memset(out, 0, sizeof *out);
-        return TR_ECORRUPT;
-    }
-    return found;
+    /* damage, or the key is >= term yet every entry is below it */
+    return TR_ECORRUPT;
 }
 
 int tr_dict_seek_open(tr_dict_seek *s, MDB_txn *txn, MDB_dbi dbi)

@@ -65,8 +65,11 @@ int tr_dict_entry_info(const tr_dict_iter *it, tr_term_info *out);
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* Look one term up: 0, TR_ENOTFOUND, TR_ECORRUPT (the block that would hold
- * it is damaged) or another TR_E* from LMDB. */
+/* Look one term up: 0, TR_ENOTFOUND, TR_ECORRUPT or another TR_E* from
+ * LMDB. The block is read only up to the term: its checksum is always
+ * verified, the structure of the entries up to the term (tr_dict_block_next),
+ * and that the term is not past the last entry while at most the key;
+ * damage further on is found by walks and --check. */
 int tr_dict_get(MDB_txn *txn, MDB_dbi dbi, const void *term, size_t len, tr_term_info *out);
 
 /* Looking up many terms in ascending byte order: each lookup continues in

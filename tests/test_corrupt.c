@@ -43,11 +43,13 @@ static void build_index(void)
     CHECK_EQ_INT(tr_writer_open(ixdir, &o, &w, err, sizeof err), 0);
     char id[32], body[512], title[64];
     for (int i = 0; i < 300; i++) {
-        /* "common" in every doc: a 3-block chunk; "rare" once; bodies of varied length */
+        /* "common" in every doc: a 3-block chunk; "delta" in 100 docs, 5 times
+         * each: a compact chunk too big to be inline; "rare" once; bodies of
+         * varied length */
         snprintf(id, sizeof id, "doc-%d", i);
         snprintf(title, sizeof title, "Title %d common", i);
         int n = snprintf(body, sizeof body, "common words for document %d%s and more common text %s", i,
-                         i == 150 ? " rare" : "", i % 3 ? "alpha beta gamma" : "delta");
+                         i == 150 ? " rare" : "", i % 3 ? "alpha beta gamma" : "delta delta delta delta delta");
         tr_doc_in d = { .id = id, .id_len = strlen(id), .title = title, .title_len = strlen(title),
                         .body = body, .body_len = (size_t)n, .date = TR_NO_DATE };
         CHECK_EQ_INT(tr_writer_add(w, &d, err, sizeof err), 0);

@@ -678,10 +678,10 @@ static void test_replace_across_commits(void)
 {
     /* replacements and deletions spread over three commits: every chunk of
      * 'kiwi' (too long to be inline) stays readable in doc order */
-    char dir[512], err[256], body[1024];
+    char dir[512], err[256], body[2048];
     newdir(dir, sizeof dir);
     size_t n = 0;
-    for (int k = 0; k < 40; k++) {
+    for (int k = 0; k < 80; k++) {
         n += (size_t)snprintf(body + n, sizeof body - n, "kiwi ");
         for (int f = 0; f < k * 5 % 13; f++) n += (size_t)snprintf(body + n, sizeof body - n, "x ");
     }
@@ -716,7 +716,7 @@ static void test_replace_across_commits(void)
     uint32_t want = 1;
     while (c.doc != TR_DOC_END) {
         CHECK_EQ_INT(c.doc, want);
-        CHECK_EQ_INT(c.tf[c.i], 40);
+        CHECK_EQ_INT(c.tf[c.i], 80);
         want++;
         tr_cursor_next(&c);
     }
