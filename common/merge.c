@@ -25,7 +25,7 @@
  * Only one process may write an index at a time (tr_schema_lock), so no
  * commit can slip a later generation in between the transactions. */
 #include "chunker.h"
-#include "schema.h"
+#include "dict.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -74,6 +74,9 @@ typedef struct merger {
     uint8_t (*oldkeys)[TR_POSTINGS_KEY_BYTES]; size_t nold, oldcap;
     atomic_size_t next_job;
     const mterm *failed;        /* the term being read or written when it failed */
+    tr_dict_update *upd; size_t nupd, updcap;  /* the transaction's new term values */
+    tr_buf vals;                /* their bytes */
+    size_t budget;              /* bytes of chunks a transaction writes */
     tr_merge_stats ms;
 } merger;
 
@@ -86,6 +89,27 @@ static int mterm_cmp(const void *a, const void *b)
 {
     uint32_t x = ((const mterm *)a)->term_id, y = ((const mterm *)b)->term_id;
     return x < y ? -1 : x > y;
+}
+
+typedef struct survey_ctx { merger *m; size_t cap, split; } survey_ctx;
+
+/* A term of the dictionary walk: counted, and queued when it has chunks
+ * (or an inline list that may hold deleted documents). */
+static int survey_term(void *ctx, const uint8_t *term, size_t len, const tr_term_info *info)
+{
+    survey_ctx *sc = ctx;
+    merger *m = sc->m;
+    if (!info->inline_chunk) m->ms.chunks_before += info->nchunks;
+    sc->split += info->ngens > 1;
+    if (info->inline_chunk && !m->ndels) return 0;
+    if (m->nterms == sc->cap) {
+        sc->cap = sc->cap ? sc->cap * 2 : 4096;
+        mterm *n = realloc(m->terms, sc->cap * sizeof *n);
+        if (!n) return TR_ENOMEM;
+        m->terms = n;
+    }
+    m->terms[m->nterms++] = (mterm){ info->term_id, (uint32_t)m->names.len, (uint32_t)len };
+    return tr_buf_append(&m->names, term, len) ? TR_ENOMEM : 0;
 }
 
 /* Snapshot what the merge needs before writing: stats, the deleted set,
@@ -136,27 +160,10 @@ static int survey(merger *m, MDB_txn *txn)
         if (!m->del) return TR_ENOMEM;
         for (size_t i = 0; i < m->ndels; i++) m->del[m->dels[i] >> 6] |= (uint64_t)1 << (m->dels[i] & 63);
     }
-    rc = mdb_cursor_open(txn, ix->dbi[TR_DB_TERMS], &mc);
+    survey_ctx sc = { m, 0, 0 };
+    rc = tr_dict_walk(txn, ix->dbi[TR_DB_TERMS], "", 0, survey_term, &sc);
     if (rc) return rc;
-    cap = 0;
-    size_t split = 0;           /* lists in more than one generation */
-    for (int op = MDB_FIRST; (rc = mdb_cursor_get(mc, &k, &v, (MDB_cursor_op)op)) == 0; op = MDB_NEXT) {
-        tr_term_info info;
-        if (tr_term_value_decode(&info, v.mv_data, v.mv_size)) { rc = TR_ECORRUPT; break; }
-        if (!info.inline_chunk) m->ms.chunks_before += info.nchunks;
-        split += info.ngens > 1;
-        if (info.inline_chunk && !m->ndels) continue;
-        if (m->nterms == cap) {
-            cap = cap ? cap * 2 : 4096;
-            mterm *n = realloc(m->terms, cap * sizeof *n);
-            if (!n) { rc = TR_ENOMEM; break; }
-            m->terms = n;
-        }
-        m->terms[m->nterms++] = (mterm){ info.term_id, (uint32_t)m->names.len, (uint32_t)k.mv_size };
-        if (tr_buf_append(&m->names, k.mv_data, k.mv_size)) { rc = TR_ENOMEM; break; }
-    }
-    mdb_cursor_close(mc);
-    if (rc != MDB_NOTFOUND) return rc;
+    size_t split = sc.split;
     m->ms.gens_before = m->st.generation;
     /* Every list that has chunks is rewritten, not only the split ones:
      * deleting some keys from a leaf page leaves it part empty, rewriting
@@ -229,14 +236,16 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
  * their keys. Adds the chunks' bytes to *bytes. */
 static int gather(merger *m, MDB_txn *txn, MDB_cursor *mc, const mterm *t, size_t *bytes)
 {
-    MDB_val k = { t->len, m->names.data + t->off }, v;
-    int rc = mdb_get(txn, m->ix->dbi[TR_DB_TERMS], &k, &v);
-    if (rc) return rc == MDB_NOTFOUND ? TR_ECORRUPT : rc;
-    if ((rc = grow((void **)&m->jobs, &m->jobcap, m->njobs + 1, sizeof *m->jobs))) return rc;
+    int rc = grow((void **)&m->jobs, &m->jobcap, m->njobs + 1, sizeof *m->jobs);
+    if (rc) return rc;
     mjob *j = &m->jobs[m->njobs];
     tr_buf enc = j->enc;                /* buffers are kept between rounds */
     *j = (mjob){ .t = t, .chunk0 = m->nrefs, .key0 = m->nold, .enc = enc };
-    if (tr_term_value_decode(&j->old, v.mv_data, v.mv_size) || j->old.term_id != t->term_id) return TR_ECORRUPT;
+    /* the dictionary is only written at the end of the transaction, so
+     * the value (and its inline chunk in the map) stays put until then */
+    rc = tr_dict_get(txn, m->ix->dbi[TR_DB_TERMS], m->names.data + t->off, t->len, &j->old);
+    if (rc == TR_ENOTFOUND || (!rc && j->old.term_id != t->term_id)) rc = TR_ECORRUPT;
+    if (rc) return rc;
     m->njobs++;
     if (j->old.inline_chunk) {
         if ((rc = grow((void **)&m->refs, &m->refcap, m->nrefs + 1, sizeof *m->refs))) return rc;
@@ -324,6 +333,37 @@ static void encode_round(merger *m)
     for (unsigned i = 1; i <= started; i++) pthread_join(th[i], NULL);
 }
 
+/* The term's new value (val NULL: delete it), for the dictionary update at
+ * the end of the transaction. */
+static int queue_update(merger *m, const mterm *t, const uint8_t *val, size_t vlen)
+{
+    int rc = grow((void **)&m->upd, &m->updcap, m->nupd + 1, sizeof *m->upd);
+    if (rc) return rc;
+    /* val_off, patched into pointers when the buffer stops moving */
+    m->upd[m->nupd++] = (tr_dict_update){ (const uint8_t *)m->names.data + t->off, t->len, t->term_id,
+                                          val ? (const uint8_t *)(uintptr_t)(m->vals.len + 1) : NULL, vlen };
+    return val && tr_buf_append(&m->vals, val, vlen) ? TR_ENOMEM : TR_OK;
+}
+
+static int update_cmp(const void *a, const void *b)
+{
+    const tr_dict_update *x = a, *y = b;
+    int c = memcmp(x->term, y->term, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Write the transaction's term values, in byte order. */
+static int apply_updates(merger *m, MDB_txn *txn)
+{
+    for (size_t i = 0; i < m->nupd; i++)
+        if (m->upd[i].val) m->upd[i].val = m->vals.data + ((uintptr_t)m->upd[i].val - 1);
+    qsort(m->upd, m->nupd, sizeof *m->upd, update_cmp);
+    int rc = tr_dict_apply(txn, m->ix->dbi[TR_DB_TERMS], m->upd, m->nupd, m->budget, NULL);
+    m->nupd = 0;
+    tr_buf_clear(&m->vals);
+    return rc;
+}
+
 /* Write job j (in term id order): delete its old chunks, append the new
  * ones under the merge's generation (or keep the list inline), rewrite the
  * term's value, or drop the term when no live posting is left. */
@@ -338,11 +378,10 @@ static int write_job(merger *m, MDB_txn *txn, mjob *j, size_t key_end)
         int rc = mdb_del(txn, ix->dbi[TR_DB_POSTINGS], &ok, NULL);
         if (rc) return rc;
     }
-    MDB_val k = { t->len, m->names.data + t->off };
     if (j->n == 0) {                    /* only deleted documents had it */
         m->st.terms--;
         m->ms.terms_dropped++;
-        return mdb_del(txn, ix->dbi[TR_DB_TERMS], &k, NULL);
+        return queue_update(m, t, NULL, 0);
     }
     tr_term_info info = { .term_id = t->term_id, .df = j->n, .cf = j->cf };
     uint8_t inl[TR_INLINE_MAX + 5], gb[10];
@@ -384,9 +423,8 @@ static int write_job(merger *m, MDB_txn *txn, mjob *j, size_t key_end)
         info.ngens = 1;
     }
     uint8_t tv[TR_TERM_VALUE_MAX];
-    MDB_val nv = { tr_term_value_encode(&info, tv), tv };
     m->ms.terms_rewritten++;
-    return mdb_put(txn, ix->dbi[TR_DB_TERMS], &k, &nv, 0);
+    return queue_update(m, t, tv, tr_term_value_encode(&info, tv));
 }
 
 /* One round: gather terms [*next, ...) up to limit bytes of
@@ -545,8 +583,11 @@ static int merge_txn(merger *m, MDB_txn *txn, size_t *next, size_t budget)
 {
     size_t bytes = 0, i = *next;
     int rc = TR_OK;
+    m->nupd = 0;
+    tr_buf_clear(&m->vals);
     while (i < m->nterms && bytes < budget && !rc) rc = merge_round(m, txn, &i, &bytes,
                                                             budget < TR_MERGE_ROUND_BYTES ? budget : TR_MERGE_ROUND_BYTES);
+    if (!rc) rc = apply_updates(m, txn);
     if (!rc && i == m->nterms && m->ndels) rc = purge_docs(m, txn);
     if (rc) return rc;
     if (m->ms.chunks_after) m->st.generation = m->gen;
@@ -560,7 +601,8 @@ static int merge_txn(merger *m, MDB_txn *txn, size_t *next, size_t budget)
 
 static void merger_free(merger *m)
 {
-    free(m->del); free(m->dels); free(m->tlen); free(m->blen); free(m->terms); free(m->oldkeys); free(m->refs);
+    free(m->del); free(m->dels); free(m->tlen); free(m->blen); free(m->terms); free(m->oldkeys); free(m->refs); free(m->upd);
+    tr_buf_free(&m->vals);
     for (size_t i = 0; i < m->jobcap && m->jobs; i++) tr_buf_free(&m->jobs[i].enc);
     free(m->jobs);
     tr_buf_free(&m->names);
@@ -588,6 +630,7 @@ int tr_index_merge(const char *dir, size_t memory, unsigned threads, tr_merge_st
     }
     m.gen = m.st.generation + 1;
     size_t budget = (memory ? memory : (size_t)1 << 30) / TR_MERGE_TXN_SHARE;
+    m.budget = budget;
     for (size_t next = 0; !rc && (next < m.nterms || (next == 0 && m.ndels));) {
         tr_stats keep = m.st;
         tr_merge_stats mkeep = m.ms;
@@ -596,7 +639,7 @@ int tr_index_merge(const char *dir, size_t memory, unsigned threads, tr_merge_st
         if (rc) break;
         rc = merge_txn(&m, txn, &next, budget);
         rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
-        if (rc == MDB_MAP_FULL) {           /* grow the map, redo the transaction */
+        if (rc == MDB_MAP_FULL || rc == TR_EFULL) {   /* grow the map, redo the transaction */
             MDB_envinfo info;
             mdb_env_info(m.ix->env, &info);
             rc = mdb_env_set_mapsize(m.ix->env, info.me_mapsize * 2);

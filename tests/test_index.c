@@ -894,10 +894,10 @@ static void test_merge(void)
     newdir(one, sizeof one);
     CHECK_EQ_INT(build(dir, ds, n, 2, 7, 0), 0);
     CHECK_EQ_INT(build(one, ds, n, 2, 0, 0), 0);
-    CHECK(split_lists(dir) > 100);
+    CHECK(split_lists(dir) > 20);
     tr_merge_stats ms;
     CHECK_EQ_INT(tr_index_merge(dir, 0, 2, &ms, err, sizeof err), 0);
-    CHECK(ms.terms_rewritten > 100);
+    CHECK(ms.terms_rewritten > 20);
     CHECK(ms.chunks_after > 0 && ms.chunks_after < ms.chunks_before);
     CHECK_EQ_INT(ms.docs_purged, 0);
     CHECK_EQ_INT(split_lists(dir), 0);
