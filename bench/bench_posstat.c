@@ -164,7 +164,12 @@ static int do_chunk(const tr_chunk *c)
             stream = malloc(poscap * sizeof *stream);
             if (!pos || !stream) return TR_ENOMEM;
         }
-        int np = tr_chunk_block_positions(c, b, 1, tf, (uint32_t)n, pos, poscap);
+        uint32_t tls[TR_BLOCK_DOCS], bls[TR_BLOCK_DOCS];
+        for (int i = 0; i < n; i++) {
+            tls[i] = docs[i] < ndoclen ? title_len[docs[i]] : 0;
+            bls[i] = docs[i] < ndoclen ? body_len[docs[i]] : 0;
+        }
+        int np = tr_chunk_block_positions(c, b, 1, tf, (uint32_t)n, tls, bls, pos, poscap);
         if (np < 0) return np;
         if ((size_t)np != sum) return TR_ECORRUPT;
         memset(block_bits, 0, sizeof block_bits);

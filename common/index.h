@@ -9,7 +9,7 @@
 #include "analyze.h"
 #include "codec.h"
 
-#define TR_FORMAT_VERSION 4
+#define TR_FORMAT_VERSION 5
 #define TR_NO_DATE INT64_MIN
 /* Longest external document id (bytes): LMDB keys are at most 511 bytes. */
 #define TR_MAX_ID_BYTES 256

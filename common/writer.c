@@ -144,7 +144,7 @@ typedef struct tslot { uint64_t hash; term_ent *e; } tslot;
 typedef struct skey { uint64_t key; term_ent *e; } skey;
 /* Commit scratch of one encoding thread: a term's postings as arrays. */
 typedef struct enc_scratch {
-    uint32_t *sd, *stf, *sttf, *sdl, *spos;
+    uint32_t *sd, *stf, *sttf, *sdl, *spos, *stl;  /* stl: title lengths */
     size_t scap, sposcap;
     tr_buf chunk;
 } enc_scratch;
@@ -201,6 +201,7 @@ struct tr_writer {
     struct window_job *job_next; /* the window launched after it, if any */
     uint32_t *dls;              /* dl (title + body terms) per batch doc, by doc - first:
                                    a dense array, so commit does not chase doc pointers */
+    uint32_t *tls;              /* title terms per batch doc, the same way */
     size_t win_bytes;
     uint32_t next_doc;
     uint32_t *dels; size_t ndels, delcap;
@@ -609,6 +610,7 @@ static int window_invert(tr_writer *w, window_job *job)
         wdoc *d = job->docs[i];
         if ((rc = d->rc) || (rc = invert_doc(w, job, d))) break;
         w->dls[d->doc - w->committed.next_doc] = d->title_terms + d->body_terms;
+        w->tls[d->doc - w->committed.next_doc] = d->title_terms;
         w->ws.bytes_in += d->title_len + d->body_len;
     }
     for (size_t i = 0; i < job->nblocks && !rc; i++) {
@@ -890,8 +892,8 @@ static int scratch_reserve(enc_scratch *w, size_t n, size_t npos)
     if (n > w->scap) {
         size_t cap = w->scap ? w->scap : 1024;
         while (cap < n) cap *= 2;
-        uint32_t **arr[4] = { &w->sd, &w->stf, &w->sttf, &w->sdl };
-        for (int i = 0; i < 4; i++) {
+        uint32_t **arr[5] = { &w->sd, &w->stf, &w->sttf, &w->sdl, &w->stl };
+        for (int i = 0; i < 5; i++) {
             uint32_t *p = realloc(*arr[i], cap * sizeof **arr[i]);
             if (!p) return TR_ENOMEM;
             *arr[i] = p;
@@ -923,12 +925,14 @@ static int skey_cmp(const void *a, const void *b)
     return term_cmp(&x->e, &y->e);
 }
 
-/* dl of a doc: from the batch, or from the stored norms (old inline postings). */
-static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
+/* dl and title length of a doc: from the batch, or from the stored norms
+ * (old inline postings). */
+static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl, uint32_t *tl)
 {
     uint32_t first = w->committed.next_doc;
     if (doc >= first && doc - first < w->ndocs) {
         *dl = w->dls[doc - first];
+        *tl = w->tls[doc - first];
         return TR_OK;
     }
     uint8_t k[4];
@@ -936,10 +940,11 @@ static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
     MDB_val kv = { 4, k }, v;
     int rc = mdb_get(txn, w->ix->dbi[TR_DB_NORMS], &kv, &v);
     size_t off = (size_t)(doc & (TR_NORMS_PER_KEY - 1)) * TR_NORM_BYTES;
-    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < off + TR_NORM_BYTES)) { *dl = 0; return TR_OK; }
+    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < off + TR_NORM_BYTES)) { *dl = *tl = 0; return TR_OK; }
     if (rc) return rc;
     const uint8_t *p = (const uint8_t *)v.mv_data + off;
-    *dl = tr_get_le32(p) + tr_get_le32(p + 4);
+    *tl = tr_get_le32(p);
+    *dl = *tl + tr_get_le32(p + 4);
     return TR_OK;
 }
 
@@ -959,12 +964,15 @@ static int load_inline(tr_writer *w, enc_scratch *sc, MDB_txn *txn, const uint8_
         for (int i = 0; i < cnt; i++) sum += sc->stf[*n + i];
         rc = scratch_reserve(sc, 0, *np + sum);
         if (rc) return rc;
-        int pc = tr_chunk_block_positions(&c, b, 1, sc->stf + *n, (uint32_t)cnt, sc->spos + *np, sc->sposcap - *np);
-        if (pc < 0) return TR_ECORRUPT;
+        uint32_t bl[TR_BLOCK_DOCS];
         for (int i = 0; i < cnt; i++) {
-            rc = doc_dl(w, txn, sc->sd[*n + i], &sc->sdl[*n + i]);
+            rc = doc_dl(w, txn, sc->sd[*n + i], &sc->sdl[*n + i], &sc->stl[*n + i]);
             if (rc) return rc;
+            bl[i] = sc->sdl[*n + i] - sc->stl[*n + i];
         }
+        int pc = tr_chunk_block_positions(&c, b, 1, sc->stf + *n, (uint32_t)cnt, sc->stl + *n, bl,
+                                          sc->spos + *np, sc->sposcap - *np);
+        if (pc < 0) return TR_ECORRUPT;
         *n += (size_t)cnt;
         *np += (size_t)pc;
     }
@@ -998,6 +1006,7 @@ static int load_batch(const tr_writer *w, enc_scratch *sc, const term_ent *e, si
         sc->stf[j] = (uint32_t)tf;
         sc->sttf[j] = (uint32_t)ttf;
         sc->sdl[j] = w->dls[doc - first];
+        sc->stl[j] = w->tls[doc - first];
     }
     *n += e->ndocs;
     return TR_OK;
@@ -1074,7 +1083,7 @@ static size_t plan_cuts(const size_t *bytes, size_t nb, uint64_t *best, uint32_t
 static int encode_record(enc_scratch *sc, size_t off, size_t cnt, size_t poff, tr_buf *out)
 {
     tr_postings_in in = { (uint32_t)cnt, sc->sd + off, sc->stf + off, sc->sttf + off, sc->sdl + off,
-                          sc->spos + poff };
+                          sc->spos + poff, sc->stl + off };
     tr_buf_clear(&sc->chunk);
     int rc = tr_chunk_encode(&in, &sc->chunk);
     if (rc) return rc;
@@ -1827,7 +1836,10 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
         uint32_t *dl = realloc(w->dls, cap * sizeof *dl);
         if (!dl) return TR_ENOMEM;
         w->dls = dl;
-        w->mem += (cap - w->doccap) * (sizeof *d + sizeof *dl);
+        uint32_t *tl = realloc(w->tls, cap * sizeof *tl);
+        if (!tl) return TR_ENOMEM;
+        w->tls = tl;
+        w->mem += (cap - w->doccap) * (sizeof *d + 2 * sizeof *dl);
         w->doccap = cap;
     }
     uint64_t h = hash_bytes(doc->id, doc->id_len);
@@ -1932,10 +1944,11 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
     free(w->docs);
     free(w->blocks);
     free(w->dls);
+    free(w->tls);
     free(w->dels);
     for (unsigned i = 0; i < TR_MAX_THREADS; i++) {
         enc_scratch *sc = &w->sc[i];
-        free(sc->sd); free(sc->stf); free(sc->sttf); free(sc->sdl); free(sc->spos);
+        free(sc->sd); free(sc->stf); free(sc->sttf); free(sc->sdl); free(sc->spos); free(sc->stl);
         tr_buf_free(&sc->chunk);
     }
     free(w->order);
