@@ -4,10 +4,11 @@
  * docs, tf, ttf and positions, looks up each document's title and body
  * lengths, and counts the exact bits of each posting's title run and body
  * run under:
- *   (a)  today's pos-blocks: the bytes in the index; the same coding
- *        recomputed from the decoded stream with the encoder's choice of
- *        parameter (a check of the walk: equal to the index bytes); and
- *        with the best parameter of each group (exact bytes);
+ *   (a)  the pos-blocks in the index (format 5 since it was built: code
+ *        (c) below, so equal to its blocks column); format 4's group Rice
+ *        code recomputed from the decoded stream with that encoder's choice
+ *        of parameter (on a format-4 index it equalled the index bytes);
+ *        and with the best parameter of each group (exact bytes);
  *   (b)  Rice, one parameter per run derived from what a decoder knows:
  *        k = floor(log2(field_len / count)), clamped to 0..24; the first
  *        position and the gaps p[i] - p[i-1] - 1 with that k (plain unary,

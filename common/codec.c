@@ -98,17 +98,19 @@
  *              the decoder reports TR_ECORRUPT).
  *     lows                  for each run, for each gap g = p[j] - p[j-1] - 1
  *                           (j = 1..m-1): the k low bits of g
- *     firsts                for each run, p[0] in truncated binary over
- *                           [0, R), R = L - m + 1: with b = ceil(log2 R) and
- *                           u = 2^b - R, p[0] < u takes b - 1 bits (p[0]);
- *                           otherwise z = p[0] + u takes b bits, z >> 1
- *                           first then z & 1 (R = 1: no bits)
+ *     leads                 for each run, the first b - 1 bits of p[0] in
+ *                           truncated binary over [0, R), R = L - m + 1,
+ *                           b = ceil(log2 R), u = 2^b - R: p[0] itself when
+ *                           p[0] < u, else z >> 1 with z = p[0] + u (R = 1:
+ *                           no bits)
+ *     lasts                 for each run whose lead was z >> 1 (lead >= u),
+ *                           in order: z & 1
  *     unary                 for each gap, in order, g >> k zero bits then a
  *                           one bit
- *   All three are one bit string, LSB first from bit 0 of the block's first
+ *   All four are one bit string, LSB first from bit 0 of the block's first
  *   byte, no padding between the sections; zero bits pad the last byte, and
  *   the block ends at the byte holding the last one bit (or, without gaps,
- *   the last bit of the firsts).
+ *   the last bit of the lasts or leads).
  *
  * packed(n, w) := ceil(n * w / 8) bytes; value i occupies bits i*w .. i*w+w-1
  *   counting from bit 0 (least significant) of byte 0 (little-endian bit
@@ -500,11 +502,18 @@ static int encode_doc_block(const tr_postings_in *in, uint32_t start, uint32_t n
  * 0.937x (enwiki) and 0.906x (passages) of the format-4 group Rice code,
  * whose parameter byte per 128 values and one parameter for many runs of
  * different densities cost more.
- * A block's bits are laid out in three sections so that the decoder's loop
- * per value has no variable-length step: the low bits of every gap (width k
- * of its run: offsets follow from the lengths), then the first positions
- * (read serially: one a run), then the quotients in unary (scanned a word at
- * a time with ctz, as the format-4 groups were). The total unary length of
+ * A block's bits are laid out in sections so that no loop has a serial
+ * variable-length step: the low bits of every gap (width k of its run:
+ * offsets follow from the lengths), the first positions' leading b - 1
+ * bits (widths from the lengths), their last bits (one per run whose lead
+ * says it has one: offsets counted from those flags), then the quotients
+ * in unary (scanned a word at a time with ctz, as the format-4 groups
+ * were). Decoding loops avoid branches that depend on the data (a select
+ * per position, not a loop per run; masks, not ?:, which compilers turn
+ * into branches). Still, the work per run (parameters from the lengths)
+ * makes a whole block's decode about 3x format 4's per position
+ * (bench_codec); queries that want a few postings of a block use
+ * tr_pos_block, which sets the block up once (FORMAT.md has the figures). The total unary length of
  * a run is below 3m bits (its gaps sum to at most L - m, and 2^k > L/(2m)),
  * so no escape is needed; with k clamped at POS_MAX_K a long field adds at
  * most L >> POS_MAX_K. */
@@ -516,7 +525,13 @@ static inline unsigned floor_log2_64(uint64_t v) { return v ? 63u - (unsigned)__
 /* The Rice parameter of a run of m >= 1 positions in a field of L >= m. */
 static inline unsigned run_k(uint32_t m, uint32_t L)
 {
-    unsigned k = floor_log2_64(L / m);
+    /* floor(log2(L / m)) without a division: it is d = log2 L - log2 m
+     * (floors) or d - 1, the latter when m << d passes L. m = 0 (a run
+     * that is not there) gives some k, unused. */
+    unsigned lm = 63u - (unsigned)__builtin_clzll((uint64_t)m | 1);
+    unsigned lL = 63u - (unsigned)__builtin_clzll((uint64_t)L | 1);
+    unsigned d = (lL - lm) & (0u - (unsigned)(lL >= lm));   /* no branch */
+    unsigned k = d - ((d != 0) & (((uint64_t)m << d) > L));
     return k < POS_MAX_K ? k : POS_MAX_K;
 }
 
@@ -524,7 +539,11 @@ static inline unsigned run_k(uint32_t m, uint32_t L)
  * the values below u = 2^b - R take b - 1. Written LSB first: the b - 1
  * high bits of z = x + u, then its lowest bit, so a decoder reads b - 1
  * bits, compares them with u and only then knows the length. */
-static inline unsigned tb_width(uint64_t R) { return R <= 1 ? 0u : 64u - (unsigned)__builtin_clzll(R - 1); }
+static inline unsigned tb_width(uint64_t R)
+{
+    /* ceil(log2 R) for R >= 1, without a branch: 0 for R = 1 */
+    return (64u - (unsigned)__builtin_clzll((R - 1) | 1)) & (0u - (unsigned)(R > 1));
+}
 
 typedef struct bitw { uint8_t *o; uint64_t acc; unsigned nb; } bitw;
 
@@ -546,14 +565,19 @@ static inline void bitw_unary(bitw *bw, uint64_t q)
     bitw_put(bw, 1ull << q, (unsigned)q + 1);
 }
 
-static inline void bitw_first(bitw *bw, uint32_t x, uint64_t R)
+/* First position x in [0, R) as truncated binary, its b - 1 leading bits
+ * (x, or z >> 1 with z = x + u when x >= u) and, apart, the last bit of z
+ * when there is one: extra says which. */
+static inline void first_split(uint32_t x, uint64_t R, uint64_t *lead, unsigned *w, int *extra,
+                               unsigned *bit)
 {
     unsigned b = tb_width(R);
-    if (!b) return;
-    uint64_t u = (1ull << b) - R;
-    if (x < u) { bitw_put(bw, x, b - 1); return; }
+    uint64_t u = b ? (1ull << b) - R : 0;
+    *w = b ? b - 1 : 0;
+    *extra = b && x >= u;
     uint64_t z = x + u;
-    bitw_put(bw, (z >> 1) | (z & 1) << (b - 1), b);
+    *lead = *extra ? z >> 1 : x;
+    *bit = (unsigned)(z & 1);
 }
 
 /* The runs of postings [0, n): for each posting its title run then its
@@ -565,21 +589,21 @@ typedef struct pos_run { uint32_t start, m, L, k; } pos_run;
 static int pos_runs(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
                     const uint32_t *bl, uint32_t n, pos_run *runs)
 {
+    /* no branch per run (whether a posting has a title run is a coin
+     * toss): each run is written, and counted only when not empty; runs[]
+     * has room for 2n + 1 */
     int nr = 0;
-    uint32_t at = 0;
+    uint32_t at = 0, bad = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t t = ttf[i], a = tf[i];
-        if (t) {
-            if (t > tl[i]) return -1;
-            runs[nr++] = (pos_run){ at, t, tl[i], run_k(t, tl[i]) };
-        }
-        if (a > t) {
-            if (a - t > bl[i]) return -1;
-            runs[nr++] = (pos_run){ at + t, a - t, bl[i], run_k(a - t, bl[i]) };
-        }
+        uint32_t t = ttf[i], a = tf[i], b = a - t;   /* t <= a: callers check */
+        bad |= (t > tl[i]) | (b > bl[i]);
+        runs[nr] = (pos_run){ at, t, tl[i], run_k(t, tl[i]) };
+        nr += t > 0;
+        runs[nr] = (pos_run){ at + t, b, bl[i], run_k(b, bl[i]) };
+        nr += b > 0;
         at += a;
     }
-    return nr;
+    return bad ? -1 : nr;
 }
 
 /* Append the positions payload of postings [start, start+n) whose positions
@@ -588,7 +612,7 @@ static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n
                             const uint32_t *pos, tr_buf *out)
 {
     uint32_t bl[TR_BLOCK_DOCS];
-    pos_run runs[2 * TR_BLOCK_DOCS];
+    pos_run runs[2 * TR_BLOCK_DOCS + 1];
     for (uint32_t i = 0; i < n; i++) bl[i] = in->dl[start + i] - in->tl[start + i];
     int nr = pos_runs(in->tf + start, in->ttf + start, in->tl + start, bl, n, runs);
     if (nr < 0) return TR_EINPUT;
@@ -607,8 +631,16 @@ static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n
         const uint32_t *p = pos + u->start;
         for (uint32_t j = 1; j < u->m; j++) bitw_put(&bw, p[j] - p[j - 1] - 1, u->k);
     }
-    for (int r = 0; r < nr; r++)       /* first positions */
-        bitw_first(&bw, pos[runs[r].start], (uint64_t)runs[r].L - runs[r].m + 1);
+    for (int r = 0; r < nr; r++) {     /* first positions: leading bits */
+        uint64_t lead; unsigned w, bit; int extra;
+        first_split(pos[runs[r].start], (uint64_t)runs[r].L - runs[r].m + 1, &lead, &w, &extra, &bit);
+        bitw_put(&bw, lead, w);
+    }
+    for (int r = 0; r < nr; r++) {     /* first positions: last bits */
+        uint64_t lead; unsigned w, bit; int extra;
+        first_split(pos[runs[r].start], (uint64_t)runs[r].L - runs[r].m + 1, &lead, &w, &extra, &bit);
+        if (extra) bitw_put(&bw, bit, 1);
+    }
     for (int r = 0; r < nr; r++) {     /* quotients */
         const pos_run *u = &runs[r];
         const uint32_t *p = pos + u->start;
@@ -791,9 +823,15 @@ static inline uint64_t load64_tail(const uint8_t *p, const uint8_t *end)
 typedef struct pos_dec {
     const uint8_t *p, *rend;
     size_t len;
-    pos_run runs[2 * TR_BLOCK_DOCS];
-    uint32_t first[2 * TR_BLOCK_DOCS];
+    pos_run runs[2 * TR_BLOCK_DOCS + 1];
+    uint32_t first[2 * TR_BLOCK_DOCS + 1];
+    uint32_t u[2 * TR_BLOCK_DOCS + 1];    /* truncated binary: 2^b - R */
+    uint32_t lead[2 * TR_BLOCK_DOCS + 1]; /* b - 1 (0 when b = 0) */
     int nr;
+    /* per posting (n + 1 entries): its first run, gaps and low bits before it */
+    uint16_t run0[TR_BLOCK_DOCS + 1];
+    uint32_t gaps0[TR_BLOCK_DOCS + 1];
+    uint64_t lows0[TR_BLOCK_DOCS + 1];
     uint64_t lows_bits;   /* the low-bits section: [0, lows_bits) */
     uint64_t unary_at;    /* the unary section's first bit */
 } pos_dec;
@@ -806,6 +844,23 @@ static inline uint64_t peek_bits(const pos_dec *d, uint64_t o)
     return w >> (o & 7);
 }
 
+/* Lay out one run of m (0: not counted) positions in a field of L at
+ * position index at: its parameters, and the gaps and low bits it adds. */
+static inline void pos_dec_run(pos_dec *d, int *nr, uint32_t at, uint32_t m, uint32_t L,
+                               uint64_t *lows, uint64_t *g)
+{
+    unsigned k = run_k(m, L);
+    uint64_t R = L >= m ? (uint64_t)L - m + 1 : 1;   /* m > L: refused by the caller */
+    unsigned wb = tb_width(R);
+    uint32_t gaps = m - (m > 0);
+    d->runs[*nr] = (pos_run){ at, m, L, k };
+    d->u[*nr] = (uint32_t)(((1ull << wb) - R) & (0ull - (uint64_t)(wb != 0)));
+    d->lead[*nr] = wb - (wb != 0);
+    *lows += (uint64_t)gaps * k;
+    *g += gaps;
+    *nr += m > 0;
+}
+
 /* Lay out the runs and read every first position: after this the unary
  * section's start is known. TR_ECORRUPT when the lengths cannot hold the
  * runs or the sections pass the payload. */
@@ -816,25 +871,57 @@ static int pos_dec_open(pos_dec *d, const uint8_t *p, size_t len, const uint8_t 
     d->p = p;
     d->len = len;
     d->rend = rend > p + len ? rend : p + len;
-    d->nr = pos_runs(tf, ttf, tl, bl, n, d->runs);
-    if (d->nr < 0) return TR_ECORRUPT;
-    uint64_t lows = 0, o;
-    for (int r = 0; r < d->nr; r++) lows += (uint64_t)(d->runs[r].m - 1) * d->runs[r].k;
+    /* One pass over the postings lays out the runs (each written, counted
+     * only when not empty: no branch on whether a posting has a title run)
+     * with their parameters, and the per-posting prefixes. */
+    int nr = 0;
+    uint32_t at = 0, bad = 0;
+    uint64_t lows = 0, g = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t t = ttf[i], a = tf[i], b = a - t;   /* t <= a: callers check */
+        bad |= (t > tl[i]) | (b > bl[i]);
+        d->run0[i] = (uint16_t)nr;
+        d->gaps0[i] = (uint32_t)g;
+        d->lows0[i] = lows;
+        /* title runs are rare (a branch that predicts well), body runs
+         * almost always there (no branch: counted when not empty) */
+        if (t) pos_dec_run(d, &nr, at, t, tl[i], &lows, &g);
+        at += t;
+        pos_dec_run(d, &nr, at, b, bl[i], &lows, &g);
+        at += b;
+    }
+    if (bad) return TR_ECORRUPT;
+    d->nr = nr;
+    d->run0[n] = (uint16_t)nr;
+    d->gaps0[n] = (uint32_t)g;
+    d->lows0[n] = lows;
+    uint64_t o;
     uint64_t end = (uint64_t)len * 8;
     if (lows > end) return TR_ECORRUPT;
     d->lows_bits = o = lows;
-    for (int r = 0; r < d->nr; r++) {
+    /* The leading bits of every first position have widths known from the
+     * lengths: independent loads at offsets summed from them. Whether a
+     * first position has a last bit (a coin toss) is known once its leading
+     * bits are: those bits follow, one per such run, at offsets counted
+     * from the flags. No branch on either. Peeks may pass the payload
+     * (never rend); the offset is checked after each loop. */
+    uint32_t big[2 * TR_BLOCK_DOCS];
+    for (int r = 0; r < nr; r++) {
+        unsigned w = d->lead[r];
+        uint64_t v = peek_bits(d, o < end ? o : 0);
+        uint64_t y = v & ((1ull << w) - 1);
         uint64_t R = (uint64_t)d->runs[r].L - d->runs[r].m + 1;
-        unsigned b = tb_width(R);
-        uint64_t x = 0;
-        if (b) {
-            if (o >= end) return TR_ECORRUPT;
-            uint64_t v = peek_bits(d, o), u = (1ull << b) - R;
-            uint64_t y = v & ((1ull << (b - 1)) - 1);
-            if (y < u) { x = y; o += b - 1; }
-            else { x = (y << 1 | (v >> (b - 1) & 1)) - u; o += b; }
-        }
+        big[r] = (R > 1) & (y >= d->u[r]);
+        d->first[r] = (uint32_t)y;
+        o += w;
+    }
+    if (o > end) return TR_ECORRUPT;
+    for (int r = 0; r < d->nr; r++) {
+        uint64_t bit = peek_bits(d, o < end ? o : 0) & 1;
+        uint64_t y = d->first[r], mb = 0 - (uint64_t)big[r];
+        uint64_t x = ((((y << 1) | bit) - d->u[r]) & mb) | (y & ~mb);
         d->first[r] = (uint32_t)x;   /* < R <= L: fits */
+        o += big[r];
     }
     if (o > end) return TR_ECORRUPT;
     d->unary_at = o;
@@ -884,6 +971,62 @@ static int pos_dec_unary(const pos_dec *d, uint64_t *at, uint64_t skip, uint64_t
     *at = prev + 1;
     if (all && (prev + 1 + 7) / 8 != d->len) return TR_ECORRUPT;
     return TR_OK;
+}
+
+/* All total positions of the block into pos, whose [nr, total) holds the
+ * quotients in order. Runs are mostly 1-3 positions long, so a loop per
+ * run would mispredict its exit about once a run: instead one pass over
+ * the positions, in windows of POS_WINDOW whose run starts are marked
+ * first; at a start the run's parameter, length and first position are
+ * taken, elsewhere a gap is added (its low bits at an offset growing by k,
+ * its quotient the next one). Selects, no branch per position. A quotient
+ * is read before its slot, or a later one, is written (a position's index
+ * is at most nr + its gap index). TR_ECORRUPT when a position reaches its
+ * field's length. */
+#define POS_WINDOW 128
+static int pos_dec_flat(const pos_dec *d, size_t total, uint32_t *pos)
+{
+    const uint8_t *p = d->p;
+    const size_t avail = (size_t)(d->rend - p);  /* bytes a load may touch */
+    uint8_t st[POS_WINDOW], kk[POS_WINDOW];
+    uint32_t fl[POS_WINDOW], ll[POS_WINDOW];
+    memset(kk, 0, sizeof kk);
+    memset(fl, 0, sizeof fl);
+    memset(ll, 0, sizeof ll);
+    uint64_t lo = 0, x = 0, L = 0, bad = 0;
+    size_t g = (size_t)d->nr;
+    unsigned k = 0;
+    int r = 0;
+    for (size_t w0 = 0; w0 < total; w0 += POS_WINDOW) {
+        size_t len = total - w0 < POS_WINDOW ? total - w0 : POS_WINDOW;
+        memset(st, 0, sizeof st);
+        for (; r < d->nr && d->runs[r].start < w0 + len; r++) {
+            size_t j = d->runs[r].start - w0;
+            st[j] = 1;
+            kk[j] = (uint8_t)d->runs[r].k;
+            fl[j] = d->first[r];
+            ll[j] = d->runs[r].L;
+        }
+        uint32_t *out = pos + w0;
+        /* masks, not ?: (which the compiler turns into branches that
+         * mispredict at every other run start) */
+        for (size_t j = 0; j < len; j++) {
+            const uint64_t s = st[j], ms = 0 - s;
+            k = (unsigned)((kk[j] & ms) | (k & ~ms));
+            L = (ll[j] & ms) | (L & ~ms);
+            size_t byte = (size_t)(lo >> 3);
+            uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, d->rend);
+            uint64_t low = (w >> (lo & 7)) & ((1ull << k) - 1);
+            uint64_t q = pos[g < total ? g : total - 1];
+            uint64_t next = x + ((q << k) | low) + 1;
+            x = (fl[j] & ms) | (next & ~ms);
+            lo += k & ~ms;
+            g += 1 - s;
+            bad |= x >= L;
+            out[j] = (uint32_t)x;
+        }
+    }
+    return bad ? TR_ECORRUPT : TR_OK;
 }
 
 /* Positions of runs [r0, r1) into out (out[0] = the first position of run
@@ -1320,17 +1463,30 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
     if (pos_dec_open(&d, pp, pn, rend, tf, ttf, tl, bl, n)) return TR_ECORRUPT;
     uint64_t at = d.unary_at;
     if (pos_dec_unary(&d, &at, 0, total - (uint64_t)d.nr, pos + d.nr, 1)) return TR_ECORRUPT;
-    if (pos_dec_runs(&d, 0, d.nr, 0, pos, (size_t)d.nr)) return TR_ECORRUPT;
+    if (pos_dec_flat(&d, (size_t)total, pos)) return TR_ECORRUPT;
     return (int)total;
 }
 
-int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
-                               const uint32_t *tf, const uint32_t *ttf, uint32_t n,
-                               uint32_t i, const uint32_t *tl, const uint32_t *bl,
-                               uint32_t *pos)
+/* One block's positions set up for single postings: the runs and first
+ * positions (pos_dec_open), where each posting's runs, gaps and low bits
+ * start, and where the unary scan stopped, so postings asked for in order
+ * scan the quotients once between them. */
+struct tr_pos_block {
+    pos_dec d;
+    uint32_t n;
+    uint64_t ubit, useen;   /* the bit after the useen-th one */
+};
+
+tr_pos_block *tr_pos_block_new(void) { return malloc(sizeof(tr_pos_block)); }
+void tr_pos_block_free(tr_pos_block *pb) { free(pb); }
+
+int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verify,
+                      const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                      const uint32_t *tl, const uint32_t *bl)
 {
+    pb->n = 0;
     if (b >= c->nblocks || !c->has_positions) return TR_ECORRUPT;
-    if (n != tr_chunk_block_count(c, b) || i >= n || !tl || !bl) return TR_EINPUT;
+    if (n != tr_chunk_block_count(c, b) || !tl || !bl) return TR_EINPUT;
     const uint8_t *dp, *pp;
     size_t dn, pn;
     block_slices(c, b, &dp, &dn, &pp, &pn);
@@ -1343,22 +1499,37 @@ int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
     }
     if (bad) return TR_EINPUT;
     if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
-    pos_dec d;
-    if (pos_dec_open(&d, pp, pn, c->posdata + c->poslen, tf, ttf, tl, bl, n)) return TR_ECORRUPT;
-    /* posting i's runs, and the gaps and low bits of the runs before them */
-    int r0 = 0;
-    uint64_t gaps = 0, lo = 0;
-    for (uint32_t j = 0; j < i; j++) {
-        int nrj = (ttf[j] > 0) + (tf[j] > ttf[j]);
-        for (int r = r0; r < r0 + nrj; r++) {
-            gaps += d.runs[r].m - 1;
-            lo += (uint64_t)(d.runs[r].m - 1) * d.runs[r].k;
-        }
-        r0 += nrj;
+    pos_dec *d = &pb->d;
+    if (pos_dec_open(d, pp, pn, c->posdata + c->poslen, tf, ttf, tl, bl, n)) return TR_ECORRUPT;
+    pb->ubit = d->unary_at;
+    pb->useen = 0;
+    pb->n = n;
+    return TR_OK;
+}
+
+int tr_pos_block_posting(tr_pos_block *pb, uint32_t i, uint32_t *pos)
+{
+    if (i >= pb->n) return TR_EINPUT;
+    int r0 = pb->d.run0[i], own = pb->d.run0[i + 1] - r0;
+    uint64_t g0 = pb->d.gaps0[i], cnt = pb->d.gaps0[i + 1] - g0;
+    if (cnt) {
+        uint64_t at = pb->ubit, skip = g0 - pb->useen;
+        if (g0 < pb->useen) { at = pb->d.unary_at; skip = g0; }  /* asked out of order */
+        if (pos_dec_unary(&pb->d, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
+        pb->ubit = at;
+        pb->useen = g0 + cnt;
     }
-    int own = (ttf[i] > 0) + (tf[i] > ttf[i]);
-    uint64_t at = d.unary_at;
-    if (pos_dec_unary(&d, &at, gaps, tf[i] - (uint32_t)own, pos + own, 0)) return TR_ECORRUPT;
-    if (pos_dec_runs(&d, r0, r0 + own, lo, pos, (size_t)own)) return TR_ECORRUPT;
-    return (int)tf[i];
+    if (pos_dec_runs(&pb->d, r0, r0 + own, pb->d.lows0[i], pos, (size_t)own)) return TR_ECORRUPT;
+    return (int)(own + cnt);
+}
+
+int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
+                               const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                               uint32_t i, const uint32_t *tl, const uint32_t *bl,
+                               uint32_t *pos)
+{
+    if (i >= n) return TR_EINPUT;
+    tr_pos_block pb;
+    int rc = tr_pos_block_open(&pb, c, b, verify, tf, ttf, n, tl, bl);
+    return rc ? rc : tr_pos_block_posting(&pb, i, pos);
 }

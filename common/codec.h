@@ -109,6 +109,22 @@ int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
                                uint32_t i, const uint32_t *tl, const uint32_t *bl,
                                uint32_t *pos);
 
+/* The same for several postings of one block, the block's set-up done
+ * once: tr_pos_block_open takes what tr_chunk_posting_positions takes
+ * (without i) and borrows the chunk's memory until the next open;
+ * tr_pos_block_posting then gives posting i's positions (pos has room for
+ * tf[i]) and returns tf[i], TR_EINPUT (i out of range, or the block did not
+ * open), TR_ECORRUPT. Postings asked in increasing order cost their own
+ * bits only. tr_pos_block_new returns NULL without memory; free accepts
+ * NULL. Not thread-safe: one per cursor. */
+typedef struct tr_pos_block tr_pos_block;
+tr_pos_block *tr_pos_block_new(void);
+void tr_pos_block_free(tr_pos_block *pb);
+int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verify,
+                      const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                      const uint32_t *tl, const uint32_t *bl);
+int tr_pos_block_posting(tr_pos_block *pb, uint32_t i, uint32_t *pos);
+
 /* BM25 term part bound: max over the points of
  *   tf'(k1+1) / (tf' + k1 (1 - b + b dl'/avgdl))
  * with tf' = tf + (w-1) max_ttf and dl' = dl when the title weight w >= 1,

@@ -558,8 +558,9 @@ typedef struct cur_priv {
     int pos_checked;
     /* the decoded block's title and body lengths (the positions' code
      * depends on them), fetched with its first positions */
-    int have_len;
+    int have_len, pb_open;
     uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+    tr_pos_block *pb;           /* the block set up for single postings */
 } cur_priv;
 
 /* Single-posting position decodes per block before the whole block's
@@ -693,6 +694,7 @@ static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t ta
     p->pos_single = 0;
     p->pos_checked = 0;
     p->have_len = 0;
+    p->pb_open = 0;
     if (c->docs[n - 1] < target || c->docs[n - 1] != c->blk_last) return cur_fail(c, TR_ECORRUPT);
     uint32_t i = 0;
     while (c->docs[i] < target) i++;
@@ -776,6 +778,7 @@ void tr_cursor_close(tr_cursor *c)
     cur_priv *p = c->mc;
     if (p) {
         if (p->mc) mdb_cursor_close(p->mc);
+        tr_pos_block_free(p->pb);
         free(p);
     }
     free(c->pos);
@@ -872,8 +875,14 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
     if (!c->pos_decoded && p->pos_single < TR_POS_SINGLE_MAX) {
         uint32_t want = c->tf[c->i];
         if (pos_reserve(c, want)) return cur_fail(c, TR_ENOMEM);
-        int rc = tr_chunk_posting_positions(&p->dchunk, p->dblk, c->verify && !p->pos_checked,
-                                            c->tf, c->ttf, c->n, c->i, p->tl, p->bl, c->pos);
+        if (!p->pb && !(p->pb = tr_pos_block_new())) return cur_fail(c, TR_ENOMEM);
+        if (!p->pb_open) {
+            int rc = tr_pos_block_open(p->pb, &p->dchunk, p->dblk, c->verify && !p->pos_checked,
+                                       c->tf, c->ttf, c->n, p->tl, p->bl);
+            if (rc) return cur_fail(c, TR_ECORRUPT);
+            p->pb_open = 1;
+        }
+        int rc = tr_pos_block_posting(p->pb, c->i, c->pos);
         if (rc < 0 || (uint32_t)rc != want) return cur_fail(c, TR_ECORRUPT);
         p->pos_checked = 1;
         p->pos_single++;

@@ -119,6 +119,28 @@ static int chunk_matches(const tr_chunk *c, const plist *l, int verify)
             int np = tr_chunk_block_positions(c, b, verify, tf, (uint32_t)n, l->title_len + at, bl, pos, cap);
             if (np < 0) { result = np; break; }
             if ((uint64_t)np != want || memcmp(pos, l->pos + pat, want * 4)) { result = 1; break; }
+            /* single postings through a tr_pos_block: in order, then
+             * backwards (a restart of the quotient scan each time) */
+            tr_pos_block *pb = tr_pos_block_new();
+            uint32_t *one = malloc((want + 1) * 4);
+            if (!pb || !one || tr_pos_block_open(pb, c, b, verify, tf, ttf, (uint32_t)n,
+                                                 l->title_len + at, bl)) {
+                result = 1;
+            } else {
+                for (int pass = 0; pass < 2 && !result; pass++) {
+                    for (int k = 0; k < n && !result; k++) {
+                        int i = pass ? n - 1 - k : k;
+                        uint64_t start = 0;
+                        for (int j = 0; j < i; j++) start += tf[j];
+                        int m = tr_pos_block_posting(pb, (uint32_t)i, one);
+                        if (m != (int)tf[i] || memcmp(one, l->pos + pat + start, tf[i] * 4)) result = 1;
+                    }
+                }
+                if (tr_pos_block_posting(pb, (uint32_t)n, one) != TR_EINPUT) result = 1;
+            }
+            tr_pos_block_free(pb);
+            free(one);
+            if (result) break;
             pat += want;
         }
         at += (uint32_t)n;
@@ -236,10 +258,11 @@ static void test_run_positions(void)
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     /* body run: k = floor(log2(16 / 3)) = 2; gaps 0 and 6: lows 00, 01
-     * (LSB first); firsts: title 2 over [0, 3) (b 2, u 1: z = 3, written
-     * 1 then 1), body 1 over [0, 14) (b 4, u 2: 1 < 2, 3 bits 100);
-     * quotients 0 and 1: 1, 01. Bits 0001 1110 0101: 0x78, 0x0A. */
-    static const uint8_t want[] = {0x78, 0x0A};
+     * (LSB first); firsts' leading bits: title 2 over [0, 3) (b 2, u 1:
+     * z = 3, leading bit 1), body 1 over [0, 14) (b 4, u 2: 1 < 2, 3 bits
+     * 100); their last bits: the title's (1); quotients 0 and 1: 1, 01.
+     * Bits 0001 1100 1101: 0x38, 0x0B. */
+    static const uint8_t want[] = {0x38, 0x0B};
     CHECK(out.len >= sizeof want + 4 &&
           memcmp(out.data + out.len - 4 - sizeof want, want, sizeof want) == 0);
     tr_chunk c;
