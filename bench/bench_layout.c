@@ -252,7 +252,7 @@ static void put_filler(MDB_txn *txn, MDB_dbi dbi, uint32_t from, uint32_t to)
 static void put_chunk(MDB_txn *txn, MDB_dbi dbi, uint32_t keydoc, uint32_t from, uint32_t n,
                       tr_buf *buf)
 {
-    tr_postings_in in = { n, docs + from, tf + from, ttf + from, dl + from, NULL };
+    tr_postings_in in = { n, docs + from, tf + from, ttf + from, dl + from, NULL, NULL };
     tr_buf_clear(buf);
     if (tr_chunk_encode(&in, buf)) { fprintf(stderr, "encode failed\n"); exit(1); }
     uint8_t k[8];

@@ -4,10 +4,11 @@
  * docs, tf, ttf and positions, looks up each document's title and body
  * lengths, and counts the exact bits of each posting's title run and body
  * run under:
- *   (a)  today's pos-blocks: the bytes in the index; the same coding
- *        recomputed from the decoded stream with the encoder's choice of
- *        parameter (a check of the walk: equal to the index bytes); and
- *        with the best parameter of each group (exact bytes);
+ *   (a)  the pos-blocks in the index (format 5 since it was built: code
+ *        (c) below, so equal to its blocks column); format 4's group Rice
+ *        code recomputed from the decoded stream with that encoder's choice
+ *        of parameter (on a format-4 index it equalled the index bytes);
+ *        and with the best parameter of each group (exact bytes);
  *   (b)  Rice, one parameter per run derived from what a decoder knows:
  *        k = floor(log2(field_len / count)), clamped to 0..24; the first
  *        position and the gaps p[i] - p[i-1] - 1 with that k (plain unary,
@@ -164,7 +165,12 @@ static int do_chunk(const tr_chunk *c)
             stream = malloc(poscap * sizeof *stream);
             if (!pos || !stream) return TR_ENOMEM;
         }
-        int np = tr_chunk_block_positions(c, b, 1, tf, (uint32_t)n, pos, poscap);
+        uint32_t tls[TR_BLOCK_DOCS], bls[TR_BLOCK_DOCS];
+        for (int i = 0; i < n; i++) {
+            tls[i] = docs[i] < ndoclen ? title_len[docs[i]] : 0;
+            bls[i] = docs[i] < ndoclen ? body_len[docs[i]] : 0;
+        }
+        int np = tr_chunk_block_positions(c, b, 1, tf, (uint32_t)n, tls, bls, pos, poscap);
         if (np < 0) return np;
         if ((size_t)np != sum) return TR_ECORRUPT;
         memset(block_bits, 0, sizeof block_bits);

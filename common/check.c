@@ -261,7 +261,13 @@ static int check_chunk(checker *c, const char *db, const char *key, term_rec *t,
                     c->pos = np;
                     c->pos_cap = (size_t)sum;
                 }
-                int np = tr_chunk_block_positions(&ch, b, 1, tf, (uint32_t)n, c->pos, c->pos_cap);
+                uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+                for (int i = 0; i < n; i++) {   /* the positions' code needs them */
+                    const uint8_t *e = norm_entry(c, docs[i]);
+                    tl[i] = e ? tr_get_le32(e) : 0;
+                    bl[i] = e ? tr_get_le32(e + 4) : 0;
+                }
+                int np = tr_chunk_block_positions(&ch, b, 1, tf, (uint32_t)n, tl, bl, c->pos, c->pos_cap);
                 if (np < 0) problem(c, db, key, "positions of block %u fail to decode", b);
                 else if ((uint64_t)np != sum)
                     problem(c, db, key, "block %u has %d positions, its tf values sum to %llu", b, np,

@@ -10,8 +10,8 @@ int tr_enc_scratch_reserve(tr_enc_scratch *w, size_t n, size_t npos)
     if (n > w->scap) {
         size_t cap = w->scap ? w->scap : 1024;
         while (cap < n) cap *= 2;
-        uint32_t **arr[4] = { &w->sd, &w->stf, &w->sttf, &w->sdl };
-        for (int i = 0; i < 4; i++) {
+        uint32_t **arr[5] = { &w->sd, &w->stf, &w->sttf, &w->sdl, &w->stl };
+        for (int i = 0; i < 5; i++) {
             uint32_t *p = realloc(*arr[i], cap * sizeof **arr[i]);
             if (!p) return TR_ENOMEM;
             *arr[i] = p;
@@ -23,7 +23,7 @@ int tr_enc_scratch_reserve(tr_enc_scratch *w, size_t n, size_t npos)
 
 void tr_enc_scratch_free(tr_enc_scratch *sc)
 {
-    free(sc->sd); free(sc->stf); free(sc->sttf); free(sc->sdl); free(sc->spos);
+    free(sc->sd); free(sc->stf); free(sc->sttf); free(sc->sdl); free(sc->stl); free(sc->spos);
     tr_buf_free(&sc->chunk);
     *sc = (tr_enc_scratch){0};
 }
@@ -93,7 +93,7 @@ static size_t plan_cuts(const size_t *bytes, size_t nb, uint64_t *best, uint32_t
 static int encode_record(tr_enc_scratch *sc, size_t off, size_t cnt, size_t poff, tr_buf *out)
 {
     tr_postings_in in = { (uint32_t)cnt, sc->sd + off, sc->stf + off, sc->sttf + off, sc->sdl + off,
-                          sc->spos + poff };
+                          sc->spos + poff, sc->stl + off };
     tr_buf_clear(&sc->chunk);
     int rc = tr_chunk_encode(&in, &sc->chunk);
     if (rc) return rc;

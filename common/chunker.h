@@ -9,10 +9,11 @@
 #define TR_CHUNK_MAX_DOCS 65536u
 
 /* A term's postings as arrays (one per encoding thread): docs, tf, ttf,
- * dl (title + body length, for bounds) and the positions, in the order
- * tr_postings_in describes. */
+ * dl (title + body length, for bounds), stl (title length: the positions'
+ * code needs both) and the positions, in the order tr_postings_in
+ * describes. */
 typedef struct tr_enc_scratch {
-    uint32_t *sd, *stf, *sttf, *sdl, *spos;
+    uint32_t *sd, *stf, *sttf, *sdl, *stl, *spos;
     size_t scap, sposcap;
     tr_buf chunk;
 } tr_enc_scratch;

@@ -3,7 +3,7 @@
  * the BM25 score bound live here too. See codec.h for the API and
  * docs/FORMAT.md for the same grammar with the reasoning.
  *
- * ---- On-disk format, version 4 ---------------------------------------------
+ * ---- On-disk format, version 5 ---------------------------------------------
  * All multi-byte integers are little-endian. varint = LEB128 (trawl.h).
  * A chunk starts with a format byte that names its form and version; readers
  * refuse any other value (TR_ECORRUPT: a chunk is never written by a future
@@ -12,7 +12,7 @@
  * chunk       := full-chunk | compact-chunk    (inline-chunk in the dictionary)
  *
  * full-chunk  := (used when the chunk has 2 or more blocks)
- *   u8   format = 0x05
+ *   u8   format = 0x07
  *   u8   flags            bit 0: has positions; bit 1: doc offsets are u16;
  *                         bit 2: pos offsets are u16 (only with bit 0);
  *                         other bits 0. The writer sets bit 1 (2) when the doc
@@ -46,7 +46,7 @@
  *   4 x (u16 tf, u16 dl)  block bound points, unused ones 0
  *
  * compact-chunk := (a single block: about half of all terms occur once)
- *   u8   format = 0x06
+ *   u8   format = 0x08
  *   u8   flags            bit 0: has positions; bits 1..3: npoints (1..4)
  *   varint first_doc
  *   u8   ndocs - 1        0..127
@@ -87,21 +87,30 @@
  *   bits) to minimise the stream's bytes; ties take the larger b. In a
  *   block whose gaps all fit 4 bits it takes no exceptions (decode speed).
  *
- * pos-block := for each group of 128 values of the block's position stream
- *              (sum of its tf; the last group partial, count k): a Rice code
- *              with parameter r, quotients q = value >> r apart from the
- *              low bits
- *     u8 r                  0..32
- *     unary                 per value, min(q, 16) zero bits then a one bit,
- *                           LSB first from bit 0 of the first byte; zero bits
- *                           pad the last byte
- *     packed(k, r)          the low r bits of every value
- *     varint q - 16         for each value whose unary part is 16 (an
- *                           escape), in order; (q << r) | low fits 32 bits
- *   The encoder chooses r to minimise the group's bits.
- *   The stream holds, per posting, the ttf title positions then the tf - ttf
- *   body positions; each run is delta-coded: first raw, then
- *   p[i] - p[i-1] - 1 (positions strictly increase within a field).
+ * pos-block := the block's runs (a run: one posting's ttf title positions,
+ *              or its tf - ttf body positions; empty runs left out), in
+ *              posting order, title run first. A run of m positions in a
+ *              field of L terms (the document's title or body length, from
+ *              the norms: the reader passes them in, so a block can only be
+ *              decoded with its documents' lengths) is coded with
+ *              k = min(floor(log2(L / m)), 24); every run has m <= L and its
+ *              last position < L (else the encoder refuses, TR_EINPUT, and
+ *              the decoder reports TR_ECORRUPT).
+ *     lows                  for each run, for each gap g = p[j] - p[j-1] - 1
+ *                           (j = 1..m-1): the k low bits of g
+ *     leads                 for each run, the first b - 1 bits of p[0] in
+ *                           truncated binary over [0, R), R = L - m + 1,
+ *                           b = ceil(log2 R), u = 2^b - R: p[0] itself when
+ *                           p[0] < u, else z >> 1 with z = p[0] + u (R = 1:
+ *                           no bits)
+ *     lasts                 for each run whose lead was z >> 1 (lead >= u),
+ *                           in order: z & 1
+ *     unary                 for each gap, in order, g >> k zero bits then a
+ *                           one bit
+ *   All four are one bit string, LSB first from bit 0 of the block's first
+ *   byte, no padding between the sections; zero bits pad the last byte, and
+ *   the block ends at the byte holding the last one bit (or, without gaps,
+ *   the last bit of the lasts or leads).
  *
  * packed(n, w) := ceil(n * w / 8) bytes; value i occupies bits i*w .. i*w+w-1
  *   counting from bit 0 (least significant) of byte 0 (little-endian bit
@@ -119,15 +128,14 @@
 #include <stdlib.h>
 #include <xxhash.h>
 
-#define FORMAT_FULL 0x05
-#define FORMAT_COMPACT 0x06
+#define FORMAT_FULL 0x07
+#define FORMAT_COMPACT 0x08
 #define FLAG_POSITIONS 0x01
 #define FLAG_DOC_OFF16 0x02        /* full chunk: doc_end offsets are u16 */
 #define FLAG_POS_OFF16 0x04        /* full chunk: pos_end offsets are u16 */
 #define FULL_HEADER_BYTES 33
 #define FULL_CSUM_OFFSET 29
 #define DIR_BOUND_BYTES 19         /* max_ttf u16, npoints u8, 4 x (u16, u16) */
-#define POS_GROUP 128              /* position values per Rice parameter */
 #define MAX_WIDTH 32
 /* A block's position count is returned as an int. */
 #define MAX_BLOCK_POSITIONS ((uint64_t)INT_MAX)
@@ -364,6 +372,7 @@ static int check_input(const tr_postings_in *in, uint64_t *max_block_pos)
 {
     if (!in || in->n == 0 || !in->docs || !in->tf || !in->ttf) return TR_EINPUT;
     const uint32_t *pos = in->pos;
+    if (pos && (!in->dl || !in->tl)) return TR_EINPUT;
     uint64_t block_pos = 0;
     *max_block_pos = 0;
     for (uint32_t i = 0; i < in->n; i++) {
@@ -374,11 +383,17 @@ static int check_input(const tr_postings_in *in, uint64_t *max_block_pos)
         block_pos += in->tf[i];
         if (block_pos > *max_block_pos) *max_block_pos = block_pos;
         if (pos) {
+            /* a run must lie inside its field: the decoder derives its code
+             * from the field's length */
             uint32_t title = in->ttf[i], body = in->tf[i] - in->ttf[i];
+            uint32_t tl = in->tl[i], bl = in->dl[i] - tl;
+            if (tl > in->dl[i]) return TR_EINPUT;
             for (uint32_t j = 1; j < title; j++)
                 if (pos[j] <= pos[j - 1]) return TR_EINPUT;
+            if (title && pos[title - 1] >= tl) return TR_EINPUT;
             for (uint32_t j = title + 1; j < title + body; j++)
                 if (pos[j] <= pos[j - 1]) return TR_EINPUT;
+            if (body && pos[title + body - 1] >= bl) return TR_EINPUT;
             pos += in->tf[i];
         }
     }
@@ -476,249 +491,167 @@ static int encode_doc_block(const tr_postings_in *in, uint32_t start, uint32_t n
     return TR_OK;
 }
 
-/* ---- position groups: Rice codes, unary parts apart -----------------------
- * Within-field gaps between positions are roughly geometric (enwiki: bit
- * lengths spread evenly over 2..12), and each posting's first position is
- * about uniform over its field. Packing 128 of them at one width (even with
- * PFOR exceptions: 11.15 bits a position on enwiki) pays for the widest; a
- * Rice code with one parameter k per group pays for each value's own size
- * (10.1 bits a position on enwiki). The code of v is q = v >> k in unary and
- * the k low bits; the unary parts of a group are stored together, then its
- * low bits packed at width k, so a decode is a bit scan (one ctz and one
- * clear-lowest-bit a value, no serial dependency through a bit offset) and a
- * tr_unpack. A quotient of RICE_ESCAPE or more is written as RICE_ESCAPE in
- * unary and q - RICE_ESCAPE as a varint after the low bits, so an outlier
- * costs a few bytes, not a long unary run. */
+/* ---- pos-blocks: Rice codes with a parameter per run ----------------------
+ * A run is one posting's positions in one field: m positions in a field of
+ * L terms (title or body length, which the reader has from the norms), so a
+ * decoder knows m and L before it reads a bit. Positions spread over their
+ * field roughly uniformly, so a gap is about geometric with mean L/m: the
+ * run's gaps (p[j] - p[j-1] - 1) take a Rice code with k = floor(log2(L/m)),
+ * and its first position, uniform over [0, L - m], truncated binary. No
+ * parameter is stored. Measured by bench_posstat before building (FORMAT.md):
+ * 0.937x (enwiki) and 0.906x (passages) of the format-4 group Rice code,
+ * whose parameter byte per 128 values and one parameter for many runs of
+ * different densities cost more.
+ * A block's bits are laid out in sections so that no loop has a serial
+ * variable-length step: the low bits of every gap (width k of its run:
+ * offsets follow from the lengths), the first positions' leading b - 1
+ * bits (widths from the lengths), their last bits (one per run whose lead
+ * says it has one: offsets counted from those flags), then the quotients
+ * in unary (scanned a word at a time with ctz, as the format-4 groups
+ * were). Decoding loops avoid branches that depend on the data (a select
+ * per position, not a loop per run; masks, not ?:, which compilers turn
+ * into branches). Still, the work per run (parameters from the lengths)
+ * makes a whole block's decode about 3x format 4's per position
+ * (bench_codec); queries that want a few postings of a block use
+ * tr_pos_block, which sets the block up once (FORMAT.md has the figures). The total unary length of
+ * a run is below 3m bits (its gaps sum to at most L - m, and 2^k > L/(2m)),
+ * so no escape is needed; with k clamped at POS_MAX_K a long field adds at
+ * most L >> POS_MAX_K. */
 
-#define RICE_ESCAPE 16u
-#define RICE_MAX_K 32u
+#define POS_MAX_K 24u   /* a low part and its bit offset fit one 64-bit load */
 
-/* Worst case of one group: parameter, unary parts, low bits, varints. */
-static size_t pos_group_max_bytes(size_t cnt)
+static inline unsigned floor_log2_64(uint64_t v) { return v ? 63u - (unsigned)__builtin_clzll(v) : 0u; }
+
+/* The Rice parameter of a run of m >= 1 positions in a field of L >= m. */
+static inline unsigned run_k(uint32_t m, uint32_t L)
 {
-    return 1 + (cnt * (RICE_ESCAPE + 1) + 7) / 8 + tr_packed_size(cnt, RICE_MAX_K) + cnt * 5;
+    /* floor(log2(L / m)) without a division: it is d = log2 L - log2 m
+     * (floors) or d - 1, the latter when m << d passes L. m = 0 (a run
+     * that is not there) gives some k, unused. */
+    unsigned lm = 63u - (unsigned)__builtin_clzll((uint64_t)m | 1);
+    unsigned lL = 63u - (unsigned)__builtin_clzll((uint64_t)L | 1);
+    unsigned d = (lL - lm) & (0u - (unsigned)(lL >= lm));   /* no branch */
+    unsigned k = d - ((d != 0) & (((uint64_t)m << d) > L));
+    return k < POS_MAX_K ? k : POS_MAX_K;
 }
 
-/* Bits of a group of cnt values coded with parameter k (byte padding aside;
- * an escape's varint counted as 1 or 2 bytes, exact for quotients below
- * 16 + 16384). Branch-free, so the compiler vectorises it. */
-static uint64_t rice_bits(const uint32_t *v, size_t cnt, unsigned k)
+/* Truncated binary of x in [0, R), R >= 1: b = ceil(log2 R) bits, of which
+ * the values below u = 2^b - R take b - 1. Written LSB first: the b - 1
+ * high bits of z = x + u, then its lowest bit, so a decoder reads b - 1
+ * bits, compares them with u and only then knows the length. */
+static inline unsigned tb_width(uint64_t R)
 {
-    if (k >= 32) return (uint64_t)cnt * 33;
-    uint32_t bits = 0;  /* at most 128 x 26 */
-    for (size_t i = 0; i < cnt; i++) {
-        uint32_t q = v[i] >> k;
-        uint32_t esc = RICE_ESCAPE + 8 + 8 * (q >= RICE_ESCAPE + 128);
-        bits += q < RICE_ESCAPE ? q : esc;
-    }
-    return (uint64_t)cnt * (1 + k) + bits;
+    /* ceil(log2 R) for R >= 1, without a branch: 0 for R = 1 */
+    return (64u - (unsigned)__builtin_clzll((R - 1) | 1)) & (0u - (unsigned)(R > 1));
 }
 
-/* Encode one group of cnt (1..POS_GROUP) values at out (which has room for
- * pos_group_max_bytes(cnt)); returns the bytes written. */
-static size_t encode_pos_group(uint8_t *out, const uint32_t *v, size_t cnt)
+typedef struct bitw { uint8_t *o; uint64_t acc; unsigned nb; } bitw;
+
+/* Append the w (0..32) low bits of v. */
+static inline void bitw_put(bitw *bw, uint64_t v, unsigned w)
 {
-    uint64_t sum = 0;
-    uint32_t acc = 0;
-    for (size_t i = 0; i < cnt; i++) { sum += v[i]; acc |= v[i]; }
-    unsigned maxk = acc ? 32u - (unsigned)__builtin_clz(acc) : 0u;
-    /* Start at log2 of the mean and walk downhill (bits(k) is unimodal in
-     * practice): 2-4 evaluations instead of one per k up to the widest
-     * value. An outlier inflates the mean, so the walk usually goes down. */
-    uint64_t mean = sum / cnt;
-    unsigned k = mean ? 63u - (unsigned)__builtin_clzll(mean) : 0u;
-    if (k > maxk) k = maxk;
-    uint64_t best = rice_bits(v, cnt, k);
-    while (k > 0) {
-        uint64_t b = rice_bits(v, cnt, k - 1);
-        if (b > best) break;
-        best = b;
-        k--;
+    bw->acc |= (w ? v & (~0ull >> (64 - w)) : 0) << bw->nb;
+    bw->nb += w;
+    while (bw->nb >= 8) {
+        *bw->o++ = (uint8_t)bw->acc;
+        bw->acc >>= 8;
+        bw->nb -= 8;
     }
-    while (k < maxk) {
-        uint64_t b = rice_bits(v, cnt, k + 1);
-        if (b >= best) break;
-        best = b;
-        k++;
-    }
-    out[0] = (uint8_t)k;
-    uint8_t *o = out + 1;
-    uint64_t bits = 0;  /* pending unary bits, LSB first */
-    unsigned nb = 0;
-    for (size_t i = 0; i < cnt; i++) {
-        uint32_t q = k >= 32 ? 0 : v[i] >> k;
-        if (q > RICE_ESCAPE) q = RICE_ESCAPE;
-        bits |= 1ull << (nb + q);
-        nb += q + 1;
-        while (nb >= 8) {
-            *o++ = (uint8_t)bits;
-            bits >>= 8;
-            nb -= 8;
-        }
-    }
-    if (nb) *o++ = (uint8_t)bits;
-    o += tr_pack(o, v, cnt, k);
-    for (size_t i = 0; i < cnt; i++) {
-        uint32_t q = k >= 32 ? 0 : v[i] >> k;
-        if (q < RICE_ESCAPE) continue;
-        uint32_t x = q - RICE_ESCAPE;
-        while (x >= 0x80) { *o++ = (uint8_t)(x | 0x80); x >>= 7; }
-        *o++ = (uint8_t)x;
-    }
-    return (size_t)(o - out);
 }
 
-/* The 64 bits at byte p of [p, end), zero past end. */
-static inline uint64_t load64_tail(const uint8_t *p, const uint8_t *end)
+static inline void bitw_unary(bitw *bw, uint64_t q)
 {
-    if (end - p >= 8) return load64_le(p);
-    uint8_t tmp[8] = {0};
-    memcpy(tmp, p, (size_t)(end - p));
-    return load64_le(tmp);
+    for (; q >= 32; q -= 32) bitw_put(bw, 0, 32);
+    bitw_put(bw, 1ull << q, (unsigned)q + 1);
 }
 
-/* Decode one group of cnt values from [*q, end) into out, advancing *q.
- * Every length is checked before use: TR_ECORRUPT. Bytes up to rend (>=
- * end) may be read, never used: the unpack's loads may run on. */
-static int decode_pos_group(const uint8_t **q, const uint8_t *end, const uint8_t *rend,
-                            uint32_t *out, size_t cnt)
+/* First position x in [0, R) as truncated binary, its b - 1 leading bits
+ * (x, or z >> 1 with z = x + u when x >= u) and, apart, the last bit of z
+ * when there is one: extra says which. */
+static inline void first_split(uint32_t x, uint64_t R, uint64_t *lead, unsigned *w, int *extra,
+                               unsigned *bit)
 {
-    const uint8_t *p = *q;
-    if (p >= end) return TR_ECORRUPT;
-    unsigned k = *p++;
-    if (k > RICE_MAX_K) return TR_ECORRUPT;
-    /* Unary parts: the i-th one bit ends quotient i. Each 64-bit word is
-     * scanned with ctz and w &= w - 1 for all its ones, recording where
-     * they are; the last word may hold ones of the low bits that follow,
-     * which land in the slack of at[] and are ignored. A quotient is then
-     * the distance between consecutive ones, minus one: no branch per
-     * value but the loop's, no popcount (a libgcc call without -mpopcnt). */
-    uint32_t at[1 + POS_GROUP + 64];  /* at[1 + i]: the i-th one; at[0] = -1 */
-    at[0] = UINT32_MAX;
-    size_t i = 0, avail = (size_t)(end - p);
-    for (size_t byte = 0; i < cnt; byte += 8) {
-        if (byte >= avail) return TR_ECORRUPT;
-        uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, end);
-        /* a whole zero word is a run of zeros past the escape: corrupt (a
-         * long run crossing words is found by the check below) */
-        if (!w) return TR_ECORRUPT;
-        uint32_t base = (uint32_t)byte * 8;
-        do {
-            at[1 + i++] = base + (uint32_t)__builtin_ctzll(w);
-            w &= w - 1;
-        } while (w);
-    }
-    uint32_t quot[POS_GROUP];
-    for (size_t j = 0; j < cnt; j++) quot[j] = at[j + 1] - at[j] - 1;  /* mod 2^32 */
-    uint32_t next = at[cnt] + 1;  /* bit after the last one */
-    size_t ubytes = (next + 7) / 8;
-    size_t lbytes = tr_packed_size(cnt, k);
-    if (lbytes > avail - ubytes) return TR_ECORRUPT;
-    const uint8_t *lo = p + ubytes;
-    if (rend < end) rend = end;
-    tr_bitpack_unpack_avail(out, lo, cnt, k, (size_t)(rend - lo));
-    const uint8_t *x = lo + lbytes;
-    uint32_t bad = 0, escapes = 0;
-    if (k < 32) {
-        /* a quotient is at most the escape, and every value must fit 32
-         * bits: q << k may not lose bits */
-        const uint32_t lim = UINT32_MAX >> k, lowmask = (uint32_t)((1ull << k) - 1);
-        const uint32_t qmax = lim < RICE_ESCAPE ? lim : RICE_ESCAPE;
-        for (size_t j = 0; j < cnt; j++) {
-            bad |= quot[j] > qmax;
-            escapes += quot[j] == RICE_ESCAPE;
-            out[j] |= quot[j] << k;
-        }
-        if (bad) return TR_ECORRUPT;
-        for (size_t j = 0; escapes && j < cnt; j++) {
-            if (quot[j] != RICE_ESCAPE) continue;
-            uint64_t ext;
-            if (tr_get_varint(&x, end, &ext) || ext > (uint64_t)lim - RICE_ESCAPE) return TR_ECORRUPT;
-            out[j] = (out[j] & lowmask) | (uint32_t)(RICE_ESCAPE + ext) << k;
-            escapes--;
-        }
-    } else {
-        for (size_t j = 0; j < cnt; j++) bad |= quot[j] != 0;
-        if (bad) return TR_ECORRUPT;
-    }
-    *q = x;
-    return TR_OK;
+    unsigned b = tb_width(R);
+    uint64_t u = b ? (1ull << b) - R : 0;
+    *w = b ? b - 1 : 0;
+    *extra = b && x >= u;
+    uint64_t z = x + u;
+    *lead = *extra ? z >> 1 : x;
+    *bit = (unsigned)(z & 1);
 }
 
-/* Step over one group of cnt values in [*q, end), checking only what its
- * length depends on (the low bits are not read): the unary parts are
- * scanned for their cnt ends, counting escapes, whose varints follow the
- * low bits. */
-static int skip_pos_group(const uint8_t **q, const uint8_t *end, size_t cnt)
+/* The runs of postings [0, n): for each posting its title run then its
+ * body run, empty ones left out. */
+typedef struct pos_run { uint32_t start, m, L, k; } pos_run;
+
+/* Fill runs[] (room for 2n) from tf, ttf and the field lengths; returns the
+ * run count, or -1 when a run has more positions than its field has terms. */
+static int pos_runs(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
+                    const uint32_t *bl, uint32_t n, pos_run *runs)
 {
-    const uint8_t *p = *q;
-    if (p >= end) return TR_ECORRUPT;
-    unsigned k = *p++;
-    if (k > RICE_MAX_K) return TR_ECORRUPT;
-    size_t i = 0, avail = (size_t)(end - p), escapes = 0;
-    uint32_t next = 0;
-    for (size_t byte = 0; i < cnt; byte += 8) {
-        if (byte >= avail) return TR_ECORRUPT;
-        uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, end);
-        if (!w) return TR_ECORRUPT;
-        uint32_t base = (uint32_t)byte * 8;
-        while (w && i < cnt) {
-            uint32_t at = base + (uint32_t)__builtin_ctzll(w);
-            uint32_t quot = at - next;
-            if (quot > RICE_ESCAPE) return TR_ECORRUPT;
-            escapes += quot == RICE_ESCAPE;
-            next = at + 1;
-            w &= w - 1;
-            i++;
-        }
+    /* no branch per run (whether a posting has a title run is a coin
+     * toss): each run is written, and counted only when not empty; runs[]
+     * has room for 2n + 1 */
+    int nr = 0;
+    uint32_t at = 0, bad = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t t = ttf[i], a = tf[i], b = a - t;   /* t <= a: callers check */
+        bad |= (t > tl[i]) | (b > bl[i]);
+        runs[nr] = (pos_run){ at, t, tl[i], run_k(t, tl[i]) };
+        nr += t > 0;
+        runs[nr] = (pos_run){ at + t, b, bl[i], run_k(b, bl[i]) };
+        nr += b > 0;
+        at += a;
     }
-    size_t ubytes = (next + 7) / 8, lbytes = tr_packed_size(cnt, k);
-    if (lbytes > avail - ubytes) return TR_ECORRUPT;
-    if (k >= 32 && escapes) return TR_ECORRUPT;
-    const uint8_t *x = p + ubytes + lbytes;
-    for (; escapes; escapes--) {
-        uint64_t ext;
-        if (tr_get_varint(&x, end, &ext)) return TR_ECORRUPT;
-    }
-    *q = x;
-    return TR_OK;
+    return bad ? -1 : nr;
 }
 
 /* Append the positions payload of postings [start, start+n) whose positions
- * start at pos; scratch holds the delta stream. */
+ * start at pos (check_input has checked them against the field lengths). */
 static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n,
-                            const uint32_t *pos, uint32_t **scratch, size_t *scratch_cap,
-                            tr_buf *out)
+                            const uint32_t *pos, tr_buf *out)
 {
-    size_t total = 0;
-    for (uint32_t i = 0; i < n; i++) total += in->tf[start + i];
-    if (total > *scratch_cap) {
-        uint32_t *s = realloc(*scratch, total * sizeof *s);
-        if (!s) return TR_ENOMEM;
-        *scratch = s;
-        *scratch_cap = total;
+    uint32_t bl[TR_BLOCK_DOCS];
+    pos_run runs[2 * TR_BLOCK_DOCS + 1];
+    for (uint32_t i = 0; i < n; i++) bl[i] = in->dl[start + i] - in->tl[start + i];
+    int nr = pos_runs(in->tf + start, in->ttf + start, in->tl + start, bl, n, runs);
+    if (nr < 0) return TR_EINPUT;
+    uint64_t bits = 0;
+    for (int r = 0; r < nr; r++) {
+        const pos_run *u = &runs[r];
+        const uint32_t *p = pos + u->start;
+        bits += tb_width((uint64_t)u->L - u->m + 1) + (uint64_t)(u->m - 1) * (u->k + 1);
+        for (uint32_t j = 1; j < u->m; j++) bits += (p[j] - p[j - 1] - 1) >> u->k;
     }
-    uint32_t *s = *scratch;
-    size_t k = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t title = in->ttf[start + i], all = in->tf[start + i];
-        for (uint32_t j = 0; j < all; j++) {
-            int first = j == 0 || j == title;
-            s[k++] = first ? pos[j] : pos[j] - pos[j - 1] - 1;
-        }
-        pos += all;
+    int rc = tr_buf_reserve(out, (size_t)(bits / 8 + 2));
+    if (rc) return rc;
+    bitw bw = { out->data + out->len, 0, 0 };
+    for (int r = 0; r < nr; r++) {     /* low bits */
+        const pos_run *u = &runs[r];
+        const uint32_t *p = pos + u->start;
+        for (uint32_t j = 1; j < u->m; j++) bitw_put(&bw, p[j] - p[j - 1] - 1, u->k);
     }
-    for (size_t g = 0; g < total; g += POS_GROUP) {
-        size_t cnt = total - g < POS_GROUP ? total - g : POS_GROUP;
-        int rc = tr_buf_reserve(out, pos_group_max_bytes(cnt));
-        if (rc) return rc;
-        out->len += encode_pos_group(out->data + out->len, s + g, cnt);
+    for (int r = 0; r < nr; r++) {     /* first positions: leading bits */
+        uint64_t lead; unsigned w, bit; int extra;
+        first_split(pos[runs[r].start], (uint64_t)runs[r].L - runs[r].m + 1, &lead, &w, &extra, &bit);
+        bitw_put(&bw, lead, w);
     }
+    for (int r = 0; r < nr; r++) {     /* first positions: last bits */
+        uint64_t lead; unsigned w, bit; int extra;
+        first_split(pos[runs[r].start], (uint64_t)runs[r].L - runs[r].m + 1, &lead, &w, &extra, &bit);
+        if (extra) bitw_put(&bw, bit, 1);
+    }
+    for (int r = 0; r < nr; r++) {     /* quotients */
+        const pos_run *u = &runs[r];
+        const uint32_t *p = pos + u->start;
+        for (uint32_t j = 1; j < u->m; j++) bitw_unary(&bw, (p[j] - p[j - 1] - 1) >> u->k);
+    }
+    if (bw.nb) *bw.o++ = (uint8_t)bw.acc;
+    out->len = (size_t)(bw.o - out->data);
     return TR_OK;
 }
 
-static int encode_compact(const tr_postings_in *in, tr_buf *out, uint32_t **scratch,
-                          size_t *scratch_cap)
+static int encode_compact(const tr_postings_in *in, tr_buf *out)
 {
     size_t base = out->len;
     tr_bound bd;
@@ -743,7 +676,7 @@ static int encode_compact(const tr_postings_in *in, tr_buf *out, uint32_t **scra
         }
     }
     if (!rc) rc = encode_doc_block(in, 0, in->n, in->docs[0], out);
-    if (!rc && in->pos) rc = encode_pos_block(in, 0, in->n, in->pos, scratch, scratch_cap, out);
+    if (!rc && in->pos) rc = encode_pos_block(in, 0, in->n, in->pos, out);
     if (!rc) rc = tr_buf_reserve(out, 4);
     if (!rc) {
         tr_put_le32(out->data + out->len, csum32(out->data + base, out->len - base));
@@ -787,8 +720,7 @@ typedef struct block_info {
     tr_bound bd;
 } block_info;
 
-static int encode_full(const tr_postings_in *in, tr_buf *out, uint32_t **scratch,
-                       size_t *scratch_cap)
+static int encode_full(const tr_postings_in *in, tr_buf *out)
 {
     uint32_t nblocks = (uint32_t)(((uint64_t)in->n + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS);
     block_info *info = malloc((size_t)nblocks * sizeof *info);
@@ -804,7 +736,7 @@ static int encode_full(const tr_postings_in *in, tr_buf *out, uint32_t **scratch
         size_t d0 = docbuf.len, p0 = posbuf.len;
         rc = encode_doc_block(in, start, n, bbase, &docbuf);
         if (!rc && pos) {
-            rc = encode_pos_block(in, start, n, pos, scratch, scratch_cap, &posbuf);
+            rc = encode_pos_block(in, start, n, pos, &posbuf);
             for (uint32_t i = 0; i < n; i++) pos += in->tf[start + i];
         }
         if (rc) break;
@@ -870,13 +802,261 @@ int tr_chunk_encode(const tr_postings_in *in, tr_buf *out)
     int rc = check_input(in, &max_block_pos);
     if (rc) return rc;
     size_t base = out->len;
-    uint32_t *scratch = NULL;
-    size_t scratch_cap = 0;
-    if (in->n <= TR_BLOCK_DOCS) rc = encode_compact(in, out, &scratch, &scratch_cap);
-    else rc = encode_full(in, out, &scratch, &scratch_cap);
-    free(scratch);
+    if (in->n <= TR_BLOCK_DOCS) rc = encode_compact(in, out);
+    else rc = encode_full(in, out);
     if (rc) out->len = base;
     return rc;
+}
+
+/* The 64 bits at byte p of [p, end), zero past end. */
+static inline uint64_t load64_tail(const uint8_t *p, const uint8_t *end)
+{
+    if (end - p >= 8) return load64_le(p);
+    uint8_t tmp[8] = {0};
+    if (end > p) memcpy(tmp, p, (size_t)(end - p));
+    return load64_le(tmp);
+}
+
+/* A pos-block being decoded: its bytes [p, p + len), of which [p, rend) may
+ * be read (loads run on into the rest of the chunk), its runs, and where
+ * its sections start. */
+typedef struct pos_dec {
+    const uint8_t *p, *rend;
+    size_t len;
+    pos_run runs[2 * TR_BLOCK_DOCS + 1];
+    uint32_t first[2 * TR_BLOCK_DOCS + 1];
+    uint32_t u[2 * TR_BLOCK_DOCS + 1];    /* truncated binary: 2^b - R */
+    uint32_t lead[2 * TR_BLOCK_DOCS + 1]; /* b - 1 (0 when b = 0) */
+    int nr;
+    /* per posting (n + 1 entries): its first run, gaps and low bits before it */
+    uint16_t run0[TR_BLOCK_DOCS + 1];
+    uint32_t gaps0[TR_BLOCK_DOCS + 1];
+    uint64_t lows0[TR_BLOCK_DOCS + 1];
+    uint64_t lows_bits;   /* the low-bits section: [0, lows_bits) */
+    uint64_t unary_at;    /* the unary section's first bit */
+} pos_dec;
+
+/* The 64 bits from bit o on, low bit first (at least 57 of them valid). */
+static inline uint64_t peek_bits(const pos_dec *d, uint64_t o)
+{
+    const uint8_t *q = d->p + (o >> 3);
+    uint64_t w = d->rend - q >= 8 ? load64_le(q) : load64_tail(q, d->rend);
+    return w >> (o & 7);
+}
+
+/* Lay out one run of m (0: not counted) positions in a field of L at
+ * position index at: its parameters, and the gaps and low bits it adds. */
+static inline void pos_dec_run(pos_dec *d, int *nr, uint32_t at, uint32_t m, uint32_t L,
+                               uint64_t *lows, uint64_t *g)
+{
+    unsigned k = run_k(m, L);
+    uint64_t R = L >= m ? (uint64_t)L - m + 1 : 1;   /* m > L: refused by the caller */
+    unsigned wb = tb_width(R);
+    uint32_t gaps = m - (m > 0);
+    d->runs[*nr] = (pos_run){ at, m, L, k };
+    d->u[*nr] = (uint32_t)(((1ull << wb) - R) & (0ull - (uint64_t)(wb != 0)));
+    d->lead[*nr] = wb - (wb != 0);
+    *lows += (uint64_t)gaps * k;
+    *g += gaps;
+    *nr += m > 0;
+}
+
+/* Lay out the runs and read every first position: after this the unary
+ * section's start is known. TR_ECORRUPT when the lengths cannot hold the
+ * runs or the sections pass the payload. */
+static int pos_dec_open(pos_dec *d, const uint8_t *p, size_t len, const uint8_t *rend,
+                        const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
+                        const uint32_t *bl, uint32_t n)
+{
+    d->p = p;
+    d->len = len;
+    d->rend = rend > p + len ? rend : p + len;
+    /* One pass over the postings lays out the runs (each written, counted
+     * only when not empty: no branch on whether a posting has a title run)
+     * with their parameters, and the per-posting prefixes. */
+    int nr = 0;
+    uint32_t at = 0, bad = 0;
+    uint64_t lows = 0, g = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t t = ttf[i], a = tf[i], b = a - t;   /* t <= a: callers check */
+        bad |= (t > tl[i]) | (b > bl[i]);
+        d->run0[i] = (uint16_t)nr;
+        d->gaps0[i] = (uint32_t)g;
+        d->lows0[i] = lows;
+        /* title runs are rare (a branch that predicts well), body runs
+         * almost always there (no branch: counted when not empty) */
+        if (t) pos_dec_run(d, &nr, at, t, tl[i], &lows, &g);
+        at += t;
+        pos_dec_run(d, &nr, at, b, bl[i], &lows, &g);
+        at += b;
+    }
+    if (bad) return TR_ECORRUPT;
+    d->nr = nr;
+    d->run0[n] = (uint16_t)nr;
+    d->gaps0[n] = (uint32_t)g;
+    d->lows0[n] = lows;
+    uint64_t o;
+    uint64_t end = (uint64_t)len * 8;
+    if (lows > end) return TR_ECORRUPT;
+    d->lows_bits = o = lows;
+    /* The leading bits of every first position have widths known from the
+     * lengths: independent loads at offsets summed from them. Whether a
+     * first position has a last bit (a coin toss) is known once its leading
+     * bits are: those bits follow, one per such run, at offsets counted
+     * from the flags. No branch on either. Peeks may pass the payload
+     * (never rend); the offset is checked after each loop. */
+    uint32_t big[2 * TR_BLOCK_DOCS];
+    for (int r = 0; r < nr; r++) {
+        unsigned w = d->lead[r];
+        uint64_t v = peek_bits(d, o < end ? o : 0);
+        uint64_t y = v & ((1ull << w) - 1);
+        uint64_t R = (uint64_t)d->runs[r].L - d->runs[r].m + 1;
+        big[r] = (R > 1) & (y >= d->u[r]);
+        d->first[r] = (uint32_t)y;
+        o += w;
+    }
+    if (o > end) return TR_ECORRUPT;
+    for (int r = 0; r < d->nr; r++) {
+        uint64_t bit = peek_bits(d, o < end ? o : 0) & 1;
+        uint64_t y = d->first[r], mb = 0 - (uint64_t)big[r];
+        uint64_t x = ((((y << 1) | bit) - d->u[r]) & mb) | (y & ~mb);
+        d->first[r] = (uint32_t)x;   /* < R <= L: fits */
+        o += big[r];
+    }
+    if (o > end) return TR_ECORRUPT;
+    d->unary_at = o;
+    return TR_OK;
+}
+
+/* Scan the unary section from bit *at for want quotients, skipping the
+ * first skip of them, writing the rest (min(q, 2^32 - 1)) to quot. *at
+ * becomes the bit after the last one read. all: the section must end
+ * there (the payload's last byte holds its last one; no one follows). */
+static int pos_dec_unary(const pos_dec *d, uint64_t *at, uint64_t skip, uint64_t want,
+                         uint32_t *quot, int all)
+{
+    const uint64_t end = (uint64_t)d->len * 8;
+    uint64_t base = *at, prev = base - 1, g = 0;  /* prev: the last one seen (mod 2^64) */
+    const uint64_t total = skip + want;
+    while (g < total) {
+        if (base >= end) return TR_ECORRUPT;
+        uint64_t valid = end - base < 56 ? end - base : 56;
+        uint64_t w = peek_bits(d, base) & ((1ull << valid) - 1);
+        /* whole words of quotients to skip: count them at once */
+        if (g < skip) {
+            unsigned c = (unsigned)__builtin_popcountll(w);
+            if (g + c <= skip) {
+                if (c) prev = base + 63 - (uint64_t)__builtin_clzll(w);
+                g += c;
+                base += valid;
+                continue;
+            }
+        }
+        while (w) {
+            uint64_t one = base + (uint64_t)__builtin_ctzll(w);
+            if (g >= total) {
+                if (all) return TR_ECORRUPT;   /* a one in the padding */
+                break;
+            }
+            if (g >= skip) {
+                uint64_t q = one - prev - 1;
+                quot[g - skip] = q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
+            }
+            g++;
+            prev = one;
+            w &= w - 1;
+        }
+        base += valid;
+    }
+    *at = prev + 1;
+    if (all && (prev + 1 + 7) / 8 != d->len) return TR_ECORRUPT;
+    return TR_OK;
+}
+
+/* All total positions of the block into pos, whose [nr, total) holds the
+ * quotients in order. Runs are mostly 1-3 positions long, so a loop per
+ * run would mispredict its exit about once a run: instead one pass over
+ * the positions, in windows of POS_WINDOW whose run starts are marked
+ * first; at a start the run's parameter, length and first position are
+ * taken, elsewhere a gap is added (its low bits at an offset growing by k,
+ * its quotient the next one). Selects, no branch per position. A quotient
+ * is read before its slot, or a later one, is written (a position's index
+ * is at most nr + its gap index). TR_ECORRUPT when a position reaches its
+ * field's length. */
+#define POS_WINDOW 128
+static int pos_dec_flat(const pos_dec *d, size_t total, uint32_t *pos)
+{
+    const uint8_t *p = d->p;
+    const size_t avail = (size_t)(d->rend - p);  /* bytes a load may touch */
+    uint8_t st[POS_WINDOW], kk[POS_WINDOW];
+    uint32_t fl[POS_WINDOW], ll[POS_WINDOW];
+    memset(kk, 0, sizeof kk);
+    memset(fl, 0, sizeof fl);
+    memset(ll, 0, sizeof ll);
+    uint64_t lo = 0, x = 0, L = 0, bad = 0;
+    size_t g = (size_t)d->nr;
+    unsigned k = 0;
+    int r = 0;
+    for (size_t w0 = 0; w0 < total; w0 += POS_WINDOW) {
+        size_t len = total - w0 < POS_WINDOW ? total - w0 : POS_WINDOW;
+        memset(st, 0, sizeof st);
+        for (; r < d->nr && d->runs[r].start < w0 + len; r++) {
+            size_t j = d->runs[r].start - w0;
+            st[j] = 1;
+            kk[j] = (uint8_t)d->runs[r].k;
+            fl[j] = d->first[r];
+            ll[j] = d->runs[r].L;
+        }
+        uint32_t *out = pos + w0;
+        /* masks, not ?: (which the compiler turns into branches that
+         * mispredict at every other run start) */
+        for (size_t j = 0; j < len; j++) {
+            const uint64_t s = st[j], ms = 0 - s;
+            k = (unsigned)((kk[j] & ms) | (k & ~ms));
+            L = (ll[j] & ms) | (L & ~ms);
+            size_t byte = (size_t)(lo >> 3);
+            uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, d->rend);
+            uint64_t low = (w >> (lo & 7)) & ((1ull << k) - 1);
+            uint64_t q = pos[g < total ? g : total - 1];
+            uint64_t next = x + ((q << k) | low) + 1;
+            x = (fl[j] & ms) | (next & ~ms);
+            lo += k & ~ms;
+            g += 1 - s;
+            bad |= x >= L;
+            out[j] = (uint32_t)x;
+        }
+    }
+    return bad ? TR_ECORRUPT : TR_OK;
+}
+
+/* Positions of runs [r0, r1) into out (out[0] = the first position of run
+ * r0), its gaps' low bits starting at bit lo, their quotients at
+ * out[qat ..] in order (qat >= the number of runs: a quotient is read before
+ * its slot, or a later one, is written). TR_ECORRUPT when a run does not
+ * end inside its field. */
+static int pos_dec_runs(const pos_dec *d, int r0, int r1, uint64_t lo, uint32_t *out, size_t qat)
+{
+    uint32_t bad = 0;
+    size_t o = 0, g = qat;
+    const uint8_t *p = d->p;
+    const size_t avail = (size_t)(d->rend - p);  /* bytes a load may touch */
+    for (int r = r0; r < r1; r++) {
+        const pos_run *u = &d->runs[r];
+        const unsigned k = u->k;
+        const uint64_t mask = (1ull << k) - 1, L = u->L;
+        uint64_t x = d->first[r];
+        out[o++] = (uint32_t)x;
+        for (uint32_t j = 1; j < u->m; j++) {
+            size_t byte = (size_t)(lo >> 3);
+            uint64_t w = byte + 8 <= avail ? load64_le(p + byte) : load64_tail(p + byte, d->rend);
+            uint64_t low = (w >> (lo & 7)) & mask;
+            lo += k;
+            x += ((uint64_t)out[g++] << k | low) + 1;
+            bad |= x >= L;
+            out[o++] = (uint32_t)x;
+        }
+    }
+    return bad ? TR_ECORRUPT : TR_OK;
 }
 
 /* ---- opening and decoding ------------------------------------------------ */
@@ -1254,11 +1434,12 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
 
 int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
                              const uint32_t *tf, uint32_t n,
+                             const uint32_t *tl, const uint32_t *bl,
                              uint32_t *pos, size_t cap)
 {
     if (b >= c->nblocks || !c->has_positions) return TR_ECORRUPT;
     uint32_t cnt = tr_chunk_block_count(c, b);
-    if (n != cnt) return TR_EINPUT;
+    if (n != cnt || !tl || !bl) return TR_EINPUT;
     const uint8_t *dp, *pp;
     size_t dn, pn;
     block_slices(c, b, &dp, &dn, &pp, &pn);
@@ -1278,78 +1459,77 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
     if (differ) return TR_EINPUT;
     if (total > cap) return TR_ELIMIT;
     if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
-    const uint8_t *q = pp, *end = pp + pn;
-    for (uint64_t g = 0; g < total; g += POS_GROUP) {
-        size_t k = total - g < POS_GROUP ? (size_t)(total - g) : POS_GROUP;
-        if (decode_pos_group(&q, end, rend, pos + g, k)) return TR_ECORRUPT;
-    }
-    if (q != end) return TR_ECORRUPT;
-    /* Undo the deltas. Runs (a posting's title or body positions) are
-     * mostly 1-3 long, so a loop per run mispredicted its exit about once a
-     * run (70% of the decode). Instead: the run starts, listed without a
-     * branch (an empty title or body writes its start twice, or at the next
-     * posting's start), become a keep mask per position (0 at a start), and
-     * one pass over all positions runs  run = (run & keep) + p + (keep & 1):
-     * no branch per position or per run, a 2-cycle dependency. */
-    uint32_t starts[2 * TR_BLOCK_DOCS + 1];
-    size_t ns = 0;
-    uint32_t at = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        starts[ns] = at;
-        ns += ttf[i] > 0;
-        starts[ns] = at + ttf[i];
-        ns += tf[i] > ttf[i];
-        at += tf[i];
-    }
-    uint32_t keep[POS_GROUP], run = 0;
-    size_t r = 0;
-    for (uint64_t w0 = 0; w0 < total; w0 += POS_GROUP) {
-        size_t len = total - w0 < POS_GROUP ? (size_t)(total - w0) : POS_GROUP;
-        memset(keep, 0xFF, sizeof keep);
-        for (; r < ns && starts[r] < w0 + len; r++) keep[starts[r] - w0] = 0;
-        uint32_t *p = pos + w0;
-        for (size_t j = 0; j < len; j++) {
-            run = (run & keep[j]) + p[j] + (keep[j] & 1);
-            p[j] = run;
-        }
-    }
+    pos_dec d;
+    if (pos_dec_open(&d, pp, pn, rend, tf, ttf, tl, bl, n)) return TR_ECORRUPT;
+    uint64_t at = d.unary_at;
+    if (pos_dec_unary(&d, &at, 0, total - (uint64_t)d.nr, pos + d.nr, 1)) return TR_ECORRUPT;
+    if (pos_dec_flat(&d, (size_t)total, pos)) return TR_ECORRUPT;
     return (int)total;
 }
 
-int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
-                               const uint32_t *tf, const uint32_t *ttf, uint32_t n,
-                               uint32_t i, uint32_t *pos)
+/* One block's positions set up for single postings: the runs and first
+ * positions (pos_dec_open), where each posting's runs, gaps and low bits
+ * start, and where the unary scan stopped, so postings asked for in order
+ * scan the quotients once between them. */
+struct tr_pos_block {
+    pos_dec d;
+    uint32_t n;
+    uint64_t ubit, useen;   /* the bit after the useen-th one */
+};
+
+tr_pos_block *tr_pos_block_new(void) { return malloc(sizeof(tr_pos_block)); }
+void tr_pos_block_free(tr_pos_block *pb) { free(pb); }
+
+int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verify,
+                      const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                      const uint32_t *tl, const uint32_t *bl)
 {
+    pb->n = 0;
     if (b >= c->nblocks || !c->has_positions) return TR_ECORRUPT;
-    if (n != tr_chunk_block_count(c, b) || i >= n) return TR_EINPUT;
+    if (n != tr_chunk_block_count(c, b) || !tl || !bl) return TR_EINPUT;
     const uint8_t *dp, *pp;
     size_t dn, pn;
     block_slices(c, b, &dp, &dn, &pp, &pn);
     if (verify && c->dir && csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
-    uint64_t start = 0, total = 0;
+    uint64_t total = 0;
+    uint32_t bad = 0;
     for (uint32_t j = 0; j < n; j++) {
-        if (j == i) start = total;
         total += tf[j];
+        bad |= ttf[j] > tf[j];
     }
+    if (bad) return TR_EINPUT;
     if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
-    uint64_t want_end = start + tf[i];
-    const uint8_t *q = pp, *end = pp + pn, *rend = c->posdata + c->poslen;
-    uint32_t group[POS_GROUP];
-    uint64_t got = 0;
-    for (uint64_t g = 0; g < total && g < want_end; g += POS_GROUP) {
-        size_t k = total - g < POS_GROUP ? (size_t)(total - g) : POS_GROUP;
-        if (g + k <= start) {
-            if (skip_pos_group(&q, end, k)) return TR_ECORRUPT;
-            continue;
-        }
-        if (decode_pos_group(&q, end, rend, group, k)) return TR_ECORRUPT;
-        uint64_t from = g > start ? g : start, to = g + k < want_end ? g + k : want_end;
-        memcpy(pos + got, group + (from - g), (size_t)(to - from) * sizeof *pos);
-        got += to - from;
+    pos_dec *d = &pb->d;
+    if (pos_dec_open(d, pp, pn, c->posdata + c->poslen, tf, ttf, tl, bl, n)) return TR_ECORRUPT;
+    pb->ubit = d->unary_at;
+    pb->useen = 0;
+    pb->n = n;
+    return TR_OK;
+}
+
+int tr_pos_block_posting(tr_pos_block *pb, uint32_t i, uint32_t *pos)
+{
+    if (i >= pb->n) return TR_EINPUT;
+    int r0 = pb->d.run0[i], own = pb->d.run0[i + 1] - r0;
+    uint64_t g0 = pb->d.gaps0[i], cnt = pb->d.gaps0[i + 1] - g0;
+    if (cnt) {
+        uint64_t at = pb->ubit, skip = g0 - pb->useen;
+        if (g0 < pb->useen) { at = pb->d.unary_at; skip = g0; }  /* asked out of order */
+        if (pos_dec_unary(&pb->d, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
+        pb->ubit = at;
+        pb->useen = g0 + cnt;
     }
-    if (got != tf[i]) return TR_ECORRUPT;
-    uint32_t all = tf[i], title = ttf[i] < all ? ttf[i] : all;
-    for (uint32_t j = 1; j < title; j++) pos[j] += pos[j - 1] + 1;
-    for (uint32_t j = title + 1; j < all; j++) pos[j] += pos[j - 1] + 1;
-    return (int)all;
+    if (pos_dec_runs(&pb->d, r0, r0 + own, pb->d.lows0[i], pos, (size_t)own)) return TR_ECORRUPT;
+    return (int)(own + cnt);
+}
+
+int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
+                               const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                               uint32_t i, const uint32_t *tl, const uint32_t *bl,
+                               uint32_t *pos)
+{
+    if (i >= n) return TR_EINPUT;
+    tr_pos_block pb;
+    int rc = tr_pos_block_open(&pb, c, b, verify, tf, ttf, n, tl, bl);
+    return rc ? rc : tr_pos_block_posting(&pb, i, pos);
 }

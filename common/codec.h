@@ -21,10 +21,14 @@
 
 /* What a chunk is encoded from. pos may be NULL (no positions stored);
  * otherwise it holds sum(tf) positions in the order described above.
- * dl[i] = title length + body length of docs[i], in terms: used for bounds. */
+ * dl[i] = title length + body length of docs[i], in terms: used for bounds.
+ * tl[i] = the title length alone; with positions both are required (the
+ * positions' code depends on each field's length: a reader passes the same
+ * lengths back to decode them), and every title position must be below
+ * tl[i], every body position below dl[i] - tl[i]. */
 typedef struct tr_postings_in {
     uint32_t n;
-    const uint32_t *docs, *tf, *ttf, *dl, *pos;
+    const uint32_t *docs, *tf, *ttf, *dl, *pos, *tl;
 } tr_postings_in;
 
 /* Append the chunk for in (n >= 1) to out. TR_EINPUT if the postings break
@@ -82,23 +86,44 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
                           uint32_t *docs, uint32_t *tf, uint32_t *ttf);
 
 /* Decode block b's positions (sum of the block's tf values; tf as decoded
- * above) into pos, which has room for cap values. Returns the count,
- * TR_ELIMIT if cap is too small, TR_ECORRUPT. */
+ * above) into pos, which has room for cap values. tl and bl are the title
+ * and body lengths of the block's n docs (the norms: tr_reader_lengths),
+ * as they were when the chunk was written. Returns the count, TR_ELIMIT if
+ * cap is too small, TR_EINPUT for a tf that is not the block's or no
+ * lengths, TR_ECORRUPT (also when a posting's positions do not fit the
+ * lengths given). */
 int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
                              const uint32_t *tf, uint32_t n,
+                             const uint32_t *tl, const uint32_t *bl,
                              uint32_t *pos, size_t cap);
 
 /* Positions of posting i of block b alone, as tr_chunk_block_positions would
- * give them (ttf[i] title positions, then body positions): the position
- * groups before it are stepped over by their lengths and only the one or two
- * holding its values are unpacked, for a query that needs one posting of a
- * long block. tf and ttf are the block's (n postings) from
- * tr_chunk_block_decode; pos has room for tf[i] values. verify checks the
- * block's positions checksum. Returns tf[i], TR_EINPUT if n is not the
- * block's count, TR_ECORRUPT. */
+ * give them (ttf[i] title positions, then body positions): only posting
+ * i's low bits and quotients are read (the block's first positions, one a
+ * run, are read to find the quotients). tf and ttf are the block's (n
+ * postings) from tr_chunk_block_decode, tl and bl its docs' lengths; pos
+ * has room for tf[i] values. verify checks the block's positions checksum.
+ * Returns tf[i], TR_EINPUT if n is not the block's count, TR_ECORRUPT. */
 int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
                                const uint32_t *tf, const uint32_t *ttf, uint32_t n,
-                               uint32_t i, uint32_t *pos);
+                               uint32_t i, const uint32_t *tl, const uint32_t *bl,
+                               uint32_t *pos);
+
+/* The same for several postings of one block, the block's set-up done
+ * once: tr_pos_block_open takes what tr_chunk_posting_positions takes
+ * (without i) and borrows the chunk's memory until the next open;
+ * tr_pos_block_posting then gives posting i's positions (pos has room for
+ * tf[i]) and returns tf[i], TR_EINPUT (i out of range, or the block did not
+ * open), TR_ECORRUPT. Postings asked in increasing order cost their own
+ * bits only. tr_pos_block_new returns NULL without memory; free accepts
+ * NULL. Not thread-safe: one per cursor. */
+typedef struct tr_pos_block tr_pos_block;
+tr_pos_block *tr_pos_block_new(void);
+void tr_pos_block_free(tr_pos_block *pb);
+int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verify,
+                      const uint32_t *tf, const uint32_t *ttf, uint32_t n,
+                      const uint32_t *tl, const uint32_t *bl);
+int tr_pos_block_posting(tr_pos_block *pb, uint32_t i, uint32_t *pos);
 
 /* BM25 term part bound: max over the points of
  *   tf'(k1+1) / (tf' + k1 (1 - b + b dl'/avgdl))

@@ -193,7 +193,13 @@ static int load_chunk(const merger *m, tr_enc_scratch *sc, const tr_chunk *c, si
         uint32_t *pos = sc->spos + *np;
         int pc = 0;
         if (c->has_positions) {
-            pc = tr_chunk_block_positions(c, b, 1, tf, (uint32_t)cnt, pos, sc->sposcap - *np);
+            uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+            for (int i = 0; i < cnt; i++) {
+                if (docs[i] >= m->st.next_doc) return TR_ECORRUPT;
+                tl[i] = m->tlen[docs[i]];
+                bl[i] = m->blen[docs[i]];
+            }
+            pc = tr_chunk_block_positions(c, b, 1, tf, (uint32_t)cnt, tl, bl, pos, sc->sposcap - *np);
             if (pc < 0) return TR_ECORRUPT;
         }
         size_t at = 0, keep = 0;
@@ -208,6 +214,7 @@ static int load_chunk(const merger *m, tr_enc_scratch *sc, const tr_chunk *c, si
                 sc->sd[*n] = docs[i];
                 sc->stf[*n] = tf[i];
                 sc->sttf[*n] = ttf[i];
+                sc->stl[*n] = m->tlen[docs[i]];
                 sc->sdl[*n] = m->tlen[docs[i]] + m->blen[docs[i]];
                 (*n)++;
             }

@@ -548,6 +548,11 @@ typedef struct cur_priv {
      * and whether the block's positions checksum was checked */
     uint32_t pos_single, pos_single_i;
     int pos_checked;
+    /* the decoded block's title and body lengths (the positions' code
+     * depends on them), fetched with its first positions */
+    int have_len, pb_open;
+    uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+    tr_pos_block *pb;           /* the block set up for single postings */
 } cur_priv;
 
 /* Single-posting position decodes per block before the whole block's
@@ -680,6 +685,8 @@ static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t ta
     c->pos_decoded = 0;
     p->pos_single = 0;
     p->pos_checked = 0;
+    p->have_len = 0;
+    p->pb_open = 0;
     if (c->docs[n - 1] < target || c->docs[n - 1] != c->blk_last) return cur_fail(c, TR_ECORRUPT);
     uint32_t i = 0;
     while (c->docs[i] < target) i++;
@@ -763,6 +770,7 @@ void tr_cursor_close(tr_cursor *c)
     cur_priv *p = c->mc;
     if (p) {
         if (p->mc) mdb_cursor_close(p->mc);
+        tr_pos_block_free(p->pb);
         free(p);
     }
     free(c->pos);
@@ -852,11 +860,21 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
         *n = c->tf[c->i];
         return TR_OK;
     }
+    if (!c->pos_decoded && !p->have_len) {
+        tr_reader_lengths(c->r, c->docs, c->n, p->tl, p->bl);
+        p->have_len = 1;
+    }
     if (!c->pos_decoded && p->pos_single < TR_POS_SINGLE_MAX) {
         uint32_t want = c->tf[c->i];
         if (pos_reserve(c, want)) return cur_fail(c, TR_ENOMEM);
-        int rc = tr_chunk_posting_positions(&p->dchunk, p->dblk, c->verify && !p->pos_checked,
-                                            c->tf, c->ttf, c->n, c->i, c->pos);
+        if (!p->pb && !(p->pb = tr_pos_block_new())) return cur_fail(c, TR_ENOMEM);
+        if (!p->pb_open) {
+            int rc = tr_pos_block_open(p->pb, &p->dchunk, p->dblk, c->verify && !p->pos_checked,
+                                       c->tf, c->ttf, c->n, p->tl, p->bl);
+            if (rc) return cur_fail(c, TR_ECORRUPT);
+            p->pb_open = 1;
+        }
+        int rc = tr_pos_block_posting(p->pb, c->i, c->pos);
         if (rc < 0 || (uint32_t)rc != want) return cur_fail(c, TR_ECORRUPT);
         p->pos_checked = 1;
         p->pos_single++;
@@ -878,7 +896,8 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
         if (sum > UINT32_MAX) return cur_fail(c, TR_ECORRUPT);
         c->pos_start[c->n] = (uint32_t)sum;
         if (pos_reserve(c, sum)) return cur_fail(c, TR_ENOMEM);
-        int rc = tr_chunk_block_positions(&p->dchunk, p->dblk, c->verify, c->tf, c->n, c->pos, c->pos_cap);
+        int rc = tr_chunk_block_positions(&p->dchunk, p->dblk, c->verify, c->tf, c->n, p->tl, p->bl,
+                                          c->pos, c->pos_cap);
         if (rc < 0 || (size_t)rc != sum) return cur_fail(c, TR_ECORRUPT);
         c->pos_decoded = 1;
     }

@@ -192,6 +192,7 @@ struct tr_writer {
     struct window_job *job_next; /* the window launched after it, if any */
     uint32_t *dls;              /* dl (title + body terms) per batch doc, by doc - first:
                                    a dense array, so commit does not chase doc pointers */
+    uint32_t *tls;              /* title terms per batch doc, the same way */
     size_t win_bytes;
     uint32_t next_doc;
     uint32_t *dels; size_t ndels, delcap;
@@ -601,6 +602,7 @@ static int window_invert(tr_writer *w, window_job *job)
         wdoc *d = job->docs[i];
         if ((rc = d->rc) || (rc = invert_doc(w, job, d))) break;
         w->dls[d->doc - w->committed.next_doc] = d->title_terms + d->body_terms;
+        w->tls[d->doc - w->committed.next_doc] = d->title_terms;
         w->ws.bytes_in += d->title_len + d->body_len;
     }
     for (size_t i = 0; i < job->nblocks && !rc; i++) {
@@ -899,12 +901,14 @@ static int skey_cmp(const void *a, const void *b)
     return term_cmp(&x->e, &y->e);
 }
 
-/* dl of a doc: from the batch, or from the stored norms (old inline postings). */
-static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
+/* dl and title length of a doc: from the batch, or from the stored norms
+ * (old inline postings). */
+static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl, uint32_t *tl)
 {
     uint32_t first = w->committed.next_doc;
     if (doc >= first && doc - first < w->ndocs) {
         *dl = w->dls[doc - first];
+        *tl = w->tls[doc - first];
         return TR_OK;
     }
     uint8_t k[4];
@@ -912,10 +916,11 @@ static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl)
     MDB_val kv = { 4, k }, v;
     int rc = mdb_get(txn, w->ix->dbi[TR_DB_NORMS], &kv, &v);
     size_t off = (size_t)(doc & (TR_NORMS_PER_KEY - 1)) * TR_NORM_BYTES;
-    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < off + TR_NORM_BYTES)) { *dl = 0; return TR_OK; }
+    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < off + TR_NORM_BYTES)) { *dl = *tl = 0; return TR_OK; }
     if (rc) return rc;
     const uint8_t *p = (const uint8_t *)v.mv_data + off;
-    *dl = tr_get_le32(p) + tr_get_le32(p + 4);
+    *tl = tr_get_le32(p);
+    *dl = *tl + tr_get_le32(p + 4);
     return TR_OK;
 }
 
@@ -935,12 +940,15 @@ static int load_inline(tr_writer *w, tr_enc_scratch *sc, MDB_txn *txn, const uin
         for (int i = 0; i < cnt; i++) sum += sc->stf[*n + i];
         rc = tr_enc_scratch_reserve(sc, 0, *np + sum);
         if (rc) return rc;
-        int pc = tr_chunk_block_positions(&c, b, 1, sc->stf + *n, (uint32_t)cnt, sc->spos + *np, sc->sposcap - *np);
-        if (pc < 0) return TR_ECORRUPT;
+        uint32_t bl[TR_BLOCK_DOCS];
         for (int i = 0; i < cnt; i++) {
-            rc = doc_dl(w, txn, sc->sd[*n + i], &sc->sdl[*n + i]);
+            rc = doc_dl(w, txn, sc->sd[*n + i], &sc->sdl[*n + i], &sc->stl[*n + i]);
             if (rc) return rc;
+            bl[i] = sc->sdl[*n + i] - sc->stl[*n + i];
         }
+        int pc = tr_chunk_block_positions(&c, b, 1, sc->stf + *n, (uint32_t)cnt, sc->stl + *n, bl,
+                                          sc->spos + *np, sc->sposcap - *np);
+        if (pc < 0) return TR_ECORRUPT;
         *n += (size_t)cnt;
         *np += (size_t)pc;
     }
@@ -974,6 +982,7 @@ static int load_batch(const tr_writer *w, tr_enc_scratch *sc, const term_ent *e,
         sc->stf[j] = (uint32_t)tf;
         sc->sttf[j] = (uint32_t)ttf;
         sc->sdl[j] = w->dls[doc - first];
+        sc->stl[j] = w->tls[doc - first];
     }
     *n += e->ndocs;
     return TR_OK;
@@ -1639,7 +1648,10 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
         uint32_t *dl = realloc(w->dls, cap * sizeof *dl);
         if (!dl) return TR_ENOMEM;
         w->dls = dl;
-        w->mem += (cap - w->doccap) * (sizeof *d + sizeof *dl);
+        uint32_t *tl = realloc(w->tls, cap * sizeof *tl);
+        if (!tl) return TR_ENOMEM;
+        w->tls = tl;
+        w->mem += (cap - w->doccap) * (sizeof *d + 2 * sizeof *dl);
         w->doccap = cap;
     }
     uint64_t h = hash_bytes(doc->id, doc->id_len);
@@ -1744,6 +1756,7 @@ int tr_writer_close(tr_writer *w, char *err, size_t errcap)
     free(w->docs);
     free(w->blocks);
     free(w->dls);
+    free(w->tls);
     free(w->dels);
     for (unsigned i = 0; i < TR_MAX_THREADS; i++) tr_enc_scratch_free(&w->sc[i]);
     free(w->order);

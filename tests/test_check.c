@@ -270,8 +270,20 @@ int main(void)
         CHECK(oldlen >= 4 * TR_NORM_BYTES);
         uint8_t *mod = malloc(oldlen);
         memcpy(mod, old, oldlen);
-        tr_put_le32(mod + 3 * TR_NORM_BYTES + 4, tr_get_le32(mod + 3 * TR_NORM_BYTES + 4) + 1);
-        expect_found("norms: doc 3 body length + 1", TR_DB_NORMS, nk, 4, mod, oldlen, "norms");
+        tr_put_le32(mod + 3 * TR_NORM_BYTES + 4, 1);
+        /* positions are coded from the field lengths (format 5): the
+         * postings of doc 3's terms no longer decode, which --quick (that
+         * reads every position) reports too (under terms or postings: most
+         * small lists are inline). A length one more may still decode. */
+        fprintf(stderr, "norms: doc 3 body length 1:\n");
+        CHECK_EQ_INT(edit(TR_DB_NORMS, nk, 4, mod, oldlen, NULL, NULL), 0);
+        CHECK_EQ_INT(run_check(0), TR_ECORRUPT);
+        CHECK(strstr(seen_dbs, "norms") != NULL);
+        CHECK(strstr(seen_dbs, "postings") != NULL || strstr(seen_dbs, "terms") != NULL);
+        CHECK_EQ_INT(run_check(1), TR_ECORRUPT);
+        CHECK(strstr(seen_dbs, "postings") != NULL || strstr(seen_dbs, "terms") != NULL);
+        CHECK_EQ_INT(edit(TR_DB_NORMS, nk, 4, old, oldlen, NULL, NULL), 0);
+        CHECK_EQ_INT(run_check(0), 0);
         free(mod);
         free(old);
     }

@@ -54,28 +54,37 @@ static void plist_random(plist *l, uint32_t n, uint32_t max_gap, int with_pos)
         uint32_t r = rnd_below(100);
         l->tf[i] = r < 60 ? 1 : r < 85 ? 2 + rnd_below(3) : r < 98 ? 5 + rnd_below(40) : 45 + rnd_below(400);
         l->ttf[i] = rnd_below(4) == 0 ? rnd_below(l->tf[i] < 3 ? l->tf[i] + 1 : 3) : 0;
-        l->title_len[i] = l->ttf[i] + rnd_below(10);
-        uint32_t body = l->tf[i] - l->ttf[i] + rnd_below(2000);
-        l->dl[i] = l->title_len[i] + body;
         l->npos += l->tf[i];
     }
-    if (!with_pos) return;
+    /* field lengths from the positions: each field ends after its last one
+     * (or is exactly as long, now and then: the tightest case) */
     l->pos = malloc((l->npos + 1) * 4);
     uint64_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t p = rnd_below(5);
         for (uint32_t j = 0; j < l->ttf[i]; j++) { l->pos[k++] = p; p += 1 + rnd_below(3); }
+        l->title_len[i] = (l->ttf[i] ? l->pos[k - 1] + 1 : 0) + (rnd_below(4) ? rnd_below(10) : 0);
         p = rnd_below(50);
+        uint32_t body = 0;
         for (uint32_t j = l->ttf[i]; j < l->tf[i]; j++) {
             l->pos[k++] = p;
+            body = p + 1;
             p += 1 + (rnd_below(10) == 0 ? rnd_below(100000) : rnd_below(20));
         }
+        l->dl[i] = l->title_len[i] + body + (rnd_below(4) ? rnd_below(2000) : 0);
     }
+    if (!with_pos) { free(l->pos); l->pos = NULL; }
+}
+
+/* Body lengths of postings [at, at + n) of l. */
+static void plist_body_len(const plist *l, uint32_t at, uint32_t n, uint32_t *bl)
+{
+    for (uint32_t i = 0; i < n; i++) bl[i] = l->dl[at + i] - l->title_len[at + i];
 }
 
 static tr_postings_in plist_in(const plist *l)
 {
-    tr_postings_in in = { l->n, l->docs, l->tf, l->ttf, l->dl, l->pos };
+    tr_postings_in in = { l->n, l->docs, l->tf, l->ttf, l->dl, l->pos, l->title_len };
     return in;
 }
 
@@ -105,9 +114,33 @@ static int chunk_matches(const tr_chunk *c, const plist *l, int verify)
             uint64_t want = 0;
             for (int i = 0; i < n; i++) want += tf[i];
             if (want > cap) { cap = want; pos = realloc(pos, cap * 4); }
-            int np = tr_chunk_block_positions(c, b, verify, tf, (uint32_t)n, pos, cap);
+            uint32_t bl[TR_BLOCK_DOCS];
+            plist_body_len(l, at, (uint32_t)n, bl);
+            int np = tr_chunk_block_positions(c, b, verify, tf, (uint32_t)n, l->title_len + at, bl, pos, cap);
             if (np < 0) { result = np; break; }
             if ((uint64_t)np != want || memcmp(pos, l->pos + pat, want * 4)) { result = 1; break; }
+            /* single postings through a tr_pos_block: in order, then
+             * backwards (a restart of the quotient scan each time) */
+            tr_pos_block *pb = tr_pos_block_new();
+            uint32_t *one = malloc((want + 1) * 4);
+            if (!pb || !one || tr_pos_block_open(pb, c, b, verify, tf, ttf, (uint32_t)n,
+                                                 l->title_len + at, bl)) {
+                result = 1;
+            } else {
+                for (int pass = 0; pass < 2 && !result; pass++) {
+                    for (int k = 0; k < n && !result; k++) {
+                        int i = pass ? n - 1 - k : k;
+                        uint64_t start = 0;
+                        for (int j = 0; j < i; j++) start += tf[j];
+                        int m = tr_pos_block_posting(pb, (uint32_t)i, one);
+                        if (m != (int)tf[i] || memcmp(one, l->pos + pat + start, tf[i] * 4)) result = 1;
+                    }
+                }
+                if (tr_pos_block_posting(pb, (uint32_t)n, one) != TR_EINPUT) result = 1;
+            }
+            tr_pos_block_free(pb);
+            free(one);
+            if (result) break;
             pat += want;
         }
         at += (uint32_t)n;
@@ -171,24 +204,25 @@ static void test_pack(void)
 static void test_compact_vectors(void)
 {
     uint32_t doc = 5, tf = 1, ttf = 0, dl = 10, pos = 3;
-    tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, NULL };
+    uint32_t tl = 0;
+    tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, NULL, &tl };
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     /* format, flags (1 point), doc 5, ndocs - 1, dl 10, then the doc-block:
      * gap head (width 0, no ttf stream), tf head (width 0) */
-    static const uint8_t want[] = {0x06, 0x02, 0x05, 0x00, 0x0A, 0x00, 0x00};
+    static const uint8_t want[] = {0x08, 0x02, 0x05, 0x00, 0x0A, 0x00, 0x00};
     CHECK_EQ_INT(out.len, sizeof want + 4);
     CHECK(out.len == sizeof want + 4 && memcmp(out.data, want, sizeof want) == 0);
     if (out.len == sizeof want + 4)
         CHECK_EQ_INT(tr_get_le32(out.data + sizeof want), (uint32_t)XXH3_64bits(want, sizeof want));
 
-    /* with one position: flags gain bit 0; one group: Rice parameter 1 (ties
-     * go to the smaller k); 3 = quotient 1 (unary bits 0, 1: 0x02), then the
-     * low bit 1 packed at width 1 (0x01) */
+    /* with one position: flags gain bit 0; one body run of one position in
+     * a body of 10: no gaps, the first position 3 in truncated binary over
+     * [0, 10) (b = 4, u = 6: 3 < 6 takes 3 bits: 0x03) */
     tr_buf_clear(&out);
     in.pos = &pos;
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    static const uint8_t want2[] = {0x06, 0x03, 0x05, 0x00, 0x0A, 0x00, 0x00, 0x01, 0x02, 0x01};
+    static const uint8_t want2[] = {0x08, 0x03, 0x05, 0x00, 0x0A, 0x00, 0x00, 0x03};
     CHECK(out.len == sizeof want2 + 4 && memcmp(out.data, want2, sizeof want2) == 0);
     tr_chunk c;
     CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
@@ -201,8 +235,8 @@ static void test_compact_vectors(void)
 
     /* singleton overhead beyond doc/tf/position bits stays small, even for a
      * large doc id, a title hit and a long document */
-    uint32_t bigdoc = 4000000000u, tf3 = 3, ttf1 = 1, dl3 = 30000, pos3[3] = {0, 7, 9};
-    tr_postings_in in3 = { 1, &bigdoc, &tf3, &ttf1, &dl3, pos3 };
+    uint32_t bigdoc = 4000000000u, tf3 = 3, ttf1 = 1, dl3 = 30000, pos3[3] = {0, 7, 9}, tl3 = 5;
+    tr_postings_in in3 = { 1, &bigdoc, &tf3, &ttf1, &dl3, pos3, &tl3 };
     tr_buf_clear(&out);
     CHECK_EQ_INT(tr_chunk_encode(&in3, &out), 0);
     /* payload bits: doc id 32 bits (4 bytes), tf-1 2 bits, ttf 1 bit, 3 positions <= 4 bits */
@@ -212,64 +246,92 @@ static void test_compact_vectors(void)
     tr_buf_free(&out);
 }
 
-/* Positions with one outlier: the group takes Rice parameter 0 (19 one-bit
- * codes) and escapes the outlier (16 zeros and a one, then its quotient
- * minus 16 as a varint after the low bits) instead of 20 values of 17 bits.
- * Known bytes, then a round trip. */
-static void test_rice_positions(void)
+/* Positions coded per run from the field lengths: known bytes for a small
+ * posting, lengths that cannot hold the runs (TR_ECORRUPT, verified or
+ * not), wrong lengths never read outside the chunk, and long gaps (k
+ * clamped at 24, quotients of thousands of bits) at every width. */
+static void test_run_positions(void)
 {
-    uint32_t doc = 5, tf = 20, ttf = 0, dl = 200, pos[20];
-    for (uint32_t i = 0; i < 19; i++) pos[i] = i;
-    pos[19] = 100000;                    /* delta 100000 - 18 - 1 = 99981 */
-    tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, pos };
+    /* title {2} in a title of 3; body {1, 2, 9} in a body of 16 */
+    uint32_t doc = 5, tf = 4, ttf = 1, tl = 3, dl = 19, pos[4] = {2, 1, 2, 9};
+    tr_postings_in in = { 1, &doc, &tf, &ttf, &dl, pos, &tl };
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
-    /* k 0; unary: 19 ones, 16 zeros, a one (bit 35); no low bits; varint
-     * 99981 - 16 = 99965 */
-    static const uint8_t want[] = {0x00, 0xFF, 0xFF, 0x07, 0x00, 0x08, 0xFD, 0x8C, 0x06};
+    /* body run: k = floor(log2(16 / 3)) = 2; gaps 0 and 6: lows 00, 01
+     * (LSB first); firsts' leading bits: title 2 over [0, 3) (b 2, u 1:
+     * z = 3, leading bit 1), body 1 over [0, 14) (b 4, u 2: 1 < 2, 3 bits
+     * 100); their last bits: the title's (1); quotients 0 and 1: 1, 01.
+     * Bits 0001 1100 1101: 0x38, 0x0B. */
+    static const uint8_t want[] = {0x38, 0x0B};
     CHECK(out.len >= sizeof want + 4 &&
           memcmp(out.data + out.len - 4 - sizeof want, want, sizeof want) == 0);
     tr_chunk c;
     CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
-    uint32_t d[TR_BLOCK_DOCS], t[TR_BLOCK_DOCS], tt[TR_BLOCK_DOCS], got[20];
+    uint32_t d[TR_BLOCK_DOCS], t[TR_BLOCK_DOCS], tt[TR_BLOCK_DOCS], got[4];
+    uint32_t bl = 16;
     CHECK_EQ_INT(tr_chunk_block_decode(&c, 0, 1, d, t, tt), 1);
-    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, got, 20), 20);
+    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, &tl, &bl, got, 4), 4);
     CHECK(memcmp(got, pos, sizeof pos) == 0);
-    /* a parameter over 32, a unary run past the escape, and low bits running
-     * past the group's bytes are corrupt, even unverified: rewrite the bytes
-     * and the compact checksum */
-    for (int k = 0; k < 3; k++) {
-        tr_buf bad = {0};
-        CHECK_EQ_INT(tr_buf_append(&bad, out.data, out.len), 0);
-        size_t at = bad.len - 4 - sizeof want;
-        if (k == 0) bad.data[at] = 33;
-        else if (k == 1) memset(bad.data + at + 1, 0, 5);
-        else bad.data[at] = 9;           /* 20 x 9 low bits: past the end */
-        tr_put_le32(bad.data + bad.len - 4, (uint32_t)XXH3_64bits(bad.data, bad.len - 4));
-        if (tr_chunk_open(&c, bad.data, bad.len) == 0) {
-            CHECK_EQ_INT(tr_chunk_block_decode(&c, 0, 0, d, t, tt), 1);
-            CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 0, t, 1, got, 20), TR_ECORRUPT);
+    memset(got, 0, sizeof got);
+    CHECK_EQ_INT(tr_chunk_posting_positions(&c, 0, 1, t, tt, 1, 0, &tl, &bl, got), 4);
+    CHECK(memcmp(got, pos, sizeof pos) == 0);
+    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, NULL, &bl, got, 4), TR_EINPUT);
+    /* lengths that cannot hold the runs, or that do not match the bits */
+    uint32_t bad_tl[] = {0, 3, 3, 3, 1}, bad_bl[] = {16, 2, 0, 9, 16};
+    for (int k = 0; k < 5; k++) {
+        for (int v = 0; v < 2; v++) {
+            int rc = tr_chunk_block_positions(&c, 0, v, t, 1, &bad_tl[k], &bad_bl[k], got, 4);
+            int rc1 = tr_chunk_posting_positions(&c, 0, v, t, tt, 1, 0, &bad_tl[k], &bad_bl[k], got);
+            if (k < 3) {
+                CHECK_EQ_INT(rc, TR_ECORRUPT);
+                CHECK_EQ_INT(rc1, TR_ECORRUPT);
+            } else {   /* decodable or not, never a position past its field */
+                CHECK(rc == TR_ECORRUPT || (rc == 4 && got[0] < bad_tl[k] && got[3] < bad_bl[k]));
+            }
         }
-        tr_buf_free(&bad);
     }
-    /* every position value width with one outlier at every width round-trips */
+    /* every length from 0 to 40 for both fields: no crash, no read outside
+     * (ASan), and only the right pair is sure to give the positions */
+    for (uint32_t a = 0; a <= 40; a++)
+        for (uint32_t z = 0; z <= 40; z++) {
+            int rc = tr_chunk_block_positions(&c, 0, 0, t, 1, &a, &z, got, 4);
+            CHECK(rc == TR_ECORRUPT || (rc == 4 && got[0] < a && got[3] < z));
+            (void)tr_chunk_posting_positions(&c, 0, 0, t, tt, 1, 0, &a, &z, got);
+        }
+    /* one outlier of every width after 129 dense positions in a long body */
+    uint32_t ttf0 = 0, tl0 = 0;
     for (unsigned wbig = 1; wbig <= 32; wbig++) {
         uint32_t p2[130];
         uint32_t tf2 = 130;
         for (uint32_t i = 0; i < 130; i++) p2[i] = i * 2;
         uint64_t top = (wbig == 32 ? 0xFFFFFFFEull : (1ull << wbig) - 1) - 1;
         if (top > p2[128]) p2[129] = (uint32_t)top;
-        tr_postings_in in2 = { 1, &doc, &tf2, &ttf, &dl, p2 };
+        uint32_t dl2 = p2[129] + 1 + (wbig & 1) * 1000;
+        if (dl2 < p2[129]) dl2 = p2[129] + 1;
+        tr_postings_in in2 = { 1, &doc, &tf2, &ttf0, &dl2, p2, &tl0 };
         tr_buf_clear(&out);
         CHECK_EQ_INT(tr_chunk_encode(&in2, &out), 0);
         uint32_t got2[130];
         if (tr_chunk_open(&c, out.data, out.len) == 0 && tr_chunk_block_decode(&c, 0, 1, d, t, tt) == 1) {
-            CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, got2, 130), 130);
+            CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, t, 1, &tl0, &dl2, got2, 130), 130);
+            CHECK(memcmp(got2, p2, sizeof p2) == 0);
+            memset(got2, 0, sizeof got2);
+            CHECK_EQ_INT(tr_chunk_posting_positions(&c, 0, 1, t, tt, 1, 0, &tl0, &dl2, got2), 130);
             CHECK(memcmp(got2, p2, sizeof p2) == 0);
         } else {
             CHECK(0);
         }
     }
+    /* a run that ends past its field, or a title without room, is refused */
+    uint32_t short_dl = 9;
+    in.dl = &short_dl;   /* body of 6: position 9 is outside */
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
+    uint32_t short_tl = 2;
+    in.dl = &dl;
+    in.tl = &short_tl;   /* title position 2 in a title of 2 */
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
+    in.tl = NULL;
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
     tr_buf_free(&out);
 }
 
@@ -288,7 +350,7 @@ static void test_full_header(void)
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     /* format, flags: positions, u16 doc and pos offsets (both areas small) */
-    CHECK_EQ_INT(out.data[0], 0x05);
+    CHECK_EQ_INT(out.data[0], 0x07);
     CHECK_EQ_INT(out.data[1], 0x07);
     CHECK_EQ_INT(tr_get_le32(out.data + 3), 129);
     CHECK_EQ_INT(tr_get_le32(out.data + 7), l.docs[0]);
@@ -324,7 +386,7 @@ static void test_patched_streams(void)
     /* format, flags (1 point), first 100, ndocs - 1, span 1009, max_ttf 0,
      * point (1, 10); gap head: width 0 + exceptions, count 1, width 10,
      * index 9, 1000 in 10 bits; tf head: width 0 */
-    static const uint8_t want[] = {0x06, 0x02, 0x64, 0x09, 0xF1, 0x07, 0x00, 0x01, 0x0A,
+    static const uint8_t want[] = {0x08, 0x02, 0x64, 0x09, 0xF1, 0x07, 0x00, 0x01, 0x0A,
                                    0x40, 0x01, 0x0A, 0x09, 0xE8, 0x03, 0x00};
     CHECK_EQ_INT(out.len, sizeof want + 4);
     CHECK(out.len == sizeof want + 4 && memcmp(out.data, want, sizeof want) == 0);
@@ -359,7 +421,7 @@ static void test_patched_streams(void)
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     /* ... point (1001, 10); gap head: width 1, no exceptions, 10 x 1 bit
      * (0x3FE: gap[0] = 0, then 1s); tf head: width 10, 10 x 10 bits */
-    static const uint8_t dense[] = {0x06, 0x02, 0x64, 0x09, 0x12, 0x00, 0xE9, 0x07, 0x0A,
+    static const uint8_t dense[] = {0x08, 0x02, 0x64, 0x09, 0x12, 0x00, 0xE9, 0x07, 0x0A,
                                     0x01, 0xFE, 0x03, 0x0A};
     CHECK(out.len == sizeof dense + 13 + 4 && memcmp(out.data, dense, sizeof dense) == 0);
     roundtrip(&l, "dense block");
@@ -473,7 +535,8 @@ static void test_block_sizes(void)
     plist_alloc(&l, 5);
     uint32_t tfs[5] = {300, 127, 1, 129, 128};
     for (uint32_t i = 0; i < 5; i++) {
-        l.docs[i] = 10 + i; l.tf[i] = tfs[i]; l.ttf[i] = i == 0 ? 2 : 0; l.dl[i] = 1000;
+        l.docs[i] = 10 + i; l.tf[i] = tfs[i]; l.ttf[i] = i == 0 ? 2 : 0;
+        l.title_len[i] = 10; l.dl[i] = 10 + 400000;
         l.npos += tfs[i];
     }
     l.pos = malloc(l.npos * 4);
@@ -491,8 +554,10 @@ static void test_block_sizes(void)
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
     CHECK_EQ_INT(tr_chunk_block_decode(&c, 0, 1, docs, tf, ttf), 5);
-    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, tf, 5, pos, 684), TR_ELIMIT);
-    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, tf, 5, pos, 685), 685);
+    uint32_t bl[5];
+    plist_body_len(&l, 0, 5, bl);
+    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, tf, 5, l.title_len, bl, pos, 684), TR_ELIMIT);
+    CHECK_EQ_INT(tr_chunk_block_positions(&c, 0, 1, tf, 5, l.title_len, bl, pos, 685), 685);
     tr_buf_free(&out);
     plist_free(&l);
 }
@@ -510,9 +575,9 @@ static void test_random_roundtrips(void)
 
 static void test_rejects(void)
 {
-    uint32_t docs[3] = {1, 5, 9}, tf[3] = {1, 4, 1}, ttf[3] = {0, 2, 0}, dl[3] = {5, 5, 5};
-    uint32_t pos[6] = {3, 0, 2, 4, 6, 8};
-    tr_postings_in in = { 3, docs, tf, ttf, dl, pos };
+    uint32_t docs[3] = {1, 5, 9}, tf[3] = {1, 4, 1}, ttf[3] = {0, 2, 0}, dl[3] = {5, 10, 9};
+    uint32_t pos[6] = {3, 0, 2, 4, 6, 8}, tl[3] = {0, 3, 0};
+    tr_postings_in in = { 3, docs, tf, ttf, dl, pos, tl };
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     size_t good = out.len;
@@ -540,6 +605,18 @@ static void test_rejects(void)
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
     pos[2] = 2;
     pos[3] = 0; /* the body run restarts: a smaller first body position is fine */
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    dl[1] = 9;  /* body of 6: position 6 is outside it */
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
+    dl[1] = 10;
+    tl[1] = 2;  /* title of 2: position 2 is outside it */
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
+    tl[1] = 11; /* a title longer than the document */
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
+    tl[1] = 3;
+    in.tl = NULL; /* positions need the lengths */
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), TR_EINPUT);
+    in.tl = tl;
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     out.len = good;
     in.docs = NULL;
@@ -683,9 +760,9 @@ static void test_corruption(void)
         memcpy(p, out.data, len);
         for (int k = 1 + (int)rnd_below(3); k > 0 && len > 1; k--)
             p[1 + rnd_below((uint32_t)len - 1)] = (uint8_t)rnd();
-        if (len >= 6 && p[0] == 0x06) {
+        if (len >= 6 && p[0] == 0x08) {
             tr_put_le32(p + len - 4, (uint32_t)XXH3_64bits(p, len - 4));
-        } else if (len >= 33 && p[0] == 0x05) {
+        } else if (len >= 33 && p[0] == 0x07) {
             uint64_t dirlen = (uint64_t)full_stride(p[1]) *
                               (((uint64_t)tr_get_le32(p + 3) + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS);
             if (33 + dirlen <= len)
@@ -707,13 +784,15 @@ static void test_corruption(void)
         size_t len = rnd_below(200);
         uint8_t *p = malloc(len ? len : 1);
         for (size_t i = 0; i < len; i++) p[i] = (uint8_t)rnd();
-        if (len) p[0] = (uint8_t)(0x05 + (t & 1)); /* full or compact */
+        if (len) p[0] = (uint8_t)(0x07 + (t & 1)); /* full or compact */
         tr_chunk c;
         if (tr_chunk_open(&c, p, len) == 0) {
             uint32_t docs[TR_BLOCK_DOCS], tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS], pos[4096];
             for (uint32_t b = 0; b < c.nblocks; b++) {
                 int n = tr_chunk_block_decode(&c, b, 0, docs, tf, ttf);
-                if (n > 0) (void)tr_chunk_block_positions(&c, b, 0, tf, (uint32_t)n, pos, 4096);
+                uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+                for (int i = 0; i < n; i++) { tl[i] = rnd_below(50); bl[i] = rnd_below(5000); }
+                if (n > 0) (void)tr_chunk_block_positions(&c, b, 0, tf, (uint32_t)n, tl, bl, pos, 4096);
             }
         }
         free(p);
@@ -763,7 +842,7 @@ static void test_inline_form(void)
     tr_buf out = {0};
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     CHECK_EQ_INT(tr_chunk_inline_form(out.data, out.len), 0);
-    CHECK_EQ_INT(out.data[0], 0x05);
+    CHECK_EQ_INT(out.data[0], 0x07);
     tr_buf_free(&out);
     plist_free(&l);
 }
@@ -772,7 +851,7 @@ int main(void)
 {
     test_pack();
     test_compact_vectors();
-    test_rice_positions();
+    test_run_positions();
     test_full_header();
     test_patched_streams();
     test_gaps();

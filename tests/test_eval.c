@@ -826,13 +826,15 @@ static uint64_t check_single_positions(tr_reader *r, const dict *d)
         while (c.doc != TR_DOC_END && ok) {
             if (c.i == 0) {
                 /* a new block: decode it whole, then each posting alone */
-                int n = tr_chunk_block_positions(&c.chunk, c.blk, 1, c.tf, c.n, all, cap);
+                uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+                tr_reader_lengths(r, c.docs, c.n, tl, bl);
+                int n = tr_chunk_block_positions(&c.chunk, c.blk, 1, c.tf, c.n, tl, bl, all, cap);
                 ok = n >= 0;
                 uint32_t sum = 0;
                 for (uint32_t i = 0; ok && i < c.n; i++) {
                     start[i] = sum;
                     sum += c.tf[i];
-                    int m = tr_chunk_posting_positions(&c.chunk, c.blk, (int)(i & 1), c.tf, c.ttf, c.n, i, one);
+                    int m = tr_chunk_posting_positions(&c.chunk, c.blk, (int)(i & 1), c.tf, c.ttf, c.n, i, tl, bl, one);
                     ok = m == (int)c.tf[i] && !memcmp(one, all + start[i], c.tf[i] * sizeof *one);
                     checked++;
                 }

@@ -33,7 +33,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int n = tr_chunk_block_decode(&c, b, verify, docs, tf, ttf);
             if (n < 0) continue;
             if (n > TR_BLOCK_DOCS) abort();
-            if (c.has_positions) tr_chunk_block_positions(&c, b, verify, tf, (uint32_t)n, pos, FUZZ_MAX_POSITIONS);
+            if (c.has_positions) {
+                /* field lengths (from the norms in an index) made from the
+                 * doc ids, so the runs usually fit and the decoder is reached */
+                static uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+                for (int i = 0; i < n; i++) {
+                    tl[i] = ttf[i] + (docs[i] & 15);
+                    bl[i] = tf[i] - ttf[i] + (docs[i] >> 4 & 4095);
+                }
+                tr_chunk_block_positions(&c, b, verify, tf, (uint32_t)n, tl, bl, pos, FUZZ_MAX_POSITIONS);
+                if (n > 0) tr_chunk_posting_positions(&c, b, verify, tf, ttf, (uint32_t)n,
+                                                      docs[0] % (uint32_t)n, tl, bl, pos);
+            }
             (void)tr_bound_bm25(&bd, 1.2, 0.75, 2.0, 100.0);
         }
     }
