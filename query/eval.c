@@ -36,6 +36,11 @@ _Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == 
 /* Counting a union marks documents in a bitmap of this many ids at a time
  * (8 KiB on the stack: stays in L1), a power of two. */
 #define TQ_COUNT_WINDOW 65536u
+/* A conjunction or phrase bounds its rarest list's postings alone first
+ * when the next list is at least this many times as long (lead_worth). */
+#ifndef TQ_LEAD_DF_RATIO
+#define TQ_LEAD_DF_RATIO 4u
+#endif
 /* Most lists the fast counting paths take on (their cursor array is on the
  * stack); longer queries count the general way. */
 #define TQ_COUNT_MAX_LISTS 64
@@ -43,6 +48,14 @@ _Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == 
 static double bound_inflate(double x)
 {
     return x * (1.0 + TQ_BOUND_REL_SLACK) + TQ_BOUND_ABS_SLACK;
+}
+
+/* Is bounding the rarest list's postings alone (before the others move)
+ * worth its cost? When the next list is several times as long: then most
+ * of that list's blocks need not be decoded. */
+static int lead_worth(uint64_t df_lead, uint64_t df_next)
+{
+    return df_next >= TQ_LEAD_DF_RATIO * df_lead;
 }
 
 void tq_eval_opts_default(tq_eval_opts *o)
@@ -91,6 +104,9 @@ struct xnode {
     double blk_ub;
     /* X_POS: cursors of all units' terms; units; NEAR slop */
     tr_cursor **curs; uint32_t *offs; size_t ncur;
+    uint32_t *mult;             /* times each cursor's term occurs in its unit */
+    size_t lead;                /* rarest cursor of the first unit (pos_lead_ub) */
+    int lead_first;             /* bound the lead's postings before moving the others */
     uint32_t *lf;               /* cursor indexes by df, rarest first (leapfrog order) */
     pos_unit *units; size_t nunits;
     uint32_t slop;
@@ -157,6 +173,7 @@ static void plan_free(plan *p)
         xnode *n = p->nodes[i];
         free(n->curs);
         free(n->offs);
+        free(n->mult);
         free(n->lf);
         for (size_t u = 0; u < n->nunits; u++) free(n->units[u].starts);
         free(n->units);
@@ -432,6 +449,24 @@ static int make_pos(plan *p, const tq_node *q, int occur, xnode **out)
         *out = n;
         return 0;
     }
+    /* A term at k different offsets of a unit needs k occurrences in the
+     * field for a match ("to be or not to be": two of 'to' and of 'be'),
+     * known from tf alone. */
+    n->mult = malloc(n->ncur * sizeof *n->mult);
+    if (!n->mult) return TR_ENOMEM;
+    for (size_t u = 0; u < n->nunits; u++) {
+        const pos_unit *un = &n->units[u];
+        for (size_t i = un->first; i < un->first + un->n; i++) {
+            uint32_t m = 0;
+            for (size_t j = un->first; j < un->first + un->n; j++) {
+                if (n->curs[j] != n->curs[i]) continue;
+                size_t e = un->first;
+                while (e < j && !(n->curs[e] == n->curs[i] && n->offs[e] == n->offs[j])) e++;
+                m += e == j; /* first time at this offset */
+            }
+            n->mult[i] = m;
+        }
+    }
     /* leapfrog from the rarest term: it proposes the fewest candidates */
     n->lf = malloc(n->ncur * sizeof *n->lf);
     if (!n->lf) return TR_ENOMEM;
@@ -444,6 +479,13 @@ static int make_pos(plan *p, const tq_node *q, int occur, xnode **out)
         }
         n->lf[j] = (uint32_t)i;
     }
+    n->lead = n->units[0].first;
+    for (size_t i = n->units[0].first; i < n->units[0].first + n->units[0].n; i++)
+        if (n->curs[i]->term->df < n->curs[n->lead]->term->df) n->lead = i;
+    uint64_t next_df = UINT64_MAX;
+    for (size_t i = 0; i < n->ncur; i++)
+        if (n->curs[i] != n->curs[n->lead] && n->curs[i]->term->df < next_df) next_df = n->curs[i]->term->df;
+    n->lead_first = next_df != UINT64_MAX && lead_worth(n->curs[n->lead]->term->df, next_df);
     tr_bm25_term_init(&p->bm, q->field, idf * q->weight, &n->bm);
     n->max_score = bound_inflate(n->bm.num);
     *out = n;
@@ -711,7 +753,7 @@ static int unit_starts(plan *p, xnode *n, pos_unit *u, int body)
         uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
         if (ttf > tf) ttf = tf;
         cnt[i] = body ? tf - ttf : ttf;
-        if (cnt[i] == 0) return 0;
+        if (cnt[i] < n->mult[u->first + i]) return 0;
         size_t j = i;
         while (j > 0 && cnt[ord[j - 1]] > cnt[i]) { ord[j] = ord[j - 1]; j--; }
         ord[j] = (uint32_t)i;
@@ -876,7 +918,9 @@ static double x_score(plan *p, xnode *n)
 
 /* Upper bound of n's score at candidate doc d (n->doc == d), without
  * checking positions: a positional clause's matches are at most the fewest
- * field occurrences among its first unit's terms. Not inflated. */
+ * field occurrences among its first unit's terms, less one for each further
+ * time the term is in the unit (the last match's later occurrences of it
+ * start no match at that offset). Not inflated. */
 static double x_ubound(plan *p, xnode *n)
 {
     switch (n->type) {
@@ -887,10 +931,11 @@ static double x_ubound(plan *p, xnode *n)
         uint32_t mt = UINT32_MAX, mb = UINT32_MAX;
         for (size_t i = 0; i < u->n; i++) {
             tr_cursor *c = n->curs[u->first + i];
-            uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+            uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i], extra = n->mult[u->first + i] - 1;
             if (ttf > tf) ttf = tf;
-            if (ttf < mt) mt = ttf;
-            if (tf - ttf < mb) mb = tf - ttf;
+            uint32_t ot = ttf > extra ? ttf - extra : 0, ob = tf - ttf > extra ? tf - ttf - extra : 0;
+            if (ot < mt) mt = ot;
+            if (ob < mb) mb = ob;
         }
         double tfp = n->field == TR_FIELD_TITLE ? (double)mt
                    : n->field == TR_FIELD_BODY ? (double)mb
@@ -1943,7 +1988,8 @@ static int cmp_node_df(const void *a, const void *b)
 
 /* A conjunction of terms (the root's MUST kids) with any SHOULD and MUST_NOT
  * kids: leapfrog in df order, skipping runs of blocks whose bounds cannot
- * reach the threshold. */
+ * reach the threshold, and (lead_worth) postings of the rarest list whose
+ * bound with the others' block bounds cannot. */
 static int run_conjunction(plan *p, xnode *root, topk *t)
 {
     size_t nm = root->nmust;
@@ -1958,24 +2004,54 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
     qsort(m, nm, sizeof *m, cmp_node_df);
     /* A word required twice has two identical lists: the second copy takes
      * no part in the leapfrog and is moved only onto matches, for scoring. */
-    uint8_t *dup = calloc(nm, 1);
+    uint8_t *dup = calloc(2 * nm, 1), *same0 = dup + nm; /* same0: the rarest list's word */
     if (!dup) { free(m); return TR_ENOMEM; }
     for (size_t i = 0; i < nm; i++)
         for (size_t j = 0; j < i && !dup[i]; j++)
             dup[i] = m[j]->cur->term && m[i]->cur->term && m[j]->cur->term->term_id == m[i]->cur->term->term_id;
+    for (size_t i = 0; i < nm; i++)
+        same0[i] = i == 0 || (dup[i] && m[i]->cur->term->term_id == m[0]->cur->term->term_id);
+    int lead_first = 0;
+    for (size_t i = 0; i < nm; i++)
+        if (!same0[i]) { lead_first = lead_worth(m[0]->cur->term->df, m[i]->cur->term->df); break; }
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
         if (thr > -INFINITY) {
-            double ub = should_ub;
+            double ub = should_ub, others = should_ub;
             uint32_t minlast = TR_DOC_END;
             for (size_t i = 0; i < nm; i++) {
                 uint32_t last;
-                ub += term_block_ub(p, m[i], d, &last);
+                double bi = term_block_ub(p, m[i], d, &last);
+                ub += bi;
+                others += same0[i] ? 0.0 : bi;
                 if (last < minlast) minlast = last;
             }
             if (minlast == TR_DOC_END) break;
             if (ub <= thr) { d = minlast + 1; continue; }
+            if (lead_first) {
+                /* The rarest list's posting with the other lists' block
+                 * bounds: most candidates of a word much rarer than the
+                 * others are ruled out here, before the others' blocks
+                 * are decoded. */
+                tr_cursor *c0 = m[0]->cur;
+                cursor_seek(p, c0, d);
+                if (c0->doc == TR_DOC_END) break;
+                d = c0->doc;
+                if (d > minlast) continue; /* other blocks: their bounds again */
+                int ok = term_present(m[0]);
+                if (ok) {
+                    double ub0 = bound_inflate(term_ub_nolen(p, m[0]));
+                    ub = others;
+                    for (size_t i = 0; i < nm; i++) ub += same0[i] ? ub0 : 0.0;
+                    ok = ub > thr;
+                }
+                if (!ok) {
+                    if (d == TR_DOC_END - 1) break;
+                    d++;
+                    continue;
+                }
+            }
         }
     again:
         for (size_t i = 0; i < nm; i++) {
@@ -2021,15 +2097,44 @@ done:
     return p->rc;
 }
 
+/* Upper bound of a positional clause at the lead cursor's document, from
+ * that posting alone (see x_ubound), before the other lists are moved:
+ * most candidates of a phrase with a common word are ruled out without
+ * decoding the common word's block. Needs p's lengths for the doc. */
+static double pos_lead_ub(const plan *p, const xnode *n)
+{
+    const tr_cursor *c = n->curs[n->lead];
+    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i], extra = n->mult[n->lead] - 1;
+    if (ttf > tf) ttf = tf;
+    uint32_t ot = ttf > extra ? ttf - extra : 0, ob = tf - ttf > extra ? tf - ttf - extra : 0;
+    double tfp = n->field == TR_FIELD_TITLE ? (double)ot
+               : n->field == TR_FIELD_BODY ? (double)ob
+               : p->bm.w * (double)ot + (double)ob;
+    return tr_bm25_score(&n->bm, tfp, tr_bm25_dl(n->field, p->bm.w, p->tl, p->bl));
+}
+
 /* Anything else: the exhaustive loop, skipping documents whose bound at the
  * candidate cannot enter (before positions are read) and stopping once the
- * whole query's bound cannot. */
+ * whole query's bound cannot; a positional root first bounds its lead
+ * term's postings alone (pos_lead_ub). */
 static int run_generic_pruned(plan *p, xnode *root, topk *t)
 {
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
         if (root->max_score <= thr) break;
+        if (root->type == X_POS && root->lead_first && thr > -INFINITY) {
+            tr_cursor *c = root->curs[root->lead];
+            cursor_seek(p, c, d);
+            if (c->doc == TR_DOC_END) break;
+            d = c->doc;
+            load_dl(p, d);
+            if (bound_inflate(pos_lead_ub(p, root)) <= thr) {
+                if (d == TR_DOC_END - 1) break;
+                d++;
+                continue;
+            }
+        }
         x_advance(p, root, d);
         if (root->doc == TR_DOC_END) break;
         d = root->doc;

@@ -242,6 +242,70 @@ static int same_hits(const tq_result *ex, const tq_result *pr)
     return 1;
 }
 
+/* A word at two offsets of a phrase: a match needs two of its occurrences,
+ * and overlapping matches share them ("buffalo buffalo" matches twice in
+ * "buffalo buffalo buffalo"), so the bound on the matches before positions
+ * are read is the occurrences less one per further offset, not their share.
+ * With k = 1 the one-match document comes first and sets the threshold: a
+ * bound that counted occurrences / offsets (1 here) would skip b2 (c2),
+ * whose two matches score higher. The second phrase bounds its rare word's
+ * postings before the common word's list moves (lead_worth: 'the' is in
+ * 23 documents, 'buffalo' in 5). */
+static void test_repeated_word_bound(void)
+{
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    static const char *const docs[][2] = {
+        { "b1", "buffalo buffalo" }, { "b2", "buffalo buffalo buffalo" }, { "b3", "buffalo x buffalo the" },
+        { "c1", "buffalo the buffalo" }, { "c2", "buffalo the buffalo the buffalo" },
+    };
+    char fid[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(fid, sizeof fid, "f%d", i);
+        CHECK_EQ_INT(add_doc(w, fid, "", "the ox", TR_NO_DATE), 0);
+    }
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        CHECK_EQ_INT(add_doc(w, docs[i][0], "", docs[i][1], TR_NO_DATE), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    if (tr_index_open(dir, &ix, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    const char *bb[2] = { "buffalo", "buffalo" }, *btb[3] = { "buffalo", "the", "buffalo" };
+    static const uint32_t same[2] = { 0, 0 };
+    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_ANY), "b1 b2");
+    EXPECT(phrase_n(3, btb, NULL, TQ_FIELD_ANY), "c1 c2");
+    EXPECT(phrase_n(2, bb, same, TQ_FIELD_ANY), "b1 b2 b3 c1 c2"); /* one offset: one occurrence */
+    for (int which = 0; which < 2; which++) {
+        tq_query q = query(which ? phrase_n(3, btb, NULL, TQ_FIELD_ANY) : phrase_n(2, bb, NULL, TQ_FIELD_ANY));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        o.k = 1;
+        tq_result ex, pr;
+        int rc1 = tq_search(r, &q, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &q, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            char got[64];
+            hit_set(r, &ex, got, sizeof got);
+            const char *want = which ? "c2" : "b2";
+            if (strcmp(got, want)) fprintf(stderr, "repeated-word phrase %d: best {%s}, want {%s}\n", which, got, want);
+            CHECK(strcmp(got, want) == 0);
+            CHECK(same_hits(&ex, &pr));
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+    }
+    tr_reader_end(r);
+    tr_index_close(ix);
+    free_nodes();
+}
+
 static void test_small(void)
 {
     const char *dir = make_tmpdir();
@@ -922,6 +986,61 @@ static size_t check_repeated_word_phrases(tr_reader *r, const coll *c, tr_analyz
     return done;
 }
 
+/* Conjunctions and phrases of a rare word with common ones: the pruned
+ * paths bound the rare word's postings before the common lists move
+ * (lead_worth), and skip on that bound. Pruned top k against exhaustive,
+ * k = 1, 10, 100; sometimes in one field. Returns how many had hits; *bad
+ * counts the differences. */
+static size_t check_lead_first(tr_reader *r, const dict *d, const coll *c, tr_analyzer *a, int *bad)
+{
+    size_t done = 0;
+    static toks tk;
+    for (size_t q = 0; q < 600; q++) {
+        tq_node *root;
+        if (q % 2 == 0) {
+            tq_node *k[3];
+            size_t n = 0;
+            k[n++] = occ(term(d->v[d->n / 20 + rnd_below(d->n / 4)].t), TQ_MUST);        /* rare */
+            k[n++] = occ(term(d->v[rnd_below(d->n / 200 + 1)].t), TQ_MUST);               /* common */
+            if (rnd_below(2)) k[n++] = occ(term(d->v[rnd_below(d->n / 50 + 1)].t), TQ_MUST);
+            if (rnd_below(4) == 0) k[0]->field = (int)rnd_below(3);
+            root = with_kids(TQ_BOOL, n, k);
+        } else {
+            tk.n = 0;
+            const char *body = c->body[rnd_below(c->n)];
+            tr_analyze(a, body, strlen(body), 0, on_tok, &tk);
+            if (tk.n < 4) { free_nodes(); continue; }
+            size_t len = 2 + rnd_below(3), s0 = rnd_below(tk.n - len);
+            const char *w[4];
+            uint32_t off[4];
+            for (size_t i = 0; i < len; i++) { w[i] = tk.t[s0 + i]; off[i] = tk.pos[s0 + i] - tk.pos[s0]; }
+            root = phrase_n(len, w, off, rnd_below(4) == 0 ? TQ_FIELD_BODY : TQ_FIELD_ANY);
+        }
+        tq_query qq = query(root);
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const size_t ks[3] = { 1, 10, 100 };
+        o.k = ks[q % 3];
+        tq_result ex, pr;
+        char err[256];
+        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            if (!same_hits(&ex, &pr)) {
+                if (*bad < 5) { fprintf(stderr, "lead-first query %zu differs:\n", q); tq_print(&qq, stderr); }
+                (*bad)++;
+            }
+            done += ex.nhits > 0;
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        free_nodes();
+    }
+    return done;
+}
+
 /* A single term's top k (run_single_term, which finds the postings that can
  * enter without dividing once the heap is full) against the same term
  * given twice, which is a disjunction scored by other code: the same
@@ -1067,6 +1186,12 @@ static void test_collection(void)
             size_t nrep = check_repeated_word_phrases(r, &c, a);
             fprintf(stderr, "repeated-word phrases: 300 counted like their two-word phrase (%zu with matches)\n", nrep);
             CHECK(nrep > 200);
+            int lbad = 0;
+            size_t nlead = check_lead_first(r, &d, &c, a, &lbad);
+            fprintf(stderr, "lead-first: 600 conjunctions and phrases pruned as exhaustive, %d differ (%zu with hits)\n",
+                    lbad, nlead);
+            CHECK_EQ_INT(lbad, 0);
+            CHECK(nlead > 400);
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1500, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi defaults"), 0);
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, 0.9, 0.4, 2.0, "cisi k1 0.9 b 0.4 w 2"), 0);
         } else if (v == 1) {
@@ -1239,6 +1364,7 @@ int main(void)
 {
     test_block_pass();
     test_small();
+    test_repeated_word_bound();
     test_damaged();
     test_prefix_cap();
     test_collection();
