@@ -1116,6 +1116,27 @@ uint32_t tq_block_pass(const uint32_t *tf, const uint32_t *ttf, const uint32_t *
     return block_pass(tf, ttf, tl, bl, m, w, bm, min, pass);
 }
 
+static int tq_cpu_avx2(void)
+{
+#if TQ_HAVE_AVX2_CLONE
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+/* block_pass_avx2 where it was compiled (callers check tq_cpu_avx2). */
+static uint32_t block_pass_avx2_call(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
+                                     const uint32_t *bl, uint32_t m, double w, const tr_bm25_term *bm,
+                                     double min, uint8_t *pass)
+{
+#if TQ_HAVE_AVX2_CLONE
+    return block_pass_avx2(tf, ttf, tl, bl, m, w, bm, min, pass);
+#else
+    return block_pass(tf, ttf, tl, bl, m, w, bm, min, pass);
+#endif
+}
+
 /* One TERM at the root: a plain loop over the cursor's decoded arrays, block
  * by block. prune: skip, without decoding, every block whose bound cannot
  * beat the k-th score (block-max). */
@@ -2014,6 +2035,43 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
     int lead_first = 0;
     for (size_t i = 0; i < nm; i++)
         if (!same0[i]) { lead_first = lead_worth(m[0]->cur->term->df, m[i]->cur->term->df); break; }
+    /* Lead-first a block at a time: the rarest list's decoded block is
+     * scored in float against what the others leave (block_pass), so a
+     * posting that cannot enter costs a few ns, not a loop iteration. */
+    double nsame = 0;
+    for (size_t i = 0; i < nm; i++) nsame += same0[i];
+    int lead_batch = lead_first && m[0]->field == TR_FIELD_ANY && pass_float_ok(p->bm.w, &m[0]->bm);
+    uint8_t pass[TR_BLOCK_DOCS];
+    uint32_t ltl[TR_BLOCK_DOCS], lbl[TR_BLOCK_DOCS];
+    uint32_t lens_key = 0, pass_key = 0; /* the lead block (its last doc) they hold for */
+    double pass_min = INFINITY;
+    int avx2 = lead_batch && tq_cpu_avx2();
+    /* A word required twice with the same field and weight scores the same
+     * twice: compute it once (the sum keeps the kids' order, so the score
+     * is bit for bit x_score's). Only for roots of MUST terms (and
+     * MUST_NOT kids, which add nothing). */
+    size_t nk = root->nkids;
+    int memo_ok = root->nshould == 0;
+    uint32_t *first_eq = memo_ok ? malloc(nk * sizeof *first_eq) : NULL;
+    double *kval = memo_ok ? malloc(nk * sizeof *kval) : NULL;
+    if (memo_ok && (!first_eq || !kval)) { free(first_eq); free(kval); free(dup); free(m); return TR_ENOMEM; }
+    int any_eq = 0;
+    for (size_t i = 0; memo_ok && i < nk; i++) {
+        xnode *k = root->kids[i];
+        first_eq[i] = (uint32_t)i;
+        if (k->occur != TQ_MUST) continue;
+        for (size_t j = 0; j < i; j++) {
+            xnode *kj = root->kids[j];
+            if (kj->occur == TQ_MUST && kj->cur->term && k->cur->term &&
+                kj->cur->term->term_id == k->cur->term->term_id && kj->field == k->field &&
+                kj->bm.num == k->bm.num && kj->bm.ca == k->bm.ca && kj->bm.cb == k->bm.cb) {
+                first_eq[i] = (uint32_t)j;
+                any_eq = 1;
+                break;
+            }
+        }
+    }
+    if (!any_eq) memo_ok = 0;
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
@@ -2039,6 +2097,35 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
                 if (c0->doc == TR_DOC_END) break;
                 d = c0->doc;
                 if (d > minlast) continue; /* other blocks: their bounds again */
+                /* a lead posting rejected below scores <= mn, so the
+                 * document's score is <= mn * nsame + others < thr */
+                double mn = (thr - others) / nsame - (TQ_BOUND_ABS_SLACK + TQ_BOUND_REL_SLACK * fabs(thr));
+                if (lead_batch && mn > 0 && c0->n > 0 && c0->n <= TR_BLOCK_DOCS) {
+                    uint32_t n0 = c0->n, key = c0->docs[n0 - 1];
+                    if (lens_key != key) {
+                        tr_reader_lengths(p->r, c0->docs, n0, ltl, lbl);
+                        lens_key = key;
+                        pass_key = 0;
+                    }
+                    if (pass_key != key || pass_min > mn) {
+                        /* a pass set for a lower minimum holds for this one too */
+                        if (avx2) block_pass_avx2_call(c0->tf, c0->ttf, ltl, lbl, n0, p->bm.w, &m[0]->bm, mn, pass);
+                        else block_pass(c0->tf, c0->ttf, ltl, lbl, n0, p->bm.w, &m[0]->bm, mn, pass);
+                        pass_key = key;
+                        pass_min = mn;
+                    }
+                    uint32_t i = c0->i;
+                    while (i < n0 && c0->docs[i] <= minlast && !pass[i]) i++;
+                    if (i == n0) {
+                        if (key == TR_DOC_END - 1) break;
+                        d = key + 1;
+                        continue;
+                    }
+                    d = c0->docs[i];
+                    if (d > minlast) continue;
+                    cursor_seek(p, c0, d);
+                    goto again;
+                }
                 int ok = term_present(m[0]);
                 if (ok) {
                     double ub0 = bound_inflate(term_ub_nolen(p, m[0]));
@@ -2085,13 +2172,25 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
             }
         }
         if (ok && !must_not_hit(p, root, d)) {
-            double s = x_score(p, root);
+            double s = 0.0;
+            if (memo_ok) {
+                for (size_t i = 0; i < nk; i++) {
+                    xnode *k = root->kids[i];
+                    if (k->occur != TQ_MUST) continue;
+                    kval[i] = first_eq[i] == i ? term_score(p, k) : kval[first_eq[i]];
+                    s += kval[i];
+                }
+            } else {
+                s = x_score(p, root);
+            }
             topk_push(t, d, s);
         }
         if (d == TR_DOC_END - 1) break;
         d++;
     }
 done:
+    free(first_eq);
+    free(kval);
     free(dup);
     free(m);
     return p->rc;
