@@ -36,10 +36,21 @@ _Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == 
 /* Counting a union marks documents in a bitmap of this many ids at a time
  * (8 KiB on the stack: stays in L1), a power of two. */
 #define TQ_COUNT_WINDOW 65536u
+/* A conjunction of dense lists is scored a window of this many ids at a
+ * time (run_conjunction_dense), a power of two; its lists' tf and ttf for
+ * the window sit in arrays of this size per list. */
+#define TQ_DENSE_WINDOW 2048u
+/* Most distinct lists run_conjunction_dense takes on. */
+#define TQ_DENSE_MAX_LISTS 8
 /* A conjunction or phrase bounds its rarest list's postings alone first
  * when the next list is at least this many times as long (lead_worth). */
 #ifndef TQ_LEAD_DF_RATIO
 #define TQ_LEAD_DF_RATIO 4u
+#endif
+/* A conjunction is counted with window bitmaps (count_and_bitmap) when
+ * its rarest list has at least this many postings per TR_BLOCK_DOCS ids. */
+#ifndef TQ_COUNT_DENSE
+#define TQ_COUNT_DENSE 8u
 #endif
 /* Most lists the fast counting paths take on (their cursor array is on the
  * stack); longer queries count the general way. */
@@ -618,14 +629,18 @@ static inline int doc_filtered(const plan *p, uint32_t doc)
 }
 
 /* tf' of the cursor's current posting in the node's field; 0 = no match. */
+static inline double tfp_of(const plan *p, int field, uint32_t tf, uint32_t ttf)
+{
+    if (ttf > tf) ttf = tf; /* corrupt counts: never underflow */
+    if (field == TR_FIELD_TITLE) return ttf;
+    if (field == TR_FIELD_BODY) return (double)(tf - ttf);
+    return tr_bm25_tf(TR_FIELD_ANY, p->bm.w, tf, ttf);
+}
+
 static inline double term_tfp(const plan *p, const xnode *n)
 {
     const tr_cursor *c = n->cur;
-    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
-    if (ttf > tf) ttf = tf; /* corrupt counts: never underflow */
-    if (n->field == TR_FIELD_TITLE) return ttf;
-    if (n->field == TR_FIELD_BODY) return (double)(tf - ttf);
-    return tr_bm25_tf(TR_FIELD_ANY, p->bm.w, tf, ttf);
+    return tfp_of(p, n->field, c->tf[c->i], c->ttf[c->i]);
 }
 
 static inline int term_present(const xnode *n)
@@ -1269,6 +1284,61 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
     *count = cnt;
 }
 
+/* Set the bit of every posting of c in [lo, hi) (c->doc >= lo, hi - lo =
+ * TQ_COUNT_WINDOW) and move c to its first posting >= hi. A failure or
+ * corrupt order sets p->rc. */
+static void window_mark(plan *p, tr_cursor *c, uint64_t *bits, uint64_t lo, uint64_t hi)
+{
+    while (c->doc < hi && !p->rc) {
+        uint32_t j = c->i, nb = c->n;
+        if (nb > TR_BLOCK_DOCS || j >= nb) { cursor_failed(p, c, TR_ECORRUPT); break; }
+        for (; j < nb && c->docs[j] < hi; j++) {
+            uint64_t x = c->docs[j] - lo;
+            if (x >= TQ_COUNT_WINDOW) break; /* out of order: caught below */
+            bits[x >> 6] |= (uint64_t)1 << (x & 63);
+        }
+        if (j < nb && c->docs[j] < hi) { cursor_failed(p, c, TR_ECORRUPT); break; }
+        uint32_t to = j < nb ? c->docs[j] : c->docs[nb - 1] + 1;
+        if (to <= c->doc || cursor_seek(p, c, to)) break; /* corrupt order, or failed */
+    }
+}
+
+/* Count a conjunction whose rarest list has TQ_COUNT_DENSE or more
+ * postings per block's span of ids: every block of every list would be
+ * decoded by a leapfrog anyway, and its seeks (one per candidate per list)
+ * cost more than marking every posting in a window's bitmap and ANDing. */
+static uint64_t count_and_bitmap(plan *p, tr_cursor **cs, size_t n)
+{
+    uint64_t acc[TQ_COUNT_WINDOW / 64], bits[TQ_COUNT_WINDOW / 64], cnt = 0;
+    uint64_t lo = (uint64_t)cs[0]->doc & ~(uint64_t)(TQ_COUNT_WINDOW - 1);
+    while (!p->rc) {
+        uint64_t hi = lo + TQ_COUNT_WINDOW;
+        uint64_t next = 0; /* the furthest list's next doc: no match before it */
+        memset(acc, 0, sizeof acc);
+        for (size_t i = 0; i < n && !p->rc; i++) {
+            tr_cursor *c = cs[i];
+            if (c->doc < lo && cursor_seek(p, c, (uint32_t)lo)) break;
+            uint64_t *b = i == 0 ? acc : bits;
+            if (i > 0) memset(bits, 0, sizeof bits);
+            window_mark(p, c, b, lo, hi);
+            if (i > 0) {
+                uint64_t any = 0;
+                for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) any |= acc[w] &= bits[w];
+                if (!any) { i = n; }
+            }
+            if (c->doc > next) next = c->doc;
+        }
+        if (p->rc) break;
+        for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) cnt += (uint64_t)__builtin_popcountll(acc[w]);
+        for (size_t i = 0; i < n; i++)
+            if (cs[i]->doc == TR_DOC_END) return cnt;
+        /* jump over windows before the list that is furthest ahead */
+        uint64_t nl = next & ~(uint64_t)(TQ_COUNT_WINDOW - 1);
+        lo = nl > hi ? nl : hi;
+    }
+    return cnt;
+}
+
 /* Counting without scoring for a BOOL of plain terms over the whole
  * collection (no deletions, no date filter, no field restriction, no
  * exclusions): a leapfrog over the lists for a conjunction, a bitmap per
@@ -1308,6 +1378,11 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
             while (j > 0 && cs[j - 1]->term->df > c->term->df) { cs[j] = cs[j - 1]; j--; }
             cs[j] = c;
         }
+        uint64_t ndocs = tr_reader_stats(p->r)->docs;
+        if (n > 1 && cs[0]->term->df * TR_BLOCK_DOCS >= TQ_COUNT_DENSE * ndocs) {
+            *count = count_and_bitmap(p, cs, n);
+            return 1;
+        }
         uint32_t d = cs[0]->doc;
         while (d != TR_DOC_END && !p->rc) {
             size_t i = 0;
@@ -1333,18 +1408,7 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
             memset(bits, 0, sizeof bits);
             for (size_t i = 0; i < n; i++) {
                 tr_cursor *c = cs[i];
-                while (c->doc < hi && !p->rc) {
-                    uint32_t j = c->i, nb = c->n;
-                    if (nb > TR_BLOCK_DOCS || j >= nb) { cursor_failed(p, c, TR_ECORRUPT); break; }
-                    for (; j < nb && c->docs[j] < hi; j++) {
-                        uint64_t x = c->docs[j] - lo;
-                        if (x >= TQ_COUNT_WINDOW) break; /* out of order: caught below */
-                        bits[x >> 6] |= (uint64_t)1 << (x & 63);
-                    }
-                    if (j < nb && c->docs[j] < hi) { cursor_failed(p, c, TR_ECORRUPT); break; }
-                    uint32_t to = j < nb ? c->docs[j] : c->docs[nb - 1] + 1;
-                    if (to <= c->doc || cursor_seek(p, c, to)) break; /* corrupt order, or failed */
-                }
+                window_mark(p, c, bits, lo, hi);
                 if (c->doc < next) next = c->doc;
             }
             for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) cnt += (uint64_t)__builtin_popcountll(bits[w]);
@@ -2007,12 +2071,136 @@ static int cmp_node_df(const void *a, const void *b)
     return (dx > dy) - (dx < dy);
 }
 
+/* A conjunction of MUST terms (MUST_NOT and SHOULD kids: not here) whose
+ * rarest list is dense (TQ_COUNT_DENSE, as count_and_bitmap): per window of
+ * TQ_DENSE_WINDOW ids, each distinct list marks its postings in a bitmap,
+ * ANDed in df order (stopping when nothing is left), and writes its tf and
+ * ttf into the window's arrays; the survivors are then scored from those
+ * arrays, kid by kid in x_score's order with the same functions, so the
+ * scores are bit for bit the exhaustive ones. A leapfrog would decode the
+ * same blocks and pay a seek per candidate per list besides. Returns 1 when
+ * it ran (p->rc tells of failure), 0 when the query is not of that shape. */
+static int run_conjunction_dense(plan *p, xnode *root, topk *t)
+{
+    enum { WORDS = TQ_DENSE_WINDOW / 64 };
+    size_t nk = root->nkids;
+    tr_cursor *cs[TQ_DENSE_MAX_LISTS];
+    size_t nl = 0;
+    for (size_t i = 0; i < nk; i++) {
+        xnode *k = root->kids[i];
+        if (k->occur != TQ_MUST || k->type != X_TERM || !k->cur->term) return 0;
+        size_t j = 0;
+        while (j < nl && cs[j]->term->term_id != k->cur->term->term_id) j++;
+        if (j == nl) {
+            if (nl == TQ_DENSE_MAX_LISTS) return 0;
+            cs[nl++] = k->cur;
+        }
+    }
+    if (nl < 2) return 0;
+    for (size_t i = 1; i < nl; i++) { /* df order: the rarest marks first */
+        tr_cursor *c = cs[i];
+        size_t j = i;
+        while (j > 0 && cs[j - 1]->term->df > c->term->df) { cs[j] = cs[j - 1]; j--; }
+        cs[j] = c;
+    }
+    if (cs[0]->term->df * TR_BLOCK_DOCS < TQ_COUNT_DENSE * (uint64_t)tr_reader_stats(p->r)->docs) return 0;
+    /* kid -> list, and the first kid scoring the same (word, field, weight) */
+    uint32_t kl[TQ_COUNT_MAX_LISTS], first_eq[TQ_COUNT_MAX_LISTS];
+    if (nk > TQ_COUNT_MAX_LISTS) return 0;
+    for (size_t i = 0; i < nk; i++) {
+        xnode *k = root->kids[i];
+        size_t j = 0;
+        while (cs[j]->term->term_id != k->cur->term->term_id) j++;
+        kl[i] = (uint32_t)j;
+        first_eq[i] = (uint32_t)i;
+        for (size_t e = 0; e < i; e++) {
+            xnode *ke = root->kids[e];
+            if (kl[e] == kl[i] && ke->field == k->field && ke->bm.num == k->bm.num &&
+                ke->bm.ca == k->bm.ca && ke->bm.cb == k->bm.cb) { first_eq[i] = (uint32_t)e; break; }
+        }
+    }
+    uint32_t *tfw = malloc(2 * nl * TQ_DENSE_WINDOW * sizeof *tfw);
+    if (!tfw) { p->rc = TR_ENOMEM; return 1; }
+    uint32_t *ttfw = tfw + nl * TQ_DENSE_WINDOW;
+    double kval[TQ_COUNT_MAX_LISTS];
+    uint64_t acc[WORDS], bits[WORDS];
+    uint64_t lo = (uint64_t)cs[0]->doc & ~(uint64_t)(TQ_DENSE_WINDOW - 1);
+    while (!p->rc) {
+        uint64_t hi = lo + TQ_DENSE_WINDOW, next = 0;
+        int any = 1;
+        for (size_t li = 0; li < nl && any && !p->rc; li++) {
+            tr_cursor *c = cs[li];
+            if (c->doc < lo && cursor_seek(p, c, (uint32_t)lo)) break;
+            uint32_t *wtf = tfw + li * TQ_DENSE_WINDOW, *wttf = ttfw + li * TQ_DENSE_WINDOW;
+            uint64_t *b = li == 0 ? acc : bits;
+            memset(b, 0, WORDS * sizeof *b);
+            while (c->doc < hi && !p->rc) {
+                uint32_t j = c->i, nb = c->n;
+                if (nb > TR_BLOCK_DOCS || j >= nb) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                for (; j < nb && c->docs[j] < hi; j++) {
+                    uint64_t x = c->docs[j] - lo;
+                    if (x >= TQ_DENSE_WINDOW) break; /* out of order: caught below */
+                    b[x >> 6] |= (uint64_t)1 << (x & 63);
+                    wtf[x] = c->tf[j];
+                    wttf[x] = c->ttf[j];
+                }
+                if (j < nb && c->docs[j] < hi) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                uint32_t to = j < nb ? c->docs[j] : c->docs[nb - 1] + 1;
+                if (to <= c->doc || cursor_seek(p, c, to)) break; /* corrupt order, or failed */
+            }
+            if (c->doc > next) next = c->doc;
+            if (li > 0) {
+                uint64_t o = 0;
+                for (size_t w = 0; w < WORDS; w++) o |= acc[w] &= bits[w];
+                any = o != 0;
+            }
+        }
+        if (p->rc) break;
+        for (size_t w = 0; any && w < WORDS; w++) {
+            for (uint64_t m = acc[w]; m; m &= m - 1) {
+                uint32_t x = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(m)), d = (uint32_t)(lo + x);
+                if (doc_filtered(p, d)) continue;
+                int ok = 1;
+                for (size_t i = 0; i < nk && ok; i++) {
+                    uint32_t tf = tfw[kl[i] * TQ_DENSE_WINDOW + x], ttf = ttfw[kl[i] * TQ_DENSE_WINDOW + x];
+                    int f = root->kids[i]->field;
+                    ok = f == TR_FIELD_TITLE ? ttf > 0 : f == TR_FIELD_BODY ? tf > ttf : 1;
+                }
+                if (!ok) continue;
+                load_dl(p, d);
+                double s = 0.0;
+                for (size_t i = 0; i < nk; i++) {
+                    xnode *k = root->kids[i];
+                    if (first_eq[i] == i) {
+                        size_t at = kl[i] * TQ_DENSE_WINDOW + x;
+                        p->scored++;
+                        kval[i] = tr_bm25_score(&k->bm, tfp_of(p, k->field, tfw[at], ttfw[at]),
+                                                tr_bm25_dl(k->field, p->bm.w, p->tl, p->bl));
+                    } else {
+                        kval[i] = kval[first_eq[i]];
+                    }
+                    s += kval[i];
+                }
+                topk_push(t, d, s);
+            }
+        }
+        int ended = 0;
+        for (size_t i = 0; i < nl; i++) ended |= cs[i]->doc == TR_DOC_END;
+        if (ended) break;
+        uint64_t nlo = next & ~(uint64_t)(TQ_DENSE_WINDOW - 1);
+        lo = nlo > hi ? nlo : hi;
+    }
+    free(tfw);
+    return 1;
+}
+
 /* A conjunction of terms (the root's MUST kids) with any SHOULD and MUST_NOT
  * kids: leapfrog in df order, skipping runs of blocks whose bounds cannot
  * reach the threshold, and (lead_worth) postings of the rarest list whose
  * bound with the others' block bounds cannot. */
 static int run_conjunction(plan *p, xnode *root, topk *t)
 {
+    if (run_conjunction_dense(p, root, t)) return p->rc;
     size_t nm = root->nmust;
     xnode **m = calloc(nm, sizeof *m);
     if (!m) return TR_ENOMEM;
