@@ -1,9 +1,10 @@
 /* eval.c - query evaluation, document at a time: the query tree compiled
  * into matchers over posting cursors, an exhaustive top-k evaluator (the
  * reference), pruned evaluators (MaxScore with block-max bounds for term
- * disjunctions, leapfrog intersection with block-max skipping for term
- * conjunctions, bound-gated position checks elsewhere), counting and
- * explanations.
+ * disjunctions; for term conjunctions a leapfrog with block-max skipping
+ * that bounds a much rarer lead list's postings first, or window bitmaps
+ * when every list is dense; bound-gated position checks elsewhere),
+ * counting and explanations.
  *
  * Exactness: every path computes a document's score with the same functions
  * (tr_bm25_score on the same tf', dl') summed in the same clause order, so the
@@ -700,15 +701,33 @@ static int cursor_seek(plan *p, tr_cursor *c, uint32_t target)
 
 static void x_advance(plan *p, xnode *n, uint32_t target);
 
+/* Does the cursor's posting have the mult occurrences its unit needs in a
+ * field the clause may match in? (unit_starts finds no match otherwise.) */
+static inline int pos_enough(const xnode *n, const tr_cursor *c, uint32_t mult)
+{
+    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+    if (ttf > tf) ttf = tf;
+    return (n->field != TR_FIELD_BODY && ttf >= mult) || (n->field != TR_FIELD_TITLE && tf - ttf >= mult);
+}
+
+/* The next document >= target in every list of the clause. A word at
+ * several offsets of a unit without that many occurrences in the field
+ * rules the document out before the longer lists are moved. */
 static void pos_advance(plan *p, xnode *n, uint32_t target)
 {
     uint32_t d = target;
 again:
     for (size_t i = 0; i < n->ncur; i++) {
-        tr_cursor *c = n->curs[n->lf[i]];
+        size_t ci = n->lf[i];
+        tr_cursor *c = n->curs[ci];
         cursor_seek(p, c, d);
         if (c->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
         if (c->doc > d) { d = c->doc; goto again; }
+        if (n->mult[ci] > 1 && !pos_enough(n, c, n->mult[ci])) {
+            if (d == TR_DOC_END - 1) { n->doc = TR_DOC_END; return; }
+            d++;
+            goto again;
+        }
     }
     n->doc = d;
 }

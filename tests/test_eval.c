@@ -259,9 +259,11 @@ static void test_repeated_word_bound(void)
     tr_writer *w;
     char err[256];
     if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
-    static const char *const docs[][2] = {
-        { "b1", "buffalo buffalo" }, { "b2", "buffalo buffalo buffalo" }, { "b3", "buffalo x buffalo the" },
-        { "c1", "buffalo the buffalo" }, { "c2", "buffalo the buffalo the buffalo" },
+    static const char *const docs[][3] = {
+        { "b1", "", "buffalo buffalo" }, { "b2", "", "buffalo buffalo buffalo" },
+        { "b3", "", "buffalo x buffalo the" }, { "c1", "", "buffalo the buffalo" },
+        { "c2", "", "buffalo the buffalo the buffalo" },
+        { "t1", "buffalo buffalo", "buffalo the" }, /* twice in the title, once in the body */
     };
     char fid[16];
     for (int i = 0; i < 20; i++) {
@@ -269,7 +271,7 @@ static void test_repeated_word_bound(void)
         CHECK_EQ_INT(add_doc(w, fid, "", "the ox", TR_NO_DATE), 0);
     }
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
-        CHECK_EQ_INT(add_doc(w, docs[i][0], "", docs[i][1], TR_NO_DATE), 0);
+        CHECK_EQ_INT(add_doc(w, docs[i][0], docs[i][1], docs[i][2], TR_NO_DATE), 0);
     CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
     tr_reader *r;
@@ -277,9 +279,12 @@ static void test_repeated_word_bound(void)
     if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
     const char *bb[2] = { "buffalo", "buffalo" }, *btb[3] = { "buffalo", "the", "buffalo" };
     static const uint32_t same[2] = { 0, 0 };
-    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_ANY), "b1 b2");
+    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_ANY), "b1 b2 t1");
+    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_BODY), "b1 b2");  /* t1: one in the body */
+    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_TITLE), "t1");
     EXPECT(phrase_n(3, btb, NULL, TQ_FIELD_ANY), "c1 c2");
-    EXPECT(phrase_n(2, bb, same, TQ_FIELD_ANY), "b1 b2 b3 c1 c2"); /* one offset: one occurrence */
+    EXPECT(phrase_n(2, bb, same, TQ_FIELD_ANY), "b1 b2 b3 c1 c2 t1"); /* one offset: one occurrence */
+    EXPECT(phrase_n(2, bb, same, TQ_FIELD_BODY), "b1 b2 b3 c1 c2 t1");
     for (int which = 0; which < 2; which++) {
         tq_query q = query(which ? phrase_n(3, btb, NULL, TQ_FIELD_ANY) : phrase_n(2, bb, NULL, TQ_FIELD_ANY));
         tq_eval_opts o;
