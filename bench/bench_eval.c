@@ -8,7 +8,8 @@
  * QUERY_FILE lines are "qid<TAB>text" or just "text". Times are the thread's
  * CPU time (BENCH_EVAL_WALL=1 for wall time); BENCH_EVAL_NO_TERM=1 skips the
  * ns/posting part; BENCH_EVAL_DUMP=FILE writes every query's time;
- * BENCH_EVAL_KINDS=union,phrase runs only the kinds named. */
+ * BENCH_EVAL_KINDS=union,phrase runs only the kinds named; BENCH_EVAL_COUNT=1
+ * times tq_count (the protocol's COUNT) instead of TOP_10. */
 #include "eval.h"
 #include "score.h"
 
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
     if (repeats < 1) repeats = 1;
     int pruned_only = argc > 5 && !strcmp(argv[5], "pruned");
     if (getenv("BENCH_EVAL_WALL")) bench_clock = CLOCK_MONOTONIC;
+    const char *count_env = getenv("BENCH_EVAL_COUNT");
+    int counting = count_env && *count_env && strcmp(count_env, "0");
     char err[512];
     tr_index *ix;
     tr_reader *r;
@@ -195,17 +198,21 @@ int main(int argc, char **argv)
                 for (int rep = 0; rep < repeats && ok; rep++) {
                     tq_result res;
                     double t0 = now_ns();
-                    int rc = tq_search(r, &q, &o, &res, err, sizeof err);
+                    uint64_t cnt = 0;
+                    int rc = counting ? tq_count(r, &q, &o, &cnt, err, sizeof err)
+                                      : tq_search(r, &q, &o, &res, err, sizeof err);
                     double t1 = now_ns();
                     if (rc) { ok = 0; break; }
-                    if (rep == 0) scored += res.postings_scored;
-                    tq_result_free(&res);
+                    if (!counting) {
+                        if (rep == 0) scored += res.postings_scored;
+                        tq_result_free(&res);
+                    }
                     if (t1 - t0 < best) best = t1 - t0;
                 }
                 tq_query_free(&q);
                 if (ok) {
-                    if (dump) fprintf(dump, "%s\t%s\t%.1f\t%s\n", kind_names[kind], mode ? "exhaustive" : "pruned",
-                                      best / 1e3, qt);
+                    if (dump) fprintf(dump, "%s\t%s\t%.1f\t%s\n", kind_names[kind],
+                                      counting ? "count" : mode ? "exhaustive" : "pruned", best / 1e3, qt);
                     lat[nl] = best / 1e3;
                     if (lat[nl] > slow_us[kind][mode]) { slow_us[kind][mode] = lat[nl]; slow_q[kind][mode] = i; }
                     nl++;

@@ -1,9 +1,10 @@
 /* eval.c - query evaluation, document at a time: the query tree compiled
  * into matchers over posting cursors, an exhaustive top-k evaluator (the
  * reference), pruned evaluators (MaxScore with block-max bounds for term
- * disjunctions, leapfrog intersection with block-max skipping for term
- * conjunctions, bound-gated position checks elsewhere), counting and
- * explanations.
+ * disjunctions; for term conjunctions a leapfrog with block-max skipping
+ * that bounds a much rarer lead list's postings first, or window bitmaps
+ * when every list is dense; bound-gated position checks elsewhere),
+ * counting and explanations.
  *
  * Exactness: every path computes a document's score with the same functions
  * (tr_bm25_score on the same tf', dl') summed in the same clause order, so the
@@ -36,6 +37,22 @@ _Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == 
 /* Counting a union marks documents in a bitmap of this many ids at a time
  * (8 KiB on the stack: stays in L1), a power of two. */
 #define TQ_COUNT_WINDOW 65536u
+/* A conjunction of dense lists is scored a window of this many ids at a
+ * time (run_conjunction_dense), a power of two; its lists' tf and ttf for
+ * the window sit in arrays of this size per list. */
+#define TQ_DENSE_WINDOW 2048u
+/* Most distinct lists run_conjunction_dense takes on. */
+#define TQ_DENSE_MAX_LISTS 8
+/* A conjunction or phrase bounds its rarest list's postings alone first
+ * when the next list is at least this many times as long (lead_worth). */
+#ifndef TQ_LEAD_DF_RATIO
+#define TQ_LEAD_DF_RATIO 4u
+#endif
+/* A conjunction is counted with window bitmaps (count_and_bitmap) when
+ * its rarest list has at least this many postings per TR_BLOCK_DOCS ids. */
+#ifndef TQ_COUNT_DENSE
+#define TQ_COUNT_DENSE 8u
+#endif
 /* Most lists the fast counting paths take on (their cursor array is on the
  * stack); longer queries count the general way. */
 #define TQ_COUNT_MAX_LISTS 64
@@ -43,6 +60,14 @@ _Static_assert((int)TQ_FIELD_ANY == (int)TR_FIELD_ANY && (int)TQ_FIELD_TITLE == 
 static double bound_inflate(double x)
 {
     return x * (1.0 + TQ_BOUND_REL_SLACK) + TQ_BOUND_ABS_SLACK;
+}
+
+/* Is bounding the rarest list's postings alone (before the others move)
+ * worth its cost? When the next list is several times as long: then most
+ * of that list's blocks need not be decoded. */
+static int lead_worth(uint64_t df_lead, uint64_t df_next)
+{
+    return df_next >= TQ_LEAD_DF_RATIO * df_lead;
 }
 
 void tq_eval_opts_default(tq_eval_opts *o)
@@ -91,6 +116,9 @@ struct xnode {
     double blk_ub;
     /* X_POS: cursors of all units' terms; units; NEAR slop */
     tr_cursor **curs; uint32_t *offs; size_t ncur;
+    uint32_t *mult;             /* times each cursor's term occurs in its unit */
+    size_t lead;                /* rarest cursor of the first unit (pos_lead_ub) */
+    int lead_first;             /* bound the lead's postings before moving the others */
     uint32_t *lf;               /* cursor indexes by df, rarest first (leapfrog order) */
     pos_unit *units; size_t nunits;
     uint32_t slop;
@@ -157,6 +185,7 @@ static void plan_free(plan *p)
         xnode *n = p->nodes[i];
         free(n->curs);
         free(n->offs);
+        free(n->mult);
         free(n->lf);
         for (size_t u = 0; u < n->nunits; u++) free(n->units[u].starts);
         free(n->units);
@@ -432,6 +461,24 @@ static int make_pos(plan *p, const tq_node *q, int occur, xnode **out)
         *out = n;
         return 0;
     }
+    /* A term at k different offsets of a unit needs k occurrences in the
+     * field for a match ("to be or not to be": two of 'to' and of 'be'),
+     * known from tf alone. */
+    n->mult = malloc(n->ncur * sizeof *n->mult);
+    if (!n->mult) return TR_ENOMEM;
+    for (size_t u = 0; u < n->nunits; u++) {
+        const pos_unit *un = &n->units[u];
+        for (size_t i = un->first; i < un->first + un->n; i++) {
+            uint32_t m = 0;
+            for (size_t j = un->first; j < un->first + un->n; j++) {
+                if (n->curs[j] != n->curs[i]) continue;
+                size_t e = un->first;
+                while (e < j && !(n->curs[e] == n->curs[i] && n->offs[e] == n->offs[j])) e++;
+                m += e == j; /* first time at this offset */
+            }
+            n->mult[i] = m;
+        }
+    }
     /* leapfrog from the rarest term: it proposes the fewest candidates */
     n->lf = malloc(n->ncur * sizeof *n->lf);
     if (!n->lf) return TR_ENOMEM;
@@ -444,6 +491,13 @@ static int make_pos(plan *p, const tq_node *q, int occur, xnode **out)
         }
         n->lf[j] = (uint32_t)i;
     }
+    n->lead = n->units[0].first;
+    for (size_t i = n->units[0].first; i < n->units[0].first + n->units[0].n; i++)
+        if (n->curs[i]->term->df < n->curs[n->lead]->term->df) n->lead = i;
+    uint64_t next_df = UINT64_MAX;
+    for (size_t i = 0; i < n->ncur; i++)
+        if (n->curs[i] != n->curs[n->lead] && n->curs[i]->term->df < next_df) next_df = n->curs[i]->term->df;
+    n->lead_first = next_df != UINT64_MAX && lead_worth(n->curs[n->lead]->term->df, next_df);
     tr_bm25_term_init(&p->bm, q->field, idf * q->weight, &n->bm);
     n->max_score = bound_inflate(n->bm.num);
     *out = n;
@@ -576,14 +630,18 @@ static inline int doc_filtered(const plan *p, uint32_t doc)
 }
 
 /* tf' of the cursor's current posting in the node's field; 0 = no match. */
+static inline double tfp_of(const plan *p, int field, uint32_t tf, uint32_t ttf)
+{
+    if (ttf > tf) ttf = tf; /* corrupt counts: never underflow */
+    if (field == TR_FIELD_TITLE) return ttf;
+    if (field == TR_FIELD_BODY) return (double)(tf - ttf);
+    return tr_bm25_tf(TR_FIELD_ANY, p->bm.w, tf, ttf);
+}
+
 static inline double term_tfp(const plan *p, const xnode *n)
 {
     const tr_cursor *c = n->cur;
-    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
-    if (ttf > tf) ttf = tf; /* corrupt counts: never underflow */
-    if (n->field == TR_FIELD_TITLE) return ttf;
-    if (n->field == TR_FIELD_BODY) return (double)(tf - ttf);
-    return tr_bm25_tf(TR_FIELD_ANY, p->bm.w, tf, ttf);
+    return tfp_of(p, n->field, c->tf[c->i], c->ttf[c->i]);
 }
 
 static inline int term_present(const xnode *n)
@@ -643,15 +701,33 @@ static int cursor_seek(plan *p, tr_cursor *c, uint32_t target)
 
 static void x_advance(plan *p, xnode *n, uint32_t target);
 
+/* Does the cursor's posting have the mult occurrences its unit needs in a
+ * field the clause may match in? (unit_starts finds no match otherwise.) */
+static inline int pos_enough(const xnode *n, const tr_cursor *c, uint32_t mult)
+{
+    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+    if (ttf > tf) ttf = tf;
+    return (n->field != TR_FIELD_BODY && ttf >= mult) || (n->field != TR_FIELD_TITLE && tf - ttf >= mult);
+}
+
+/* The next document >= target in every list of the clause. A word at
+ * several offsets of a unit without that many occurrences in the field
+ * rules the document out before the longer lists are moved. */
 static void pos_advance(plan *p, xnode *n, uint32_t target)
 {
     uint32_t d = target;
 again:
     for (size_t i = 0; i < n->ncur; i++) {
-        tr_cursor *c = n->curs[n->lf[i]];
+        size_t ci = n->lf[i];
+        tr_cursor *c = n->curs[ci];
         cursor_seek(p, c, d);
         if (c->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
         if (c->doc > d) { d = c->doc; goto again; }
+        if (n->mult[ci] > 1 && !pos_enough(n, c, n->mult[ci])) {
+            if (d == TR_DOC_END - 1) { n->doc = TR_DOC_END; return; }
+            d++;
+            goto again;
+        }
     }
     n->doc = d;
 }
@@ -711,7 +787,7 @@ static int unit_starts(plan *p, xnode *n, pos_unit *u, int body)
         uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
         if (ttf > tf) ttf = tf;
         cnt[i] = body ? tf - ttf : ttf;
-        if (cnt[i] == 0) return 0;
+        if (cnt[i] < n->mult[u->first + i]) return 0;
         size_t j = i;
         while (j > 0 && cnt[ord[j - 1]] > cnt[i]) { ord[j] = ord[j - 1]; j--; }
         ord[j] = (uint32_t)i;
@@ -876,7 +952,9 @@ static double x_score(plan *p, xnode *n)
 
 /* Upper bound of n's score at candidate doc d (n->doc == d), without
  * checking positions: a positional clause's matches are at most the fewest
- * field occurrences among its first unit's terms. Not inflated. */
+ * field occurrences among its first unit's terms, less one for each further
+ * time the term is in the unit (the last match's later occurrences of it
+ * start no match at that offset). Not inflated. */
 static double x_ubound(plan *p, xnode *n)
 {
     switch (n->type) {
@@ -887,10 +965,11 @@ static double x_ubound(plan *p, xnode *n)
         uint32_t mt = UINT32_MAX, mb = UINT32_MAX;
         for (size_t i = 0; i < u->n; i++) {
             tr_cursor *c = n->curs[u->first + i];
-            uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i];
+            uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i], extra = n->mult[u->first + i] - 1;
             if (ttf > tf) ttf = tf;
-            if (ttf < mt) mt = ttf;
-            if (tf - ttf < mb) mb = tf - ttf;
+            uint32_t ot = ttf > extra ? ttf - extra : 0, ob = tf - ttf > extra ? tf - ttf - extra : 0;
+            if (ot < mt) mt = ot;
+            if (ob < mb) mb = ob;
         }
         double tfp = n->field == TR_FIELD_TITLE ? (double)mt
                    : n->field == TR_FIELD_BODY ? (double)mb
@@ -1071,6 +1150,27 @@ uint32_t tq_block_pass(const uint32_t *tf, const uint32_t *ttf, const uint32_t *
     return block_pass(tf, ttf, tl, bl, m, w, bm, min, pass);
 }
 
+static int tq_cpu_avx2(void)
+{
+#if TQ_HAVE_AVX2_CLONE
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+/* block_pass_avx2 where it was compiled (callers check tq_cpu_avx2). */
+static uint32_t block_pass_avx2_call(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
+                                     const uint32_t *bl, uint32_t m, double w, const tr_bm25_term *bm,
+                                     double min, uint8_t *pass)
+{
+#if TQ_HAVE_AVX2_CLONE
+    return block_pass_avx2(tf, ttf, tl, bl, m, w, bm, min, pass);
+#else
+    return block_pass(tf, ttf, tl, bl, m, w, bm, min, pass);
+#endif
+}
+
 /* One TERM at the root: a plain loop over the cursor's decoded arrays, block
  * by block. prune: skip, without decoding, every block whose bound cannot
  * beat the k-th score (block-max). */
@@ -1203,6 +1303,61 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
     *count = cnt;
 }
 
+/* Set the bit of every posting of c in [lo, hi) (c->doc >= lo, hi - lo =
+ * TQ_COUNT_WINDOW) and move c to its first posting >= hi. A failure or
+ * corrupt order sets p->rc. */
+static void window_mark(plan *p, tr_cursor *c, uint64_t *bits, uint64_t lo, uint64_t hi)
+{
+    while (c->doc < hi && !p->rc) {
+        uint32_t j = c->i, nb = c->n;
+        if (nb > TR_BLOCK_DOCS || j >= nb) { cursor_failed(p, c, TR_ECORRUPT); break; }
+        for (; j < nb && c->docs[j] < hi; j++) {
+            uint64_t x = c->docs[j] - lo;
+            if (x >= TQ_COUNT_WINDOW) break; /* out of order: caught below */
+            bits[x >> 6] |= (uint64_t)1 << (x & 63);
+        }
+        if (j < nb && c->docs[j] < hi) { cursor_failed(p, c, TR_ECORRUPT); break; }
+        uint32_t to = j < nb ? c->docs[j] : c->docs[nb - 1] + 1;
+        if (to <= c->doc || cursor_seek(p, c, to)) break; /* corrupt order, or failed */
+    }
+}
+
+/* Count a conjunction whose rarest list has TQ_COUNT_DENSE or more
+ * postings per block's span of ids: every block of every list would be
+ * decoded by a leapfrog anyway, and its seeks (one per candidate per list)
+ * cost more than marking every posting in a window's bitmap and ANDing. */
+static uint64_t count_and_bitmap(plan *p, tr_cursor **cs, size_t n)
+{
+    uint64_t acc[TQ_COUNT_WINDOW / 64], bits[TQ_COUNT_WINDOW / 64], cnt = 0;
+    uint64_t lo = (uint64_t)cs[0]->doc & ~(uint64_t)(TQ_COUNT_WINDOW - 1);
+    while (!p->rc) {
+        uint64_t hi = lo + TQ_COUNT_WINDOW;
+        uint64_t next = 0; /* the furthest list's next doc: no match before it */
+        memset(acc, 0, sizeof acc);
+        for (size_t i = 0; i < n && !p->rc; i++) {
+            tr_cursor *c = cs[i];
+            if (c->doc < lo && cursor_seek(p, c, (uint32_t)lo)) break;
+            uint64_t *b = i == 0 ? acc : bits;
+            if (i > 0) memset(bits, 0, sizeof bits);
+            window_mark(p, c, b, lo, hi);
+            if (i > 0) {
+                uint64_t any = 0;
+                for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) any |= acc[w] &= bits[w];
+                if (!any) { i = n; }
+            }
+            if (c->doc > next) next = c->doc;
+        }
+        if (p->rc) break;
+        for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) cnt += (uint64_t)__builtin_popcountll(acc[w]);
+        for (size_t i = 0; i < n; i++)
+            if (cs[i]->doc == TR_DOC_END) return cnt;
+        /* jump over windows before the list that is furthest ahead */
+        uint64_t nl = next & ~(uint64_t)(TQ_COUNT_WINDOW - 1);
+        lo = nl > hi ? nl : hi;
+    }
+    return cnt;
+}
+
 /* Counting without scoring for a BOOL of plain terms over the whole
  * collection (no deletions, no date filter, no field restriction, no
  * exclusions): a leapfrog over the lists for a conjunction, a bitmap per
@@ -1242,6 +1397,11 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
             while (j > 0 && cs[j - 1]->term->df > c->term->df) { cs[j] = cs[j - 1]; j--; }
             cs[j] = c;
         }
+        uint64_t ndocs = tr_reader_stats(p->r)->docs;
+        if (n > 1 && cs[0]->term->df * TR_BLOCK_DOCS >= TQ_COUNT_DENSE * ndocs) {
+            *count = count_and_bitmap(p, cs, n);
+            return 1;
+        }
         uint32_t d = cs[0]->doc;
         while (d != TR_DOC_END && !p->rc) {
             size_t i = 0;
@@ -1267,18 +1427,7 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
             memset(bits, 0, sizeof bits);
             for (size_t i = 0; i < n; i++) {
                 tr_cursor *c = cs[i];
-                while (c->doc < hi && !p->rc) {
-                    uint32_t j = c->i, nb = c->n;
-                    if (nb > TR_BLOCK_DOCS || j >= nb) { cursor_failed(p, c, TR_ECORRUPT); break; }
-                    for (; j < nb && c->docs[j] < hi; j++) {
-                        uint64_t x = c->docs[j] - lo;
-                        if (x >= TQ_COUNT_WINDOW) break; /* out of order: caught below */
-                        bits[x >> 6] |= (uint64_t)1 << (x & 63);
-                    }
-                    if (j < nb && c->docs[j] < hi) { cursor_failed(p, c, TR_ECORRUPT); break; }
-                    uint32_t to = j < nb ? c->docs[j] : c->docs[nb - 1] + 1;
-                    if (to <= c->doc || cursor_seek(p, c, to)) break; /* corrupt order, or failed */
-                }
+                window_mark(p, c, bits, lo, hi);
                 if (c->doc < next) next = c->doc;
             }
             for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) cnt += (uint64_t)__builtin_popcountll(bits[w]);
@@ -1941,11 +2090,136 @@ static int cmp_node_df(const void *a, const void *b)
     return (dx > dy) - (dx < dy);
 }
 
+/* A conjunction of MUST terms (MUST_NOT and SHOULD kids: not here) whose
+ * rarest list is dense (TQ_COUNT_DENSE, as count_and_bitmap): per window of
+ * TQ_DENSE_WINDOW ids, each distinct list marks its postings in a bitmap,
+ * ANDed in df order (stopping when nothing is left), and writes its tf and
+ * ttf into the window's arrays; the survivors are then scored from those
+ * arrays, kid by kid in x_score's order with the same functions, so the
+ * scores are bit for bit the exhaustive ones. A leapfrog would decode the
+ * same blocks and pay a seek per candidate per list besides. Returns 1 when
+ * it ran (p->rc tells of failure), 0 when the query is not of that shape. */
+static int run_conjunction_dense(plan *p, xnode *root, topk *t)
+{
+    enum { WORDS = TQ_DENSE_WINDOW / 64 };
+    size_t nk = root->nkids;
+    tr_cursor *cs[TQ_DENSE_MAX_LISTS];
+    size_t nl = 0;
+    for (size_t i = 0; i < nk; i++) {
+        xnode *k = root->kids[i];
+        if (k->occur != TQ_MUST || k->type != X_TERM || !k->cur->term) return 0;
+        size_t j = 0;
+        while (j < nl && cs[j]->term->term_id != k->cur->term->term_id) j++;
+        if (j == nl) {
+            if (nl == TQ_DENSE_MAX_LISTS) return 0;
+            cs[nl++] = k->cur;
+        }
+    }
+    if (nl < 2) return 0;
+    for (size_t i = 1; i < nl; i++) { /* df order: the rarest marks first */
+        tr_cursor *c = cs[i];
+        size_t j = i;
+        while (j > 0 && cs[j - 1]->term->df > c->term->df) { cs[j] = cs[j - 1]; j--; }
+        cs[j] = c;
+    }
+    if (cs[0]->term->df * TR_BLOCK_DOCS < TQ_COUNT_DENSE * (uint64_t)tr_reader_stats(p->r)->docs) return 0;
+    /* kid -> list, and the first kid scoring the same (word, field, weight) */
+    uint32_t kl[TQ_COUNT_MAX_LISTS], first_eq[TQ_COUNT_MAX_LISTS];
+    if (nk > TQ_COUNT_MAX_LISTS) return 0;
+    for (size_t i = 0; i < nk; i++) {
+        xnode *k = root->kids[i];
+        size_t j = 0;
+        while (cs[j]->term->term_id != k->cur->term->term_id) j++;
+        kl[i] = (uint32_t)j;
+        first_eq[i] = (uint32_t)i;
+        for (size_t e = 0; e < i; e++) {
+            xnode *ke = root->kids[e];
+            if (kl[e] == kl[i] && ke->field == k->field && ke->bm.num == k->bm.num &&
+                ke->bm.ca == k->bm.ca && ke->bm.cb == k->bm.cb) { first_eq[i] = (uint32_t)e; break; }
+        }
+    }
+    uint32_t *tfw = malloc(2 * nl * TQ_DENSE_WINDOW * sizeof *tfw);
+    if (!tfw) { p->rc = TR_ENOMEM; return 1; }
+    uint32_t *ttfw = tfw + nl * TQ_DENSE_WINDOW;
+    double kval[TQ_COUNT_MAX_LISTS];
+    uint64_t acc[WORDS], bits[WORDS];
+    uint64_t lo = (uint64_t)cs[0]->doc & ~(uint64_t)(TQ_DENSE_WINDOW - 1);
+    while (!p->rc) {
+        uint64_t hi = lo + TQ_DENSE_WINDOW, next = 0;
+        int any = 1;
+        for (size_t li = 0; li < nl && any && !p->rc; li++) {
+            tr_cursor *c = cs[li];
+            if (c->doc < lo && cursor_seek(p, c, (uint32_t)lo)) break;
+            uint32_t *wtf = tfw + li * TQ_DENSE_WINDOW, *wttf = ttfw + li * TQ_DENSE_WINDOW;
+            uint64_t *b = li == 0 ? acc : bits;
+            memset(b, 0, WORDS * sizeof *b);
+            while (c->doc < hi && !p->rc) {
+                uint32_t j = c->i, nb = c->n;
+                if (nb > TR_BLOCK_DOCS || j >= nb) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                for (; j < nb && c->docs[j] < hi; j++) {
+                    uint64_t x = c->docs[j] - lo;
+                    if (x >= TQ_DENSE_WINDOW) break; /* out of order: caught below */
+                    b[x >> 6] |= (uint64_t)1 << (x & 63);
+                    wtf[x] = c->tf[j];
+                    wttf[x] = c->ttf[j];
+                }
+                if (j < nb && c->docs[j] < hi) { cursor_failed(p, c, TR_ECORRUPT); break; }
+                uint32_t to = j < nb ? c->docs[j] : c->docs[nb - 1] + 1;
+                if (to <= c->doc || cursor_seek(p, c, to)) break; /* corrupt order, or failed */
+            }
+            if (c->doc > next) next = c->doc;
+            if (li > 0) {
+                uint64_t o = 0;
+                for (size_t w = 0; w < WORDS; w++) o |= acc[w] &= bits[w];
+                any = o != 0;
+            }
+        }
+        if (p->rc) break;
+        for (size_t w = 0; any && w < WORDS; w++) {
+            for (uint64_t m = acc[w]; m; m &= m - 1) {
+                uint32_t x = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(m)), d = (uint32_t)(lo + x);
+                if (doc_filtered(p, d)) continue;
+                int ok = 1;
+                for (size_t i = 0; i < nk && ok; i++) {
+                    uint32_t tf = tfw[kl[i] * TQ_DENSE_WINDOW + x], ttf = ttfw[kl[i] * TQ_DENSE_WINDOW + x];
+                    int f = root->kids[i]->field;
+                    ok = f == TR_FIELD_TITLE ? ttf > 0 : f == TR_FIELD_BODY ? tf > ttf : 1;
+                }
+                if (!ok) continue;
+                load_dl(p, d);
+                double s = 0.0;
+                for (size_t i = 0; i < nk; i++) {
+                    xnode *k = root->kids[i];
+                    if (first_eq[i] == i) {
+                        size_t at = kl[i] * TQ_DENSE_WINDOW + x;
+                        p->scored++;
+                        kval[i] = tr_bm25_score(&k->bm, tfp_of(p, k->field, tfw[at], ttfw[at]),
+                                                tr_bm25_dl(k->field, p->bm.w, p->tl, p->bl));
+                    } else {
+                        kval[i] = kval[first_eq[i]];
+                    }
+                    s += kval[i];
+                }
+                topk_push(t, d, s);
+            }
+        }
+        int ended = 0;
+        for (size_t i = 0; i < nl; i++) ended |= cs[i]->doc == TR_DOC_END;
+        if (ended) break;
+        uint64_t nlo = next & ~(uint64_t)(TQ_DENSE_WINDOW - 1);
+        lo = nlo > hi ? nlo : hi;
+    }
+    free(tfw);
+    return 1;
+}
+
 /* A conjunction of terms (the root's MUST kids) with any SHOULD and MUST_NOT
  * kids: leapfrog in df order, skipping runs of blocks whose bounds cannot
- * reach the threshold. */
+ * reach the threshold, and (lead_worth) postings of the rarest list whose
+ * bound with the others' block bounds cannot. */
 static int run_conjunction(plan *p, xnode *root, topk *t)
 {
+    if (run_conjunction_dense(p, root, t)) return p->rc;
     size_t nm = root->nmust;
     xnode **m = calloc(nm, sizeof *m);
     if (!m) return TR_ENOMEM;
@@ -1958,24 +2232,120 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
     qsort(m, nm, sizeof *m, cmp_node_df);
     /* A word required twice has two identical lists: the second copy takes
      * no part in the leapfrog and is moved only onto matches, for scoring. */
-    uint8_t *dup = calloc(nm, 1);
+    uint8_t *dup = calloc(2 * nm, 1), *same0 = dup + nm; /* same0: the rarest list's word */
     if (!dup) { free(m); return TR_ENOMEM; }
     for (size_t i = 0; i < nm; i++)
         for (size_t j = 0; j < i && !dup[i]; j++)
             dup[i] = m[j]->cur->term && m[i]->cur->term && m[j]->cur->term->term_id == m[i]->cur->term->term_id;
+    for (size_t i = 0; i < nm; i++)
+        same0[i] = i == 0 || (dup[i] && m[i]->cur->term->term_id == m[0]->cur->term->term_id);
+    int lead_first = 0;
+    for (size_t i = 0; i < nm; i++)
+        if (!same0[i]) { lead_first = lead_worth(m[0]->cur->term->df, m[i]->cur->term->df); break; }
+    /* Lead-first a block at a time: the rarest list's decoded block is
+     * scored in float against what the others leave (block_pass), so a
+     * posting that cannot enter costs a few ns, not a loop iteration. */
+    double nsame = 0;
+    for (size_t i = 0; i < nm; i++) nsame += same0[i];
+    int lead_batch = lead_first && m[0]->field == TR_FIELD_ANY && pass_float_ok(p->bm.w, &m[0]->bm);
+    uint8_t pass[TR_BLOCK_DOCS];
+    uint32_t ltl[TR_BLOCK_DOCS], lbl[TR_BLOCK_DOCS];
+    uint32_t lens_key = 0, pass_key = 0; /* the lead block (its last doc) they hold for */
+    double pass_min = INFINITY;
+    int avx2 = lead_batch && tq_cpu_avx2();
+    /* A word required twice with the same field and weight scores the same
+     * twice: compute it once (the sum keeps the kids' order, so the score
+     * is bit for bit x_score's). Only for roots of MUST terms (and
+     * MUST_NOT kids, which add nothing). */
+    size_t nk = root->nkids;
+    int memo_ok = root->nshould == 0;
+    uint32_t *first_eq = memo_ok ? malloc(nk * sizeof *first_eq) : NULL;
+    double *kval = memo_ok ? malloc(nk * sizeof *kval) : NULL;
+    if (memo_ok && (!first_eq || !kval)) { free(first_eq); free(kval); free(dup); free(m); return TR_ENOMEM; }
+    int any_eq = 0;
+    for (size_t i = 0; memo_ok && i < nk; i++) {
+        xnode *k = root->kids[i];
+        first_eq[i] = (uint32_t)i;
+        if (k->occur != TQ_MUST) continue;
+        for (size_t j = 0; j < i; j++) {
+            xnode *kj = root->kids[j];
+            if (kj->occur == TQ_MUST && kj->cur->term && k->cur->term &&
+                kj->cur->term->term_id == k->cur->term->term_id && kj->field == k->field &&
+                kj->bm.num == k->bm.num && kj->bm.ca == k->bm.ca && kj->bm.cb == k->bm.cb) {
+                first_eq[i] = (uint32_t)j;
+                any_eq = 1;
+                break;
+            }
+        }
+    }
+    if (!any_eq) memo_ok = 0;
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
         if (thr > -INFINITY) {
-            double ub = should_ub;
+            double ub = should_ub, others = should_ub;
             uint32_t minlast = TR_DOC_END;
             for (size_t i = 0; i < nm; i++) {
                 uint32_t last;
-                ub += term_block_ub(p, m[i], d, &last);
+                double bi = term_block_ub(p, m[i], d, &last);
+                ub += bi;
+                others += same0[i] ? 0.0 : bi;
                 if (last < minlast) minlast = last;
             }
             if (minlast == TR_DOC_END) break;
             if (ub <= thr) { d = minlast + 1; continue; }
+            if (lead_first) {
+                /* The rarest list's posting with the other lists' block
+                 * bounds: most candidates of a word much rarer than the
+                 * others are ruled out here, before the others' blocks
+                 * are decoded. */
+                tr_cursor *c0 = m[0]->cur;
+                cursor_seek(p, c0, d);
+                if (c0->doc == TR_DOC_END) break;
+                d = c0->doc;
+                if (d > minlast) continue; /* other blocks: their bounds again */
+                /* a lead posting rejected below scores <= mn, so the
+                 * document's score is <= mn * nsame + others < thr */
+                double mn = (thr - others) / nsame - (TQ_BOUND_ABS_SLACK + TQ_BOUND_REL_SLACK * fabs(thr));
+                if (lead_batch && mn > 0 && c0->n > 0 && c0->n <= TR_BLOCK_DOCS) {
+                    uint32_t n0 = c0->n, key = c0->docs[n0 - 1];
+                    if (lens_key != key) {
+                        tr_reader_lengths(p->r, c0->docs, n0, ltl, lbl);
+                        lens_key = key;
+                        pass_key = 0;
+                    }
+                    if (pass_key != key || pass_min > mn) {
+                        /* a pass set for a lower minimum holds for this one too */
+                        if (avx2) block_pass_avx2_call(c0->tf, c0->ttf, ltl, lbl, n0, p->bm.w, &m[0]->bm, mn, pass);
+                        else block_pass(c0->tf, c0->ttf, ltl, lbl, n0, p->bm.w, &m[0]->bm, mn, pass);
+                        pass_key = key;
+                        pass_min = mn;
+                    }
+                    uint32_t i = c0->i;
+                    while (i < n0 && c0->docs[i] <= minlast && !pass[i]) i++;
+                    if (i == n0) {
+                        if (key == TR_DOC_END - 1) break;
+                        d = key + 1;
+                        continue;
+                    }
+                    d = c0->docs[i];
+                    if (d > minlast) continue;
+                    cursor_seek(p, c0, d);
+                    goto again;
+                }
+                int ok = term_present(m[0]);
+                if (ok) {
+                    double ub0 = bound_inflate(term_ub_nolen(p, m[0]));
+                    ub = others;
+                    for (size_t i = 0; i < nm; i++) ub += same0[i] ? ub0 : 0.0;
+                    ok = ub > thr;
+                }
+                if (!ok) {
+                    if (d == TR_DOC_END - 1) break;
+                    d++;
+                    continue;
+                }
+            }
         }
     again:
         for (size_t i = 0; i < nm; i++) {
@@ -2009,27 +2379,68 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
             }
         }
         if (ok && !must_not_hit(p, root, d)) {
-            double s = x_score(p, root);
+            double s = 0.0;
+            if (memo_ok) {
+                for (size_t i = 0; i < nk; i++) {
+                    xnode *k = root->kids[i];
+                    if (k->occur != TQ_MUST) continue;
+                    kval[i] = first_eq[i] == i ? term_score(p, k) : kval[first_eq[i]];
+                    s += kval[i];
+                }
+            } else {
+                s = x_score(p, root);
+            }
             topk_push(t, d, s);
         }
         if (d == TR_DOC_END - 1) break;
         d++;
     }
 done:
+    free(first_eq);
+    free(kval);
     free(dup);
     free(m);
     return p->rc;
 }
 
+/* Upper bound of a positional clause at the lead cursor's document, from
+ * that posting alone (see x_ubound), before the other lists are moved:
+ * most candidates of a phrase with a common word are ruled out without
+ * decoding the common word's block. Needs p's lengths for the doc. */
+static double pos_lead_ub(const plan *p, const xnode *n)
+{
+    const tr_cursor *c = n->curs[n->lead];
+    uint32_t tf = c->tf[c->i], ttf = c->ttf[c->i], extra = n->mult[n->lead] - 1;
+    if (ttf > tf) ttf = tf;
+    uint32_t ot = ttf > extra ? ttf - extra : 0, ob = tf - ttf > extra ? tf - ttf - extra : 0;
+    double tfp = n->field == TR_FIELD_TITLE ? (double)ot
+               : n->field == TR_FIELD_BODY ? (double)ob
+               : p->bm.w * (double)ot + (double)ob;
+    return tr_bm25_score(&n->bm, tfp, tr_bm25_dl(n->field, p->bm.w, p->tl, p->bl));
+}
+
 /* Anything else: the exhaustive loop, skipping documents whose bound at the
  * candidate cannot enter (before positions are read) and stopping once the
- * whole query's bound cannot. */
+ * whole query's bound cannot; a positional root first bounds its lead
+ * term's postings alone (pos_lead_ub). */
 static int run_generic_pruned(plan *p, xnode *root, topk *t)
 {
     uint32_t d = TQ_FIRST_DOC;
     while (!p->rc) {
         double thr = topk_threshold(t);
         if (root->max_score <= thr) break;
+        if (root->type == X_POS && root->lead_first && thr > -INFINITY) {
+            tr_cursor *c = root->curs[root->lead];
+            cursor_seek(p, c, d);
+            if (c->doc == TR_DOC_END) break;
+            d = c->doc;
+            load_dl(p, d);
+            if (bound_inflate(pos_lead_ub(p, root)) <= thr) {
+                if (d == TR_DOC_END - 1) break;
+                d++;
+                continue;
+            }
+        }
         x_advance(p, root, d);
         if (root->doc == TR_DOC_END) break;
         d = root->doc;

@@ -129,7 +129,7 @@ static const sdoc small_docs[] = {
     { "d7", "red", "big cat", TR_NO_DATE },
 };
 
-#define MAX_TMPDIRS 8
+#define MAX_TMPDIRS 12
 static char tmpdirs[MAX_TMPDIRS][64];
 static int ntmp;
 
@@ -240,6 +240,75 @@ static int same_hits(const tq_result *ex, const tq_result *pr)
     for (size_t i = 0; i < ex->nhits; i++)
         if (ex->hits[i].doc != pr->hits[i].doc || ex->hits[i].score != pr->hits[i].score) return 0;
     return 1;
+}
+
+/* A word at two offsets of a phrase: a match needs two of its occurrences,
+ * and overlapping matches share them ("buffalo buffalo" matches twice in
+ * "buffalo buffalo buffalo"), so the bound on the matches before positions
+ * are read is the occurrences less one per further offset, not their share.
+ * With k = 1 the one-match document comes first and sets the threshold: a
+ * bound that counted occurrences / offsets (1 here) would skip b2 (c2),
+ * whose two matches score higher. The second phrase bounds its rare word's
+ * postings before the common word's list moves (lead_worth: 'the' is in
+ * 23 documents, 'buffalo' in 5). */
+static void test_repeated_word_bound(void)
+{
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    static const char *const docs[][3] = {
+        { "b1", "", "buffalo buffalo" }, { "b2", "", "buffalo buffalo buffalo" },
+        { "b3", "", "buffalo x buffalo the" }, { "c1", "", "buffalo the buffalo" },
+        { "c2", "", "buffalo the buffalo the buffalo" },
+        { "t1", "buffalo buffalo", "buffalo the" }, /* twice in the title, once in the body */
+    };
+    char fid[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(fid, sizeof fid, "f%d", i);
+        CHECK_EQ_INT(add_doc(w, fid, "", "the ox", TR_NO_DATE), 0);
+    }
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        CHECK_EQ_INT(add_doc(w, docs[i][0], docs[i][1], docs[i][2], TR_NO_DATE), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    if (tr_index_open(dir, &ix, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    const char *bb[2] = { "buffalo", "buffalo" }, *btb[3] = { "buffalo", "the", "buffalo" };
+    static const uint32_t same[2] = { 0, 0 };
+    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_ANY), "b1 b2 t1");
+    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_BODY), "b1 b2");  /* t1: one in the body */
+    EXPECT(phrase_n(2, bb, NULL, TQ_FIELD_TITLE), "t1");
+    EXPECT(phrase_n(3, btb, NULL, TQ_FIELD_ANY), "c1 c2");
+    EXPECT(phrase_n(2, bb, same, TQ_FIELD_ANY), "b1 b2 b3 c1 c2 t1"); /* one offset: one occurrence */
+    EXPECT(phrase_n(2, bb, same, TQ_FIELD_BODY), "b1 b2 b3 c1 c2 t1");
+    for (int which = 0; which < 2; which++) {
+        tq_query q = query(which ? phrase_n(3, btb, NULL, TQ_FIELD_ANY) : phrase_n(2, bb, NULL, TQ_FIELD_ANY));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        o.k = 1;
+        tq_result ex, pr;
+        int rc1 = tq_search(r, &q, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &q, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            char got[64];
+            hit_set(r, &ex, got, sizeof got);
+            const char *want = which ? "c2" : "b2";
+            if (strcmp(got, want)) fprintf(stderr, "repeated-word phrase %d: best {%s}, want {%s}\n", which, got, want);
+            CHECK(strcmp(got, want) == 0);
+            CHECK(same_hits(&ex, &pr));
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+    }
+    tr_reader_end(r);
+    tr_index_close(ix);
+    free_nodes();
 }
 
 static void test_small(void)
@@ -924,6 +993,73 @@ static size_t check_repeated_word_phrases(tr_reader *r, const coll *c, tr_analyz
     return done;
 }
 
+/* Conjunctions and phrases of a rare word with common ones (and, one query
+ * in four, conjunctions of common words only: run_conjunction_dense): the pruned
+ * paths bound the rare word's postings before the common lists move
+ * (lead_worth), and skip on that bound. Pruned top k against exhaustive,
+ * k = 1, 10, 100; sometimes in one field. Returns how many had hits; *bad
+ * counts the differences. */
+static size_t check_lead_first(tr_reader *r, const dict *d, const coll *c, tr_analyzer *a, int *bad)
+{
+    size_t done = 0;
+    static toks tk;
+    for (size_t q = 0; q < 600; q++) {
+        tq_node *root;
+        if (q % 4 == 2) {
+            /* common words only, a word maybe twice or in one field:
+             * run_conjunction_dense (their lists are dense) */
+            tq_node *k[4];
+            size_t n = 2 + rnd_below(3);
+            for (size_t i = 0; i < n; i++) {
+                k[i] = occ(term(d->v[rnd_below(30)].t), TQ_MUST);
+                if (rnd_below(5) == 0) k[i]->field = (int)rnd_below(3);
+            }
+            if (rnd_below(3) == 0) { k[n - 1] = occ(term(k[0]->text), TQ_MUST); k[n - 1]->field = k[0]->field; }
+            root = with_kids(TQ_BOOL, n, k);
+        } else if (q % 2 == 0) {
+            tq_node *k[3];
+            size_t n = 0;
+            k[n++] = occ(term(d->v[d->n / 20 + rnd_below(d->n / 4)].t), TQ_MUST);        /* rare */
+            k[n++] = occ(term(d->v[rnd_below(d->n / 200 + 1)].t), TQ_MUST);               /* common */
+            if (rnd_below(2)) k[n++] = occ(term(d->v[rnd_below(d->n / 50 + 1)].t), TQ_MUST);
+            if (rnd_below(4) == 0) k[0]->field = (int)rnd_below(3);
+            root = with_kids(TQ_BOOL, n, k);
+        } else {
+            tk.n = 0;
+            const char *body = c->body[rnd_below(c->n)];
+            tr_analyze(a, body, strlen(body), 0, on_tok, &tk);
+            if (tk.n < 4) { free_nodes(); continue; }
+            size_t len = 2 + rnd_below(3), s0 = rnd_below(tk.n - len);
+            const char *w[4];
+            uint32_t off[4];
+            for (size_t i = 0; i < len; i++) { w[i] = tk.t[s0 + i]; off[i] = tk.pos[s0 + i] - tk.pos[s0]; }
+            root = phrase_n(len, w, off, rnd_below(4) == 0 ? TQ_FIELD_BODY : TQ_FIELD_ANY);
+        }
+        tq_query qq = query(root);
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const size_t ks[3] = { 1, 10, 100 };
+        o.k = ks[q % 3];
+        tq_result ex, pr;
+        char err[256];
+        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            if (!same_hits(&ex, &pr)) {
+                if (*bad < 5) { fprintf(stderr, "lead-first query %zu differs:\n", q); tq_print(&qq, stderr); }
+                (*bad)++;
+            }
+            done += ex.nhits > 0;
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        free_nodes();
+    }
+    return done;
+}
+
 /* A single term's top k (run_single_term, which finds the postings that can
  * enter without dividing once the heap is full) against the same term
  * given twice, which is a disjunction scored by other code: the same
@@ -1069,6 +1205,12 @@ static void test_collection(void)
             size_t nrep = check_repeated_word_phrases(r, &c, a);
             fprintf(stderr, "repeated-word phrases: 300 counted like their two-word phrase (%zu with matches)\n", nrep);
             CHECK(nrep > 200);
+            int lbad = 0;
+            size_t nlead = check_lead_first(r, &d, &c, a, &lbad);
+            fprintf(stderr, "lead-first: 600 conjunctions and phrases pruned as exhaustive, %d differ (%zu with hits)\n",
+                    lbad, nlead);
+            CHECK_EQ_INT(lbad, 0);
+            CHECK(nlead > 400);
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1500, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi defaults"), 0);
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, 0.9, 0.4, 2.0, "cisi k1 0.9 b 0.4 w 2"), 0);
         } else if (v == 1) {
@@ -1237,14 +1379,99 @@ static void test_window_block_ends(void)
     tr_index_close(ix);
 }
 
+/* Counting a conjunction of dense lists with window bitmaps
+ * (count_and_bitmap): 140,000 documents span three TQ_COUNT_WINDOW windows
+ * (65,536 ids), 'gap' has no posting in the middle one (jumped over), and
+ * every count is known in closed form; the exhaustive scorer's total must
+ * agree. */
+static void test_count_dense(void)
+{
+    enum { NDOCS = 140000 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        char body[64], id[16];
+        size_t len = (size_t)snprintf(body, sizeof body, "w");
+        if (d % 2 == 0) len += (size_t)snprintf(body + len, sizeof body - len, " dd2");
+        if (d % 3 == 0) len += (size_t)snprintf(body + len, sizeof body - len, " dd3");
+        if (d % 5 == 0) len += (size_t)snprintf(body + len, sizeof body - len, " dd5");
+        if (d < 20000 || d >= 132000) len += (size_t)snprintf(body + len, sizeof body - len, " gap");
+        snprintf(id, sizeof id, "c%u", d);
+        if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    static const char *const qs[][4] = {
+        { "dd2", "dd3", NULL }, { "dd2", "dd3", "dd5", NULL }, { "gap", "dd2", NULL },
+        { "gap", "dd2", "dd3", NULL }, { "dd3", "dd2", "dd3", NULL }, { "gap", "w", NULL },
+    };
+    for (size_t qi = 0; qi < sizeof qs / sizeof qs[0]; qi++) {
+        tq_node *k[4];
+        size_t n = 0;
+        uint32_t mod = 1;
+        int gap = 0;
+        for (; qs[qi][n]; n++) {
+            k[n] = occ(term(qs[qi][n]), TQ_MUST);
+            if (!strcmp(qs[qi][n], "gap")) gap = 1;
+            else if (qs[qi][n][0] == 'd') {
+                uint32_t m = (uint32_t)(qs[qi][n][2] - '0');
+                if (mod % m) mod *= m;
+            }
+        }
+        uint64_t want = 0;
+        for (uint32_t d = 0; d < NDOCS; d++)
+            want += d % mod == 0 && (!gap || d < 20000 || d >= 132000);
+        tq_query q = query(with_kids(TQ_BOOL, n, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        uint64_t count = 0;
+        CHECK_EQ_INT(tq_count(r, &q, &o, &count, err, sizeof err), 0);
+        o.exhaustive = 1;
+        o.want_total = 1;
+        tq_result ex;
+        CHECK_EQ_INT(tq_search(r, &q, &o, &ex, err, sizeof err), 0);
+        if (count != want || ex.total != want)
+            fprintf(stderr, "dense count %zu: %llu, exhaustive %llu, want %llu\n", qi, (unsigned long long)count,
+                    (unsigned long long)ex.total, (unsigned long long)want);
+        CHECK(count == want);
+        CHECK(ex.total == want);
+        /* and the top k of the same conjunctions (run_conjunction_dense:
+         * windows of 2,048 ids; the scores tie in runs, ties go by id) */
+        for (int kk = 0; kk < 2; kk++) {
+            tq_eval_opts_default(&o);
+            o.k = kk ? 100 : 10;
+            tq_result pr, ex2;
+            CHECK_EQ_INT(tq_search(r, &q, &o, &pr, err, sizeof err), 0);
+            o.exhaustive = 1;
+            CHECK_EQ_INT(tq_search(r, &q, &o, &ex2, err, sizeof err), 0);
+            CHECK(same_hits(&ex2, &pr));
+            tq_result_free(&pr);
+            tq_result_free(&ex2);
+        }
+        tq_result_free(&ex);
+        free_nodes();
+    }
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 int main(void)
 {
     test_block_pass();
     test_small();
+    test_repeated_word_bound();
     test_damaged();
     test_prefix_cap();
     test_collection();
     test_window_block_ends();
+    test_count_dense();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
         check_done();
