@@ -1,9 +1,9 @@
 /* dict.c - the term dictionary (dict.h): the `terms` database as front-coded
- * blocks. Front coding as in Witten, Moffat & Bell, "Managing Gigabytes"
- * (5.?: each term stored as the length it shares with the previous term and
- * the rest), with blocks as the unit of both storage and checksum, as in
- * Lucene's block-tree terms dictionary but flat: LMDB's B-tree over the
- * blocks' last terms is the index.
+ * blocks. Front coding (Witten, Moffat & Bell, "Managing Gigabytes"): each
+ * term stored as the length it shares with the previous term and the rest,
+ * restarting at every block, which is the unit of both storage and checksum.
+ * Like Lucene's block-tree terms dictionary, but flat: LMDB's B-tree over
+ * the blocks' last terms is the index.
  *
  * Layout (format version 5; docs/FORMAT.md `terms`):
  *
