@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Estimate what a front-coded dictionary would take (issue #3, not implemented).
+"""Estimate what a front-coded dictionary would take (issue #3).
+
+Reads a format-4 index (one LMDB node per term); format 5 stores the dictionary as
+front-coded blocks (common/dict.c), so run it on an index built by a version-4 build.
 
 Reads the `terms` database of an index with mdb_dump and packs its entries, in key
 order, into blocks of at most CAP bytes: per term the shared prefix length with the

@@ -1,9 +1,9 @@
 /* dict.c - the term dictionary (dict.h): the `terms` database as front-coded
- * blocks. Front coding as in Witten, Moffat & Bell, "Managing Gigabytes"
- * (5.?: each term stored as the length it shares with the previous term and
- * the rest), with blocks as the unit of both storage and checksum, as in
- * Lucene's block-tree terms dictionary but flat: LMDB's B-tree over the
- * blocks' last terms is the index.
+ * blocks. Front coding (Witten, Moffat & Bell, "Managing Gigabytes"): each
+ * term stored as the length it shares with the previous term and the rest,
+ * restarting at every block, which is the unit of both storage and checksum.
+ * Like Lucene's block-tree terms dictionary, but flat: LMDB's B-tree over
+ * the blocks' last terms is the index.
  *
  * Layout (format version 5; docs/FORMAT.md `terms`):
  *
@@ -484,22 +484,28 @@ static int apply_in_place(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *mc, size_t node
             have_old = 1;
             st->blocks_touched++;
         }
-        old_src o = { .mc = NULL };
-        if (have_old) {
-            if (tr_dict_block_open(&o.it, old.data, old.len)) { rc = TR_ECORRUPT; break; }
-            if ((rc = old_next(&o))) break;
+        /* Merge greedily first: one block when it fits. Otherwise merge
+         * again into as many even pieces, so that each has room for later
+         * inserts (greedy pieces would leave full blocks that the next
+         * insert splits again). */
+        size_t pieces = 0, total = 0;
+        for (int pass = 0; pass < 2 && !rc; pass++) {
+            old_src o = { .mc = NULL };
+            if (have_old) {
+                if (tr_dict_block_open(&o.it, old.data, old.len)) { rc = TR_ECORRUPT; break; }
+                if ((rc = old_next(&o))) break;
+            }
+            builder_init(b, node_max, emit_heap, &blocks);
+            if (pass == 1) b->target = total / pieces + 32;
+            tr_buf_clear(&blocks);
+            rc = merge(b, &o, u + i, j - i);
+            if (!rc) rc = builder_flush(b);
+            if (pass == 0) {
+                pieces = b->emitted;
+                total = blocks.len;
+                if (pieces < 2) break;
+            }
         }
-        /* even pieces: estimate the merged bytes, and cut at the share */
-        size_t est = have_old ? old.len : 0;
-        for (size_t x = i; x < j; x++)
-            if (u[x].val) est += 2 + u[x].len + 10 + u[x].vlen;
-        size_t room = node_max - 8 - 16;
-        size_t pieces = (est + room - 1) / room;
-        builder_init(b, node_max, emit_heap, &blocks);
-        if (pieces > 1) b->target = est / pieces + 64;
-        tr_buf_clear(&blocks);
-        rc = merge(b, &o, u + i, j - i);
-        if (!rc) rc = builder_flush(b);
         if (rc) break;
         /* the old key goes unless a new block takes it over */
         int kept = 0;

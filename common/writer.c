@@ -1333,6 +1333,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
             if (rc) return rc;
             /* the value goes into the dictionary at the end (step 2b) */
             if ((rc = tr_buf_reserve(&w->dvals, TR_TERM_VALUE_MAX))) return rc;
+            if (w->dvals.len > UINT32_MAX - TR_TERM_VALUE_MAX) return TR_ENOMEM; /* voff is u32 */
             e->c->voff = w->dvals.len;
             e->c->vlen = tr_term_value_encode(&info, w->dvals.data + w->dvals.len);
             w->dvals.len += e->c->vlen;

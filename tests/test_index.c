@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "check.h"
 #include "index.h"
@@ -513,6 +514,80 @@ static size_t db_leaf_pages(const char *dir, const char *name)
     mdb_txn_abort(txn);
     mdb_env_close(env);
     return st.ms_leaf_pages;
+}
+
+/* The terms database's blocks as "key\x01value" strings hashed by XXH3,
+ * for counting what a commit rewrote. */
+static size_t db_block_hashes(const char *dir, uint64_t *out, size_t cap)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *mc;
+    MDB_val k, v;
+    size_t n = 0;
+    mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 16);
+    if (mdb_env_open(env, dir, MDB_RDONLY, 0)) { mdb_env_close(env); return 0; }
+    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (mdb_dbi_open(txn, "terms", 0, &dbi) == 0 && mdb_cursor_open(txn, dbi, &mc) == 0) {
+        for (int r = mdb_cursor_get(mc, &k, &v, MDB_FIRST); !r && n < cap; r = mdb_cursor_get(mc, &k, &v, MDB_NEXT))
+            out[n++] = XXH3_64bits(k.mv_data, k.mv_size) ^ XXH3_64bits(v.mv_data, v.mv_size) * 31;
+        mdb_cursor_close(mc);
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return n;
+}
+
+static void test_small_commit_rewrites_few_blocks(void)
+{
+    /* A one-document commit into an index whose dictionary has many
+     * blocks rewrites only the blocks its terms fall into (dict.c,
+     * tr_dict_apply in place), not the whole dictionary. */
+    enum { N = 600, CAP = 4096 };
+    doc *ds = calloc(N + 1, sizeof *ds);
+    char body[4096];
+    for (int i = 0; i <= N; i++) {
+        size_t n = 0;
+        if (i < N)
+            for (int k = 0; k < 40; k++)
+                n += (size_t)snprintf(body + n, sizeof body - n, "t%05d ", ((i * 37 + k * 1009) % 10007) * 2);
+        else /* three old terms and two new ones, far apart */
+            snprintf(body, sizeof body, "t00074 t10000 t19000 t00075 t12345");
+        snprintf(ds[i].id, sizeof ds[i].id, "sc-%d", i);
+        snprintf(ds[i].title, sizeof ds[i].title, "t%05d", i);
+        snprintf(ds[i].url, sizeof ds[i].url, "u%d", i);
+        ds[i].body = strdup(body);
+        ds[i].date = i;
+    }
+    char dir[512], err[256] = "";
+    newdir(dir, sizeof dir);
+    CHECK_EQ_INT(build(dir, ds, N, 2, 0, 0), 0);
+    uint64_t *before = calloc(CAP, sizeof *before), *after = calloc(CAP, sizeof *after);
+    size_t nb = db_block_hashes(dir, before, CAP);
+    CHECK(nb > 40);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    tr_doc_in in = doc_in(&ds[N]);
+    CHECK_EQ_INT(tr_writer_add(w, &in, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    size_t na = db_block_hashes(dir, after, CAP), kept = 0;
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nb; j++)
+            if (after[i] == before[j]) { kept++; break; }
+    /* the title and five body terms fall into at most six blocks; each
+     * may split in two */
+    fprintf(stderr, "one-document commit: %zu blocks before, %zu after, %zu unchanged\n", nb, na, kept);
+    CHECK(na - kept <= 12);
+    CHECK(kept + 6 >= nb);
+    verify_all(dir, ds, N + 1, NULL);
+    free(before);
+    free(after);
+    for (int i = 0; i <= N; i++) free(ds[i].body);
+    free(ds);
 }
 
 static void test_dictionary_repacked(void)
@@ -1362,6 +1437,7 @@ int main(void)
     test_small_batches();
     test_tiny_map();
     test_dictionary_repacked();
+    test_small_commit_rewrites_few_blocks();
     test_update_delete();
     test_postings_appended();
     test_generations();
