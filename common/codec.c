@@ -414,11 +414,13 @@ static int check_input(const tr_postings_in *in, uint64_t *max_block_pos)
 /* Blocks whose doc gaps all fit this many bits (mean gap below ~128: the
  * lists of common and middling terms, which queries decode most) are packed
  * without exceptions: patching cost ~0.3 ns a posting per stream that has
- * them (decode 0.72 -> 1.3 ns a posting on the passages' big chunks). 8, not
- * 4: 300 AOL queries on the passages, per-query min CPU, union 0.96x,
- * intersection 0.98x, phrase 0.99x, for doc blocks 5% larger (FORMAT.md). */
+ * them (decode 0.72 -> 1.3 ns a posting on the passages' big chunks). 4
+ * (format 5; 8 in format 4): ids and freqs 3.0 MB smaller on both enwiki
+ * and the passages, for union and intersection TOP_10 1-2% slower on the
+ * mean (0 would save 0.9-1.1 MB more but made union COUNT 1.14-1.17x);
+ * the index-size target of issue 3 needs the bytes (FORMAT.md). */
 #ifndef DENSE_GAP_WIDTH /* -D to measure other settings: an encoder choice, not format */
-#define DENSE_GAP_WIDTH 8
+#define DENSE_GAP_WIDTH 4
 #endif
 #define HEAD_WIDTH 0x3F        /* stream head: width b, 0..32 */
 #define HEAD_EXCEPTIONS 0x40   /* stream head: exceptions follow the lows */
