@@ -1574,6 +1574,13 @@ int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verif
     if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
     pos_dec *d = &pb->d;
     if (pos_dec_open(d, pp, pn, c->posdata + c->poslen, tf, ttf, tl, bl, n)) return TR_ECORRUPT;
+    /* The block's sections must add up to its bytes exactly, as a whole
+     * decode checks: the unary section (scanned a word at a time) must
+     * hold one one per gap and end in the payload's last byte. Lengths
+     * that do not match the bits (a damaged norm) mostly show here, before
+     * a posting's positions are trusted. */
+    uint64_t at = d->unary_at;
+    if (pos_dec_unary(d, &at, d->gaps0[n], 0, NULL, 1)) return TR_ECORRUPT;
     pb->ubit = d->unary_at;
     pb->useen = 0;
     pb->n = n;

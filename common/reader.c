@@ -565,8 +565,12 @@ typedef struct cur_priv {
 
 /* Single-posting position decodes per block before the whole block's
  * positions are decoded at once: a phrase with a rare term asks for one
- * posting in most blocks of its common terms, a dense one for many. */
-#define TR_POS_SINGLE_MAX 8
+ * posting in most blocks of its common terms, a dense one for many. With
+ * format 5's tr_pos_block a single posting costs only its own bits once
+ * the block is set up, so every posting goes that way (a block has at
+ * most 128): phrase and NEAR 0.95-0.99x of a limit of 8 (bench/qlat_ab.py,
+ * passages, two runs). */
+#define TR_POS_SINGLE_MAX TR_BLOCK_DOCS
 
 static int cur_fail(tr_cursor *c, int rc)
 {
