@@ -57,11 +57,11 @@ static uint64_t stored_cost(uint64_t len)
  * pieces fill their pages: an overflow value wastes half a page on average
  * (15 MB of enwiki's postings). Dynamic programming over the cut points,
  * with a piece's size estimated as the codec lays it out (a full chunk's
- * 33-byte header and directory entries of ~35 bytes; a single block is the
+ * 33-byte header and directory entries of ~25 bytes; a single block is the
  * compact form, ~12 bytes of header). cut[] receives the piece ends
  * (block indexes, ascending, the last = nb); returns the piece count. */
 #define CHUNK_HEADER_EST 33u
-#define CHUNK_DIR_EST 35u
+#define CHUNK_DIR_EST 25u
 #define COMPACT_HEADER_EST 12u
 static size_t plan_cuts(const size_t *bytes, size_t nb, uint64_t *best, uint32_t *from, uint32_t *cut)
 {

@@ -24,9 +24,9 @@
  *   4 x (u16 tf, u16 dl)  chunk bound points, unused ones 0
  *   u32  checksum         low 32 bits of XXH3_64(directory, seed =
  *                         XXH3_64(header bytes 0..28))
- *   dir-entry[nblocks]    fixed width (binary-searchable): 35 bytes with
- *                         positions and both offsets u16, 39 with both u32,
- *                         29 / 31 without positions
+ *   dir-entry[nblocks]    fixed width (binary-searchable): 25 bytes with
+ *                         positions and both offsets u16, 29 with both u32,
+ *                         19 / 21 without positions
  *   doc-block[nblocks]    the doc area
  *   pos-block[nblocks]    the positions area
  *   (nothing after: 33 + entry bytes * nblocks + doc area + positions area
@@ -41,9 +41,17 @@
  *   u32  doc_csum         low 32 bits of XXH3_64(this doc-block)
  *   u32  pos_csum         low 32 bits of XXH3_64(this pos-block) (absent
  *                         without positions)
- *   u16  max_ttf          block bound
- *   u8   npoints          1..4
- *   4 x (u16 tf, u16 dl)  block bound points, unused ones 0
+ *   u8   max_ttf code     block bound, each value a code (below): max_ttf
+ *   4 x (u8 tf code, u8 dl code)  and tf rounded up, dl rounded down; the
+ *                         points in use are those before the first tf code
+ *                         0 (at least 1; unused ones all 0)
+ *
+ * code := one byte for a value 0..65535 on a log scale: c < 16 is c; else
+ *   (16 + (c & 15)) << ((c >> 4) - 1), capped at 65535 (codes 16..207 reach
+ *   63,488; larger ones read 65,535, which for tf means "unbounded"). At most
+ *   1/16 off: a directory bound is at most that much looser than the block's
+ *   exact one. The chunk bound in the header (u16, exact) is folded from the
+ *   rounded block bounds, so it still covers each of them.
  *
  * compact-chunk := (a single block: about half of all terms occur once)
  *   u8   format = 0x08
@@ -135,7 +143,7 @@
 #define FLAG_POS_OFF16 0x04        /* full chunk: pos_end offsets are u16 */
 #define FULL_HEADER_BYTES 33
 #define FULL_CSUM_OFFSET 29
-#define DIR_BOUND_BYTES 19         /* max_ttf u16, npoints u8, 4 x (u16, u16) */
+#define DIR_BOUND_BYTES 9          /* max_ttf u8 code, 4 x (tf u8 code, dl u8 code) */
 #define MAX_WIDTH 32
 /* A block's position count is returned as an int. */
 #define MAX_BLOCK_POSITIONS ((uint64_t)INT_MAX)
@@ -355,6 +363,72 @@ static void put_bound_fixed(uint8_t *p, const tr_bound *bd)
     }
 }
 
+/* ---- directory bounds: one byte a value on a log scale -------------------
+ * code c < 16 is the value c; above, 4 bits of mantissa: c = 16 (e - 3) + m
+ * stands for (16 + m) << (e - 4), e = 4..15 (values 16..63,488; codes up to
+ * 207), anything larger reads as 65,535 (TR_SAT16). A block bound's tf and
+ * max_ttf are rounded up and its dl rounded down, so the bound stays valid
+ * (at most 1/16 looser); the chunk bound folds the rounded block bounds. */
+static uint16_t code_value(unsigned c)
+{
+    if (c < 16) return (uint16_t)c;
+    unsigned e = (c >> 4) + 3;
+    uint32_t v = (16u + (c & 15)) << (e - 4);
+    return v > TR_SAT16 ? (uint16_t)TR_SAT16 : (uint16_t)v;
+}
+
+static unsigned code_down(uint16_t v)
+{
+    if (v < 16) return v;
+    unsigned e = 31u - (unsigned)__builtin_clz(v);
+    return (e - 3) << 4 | ((v >> (e - 4)) & 15);
+}
+
+static unsigned code_up(uint16_t v)
+{
+    unsigned c = code_down(v);
+    return code_value(c) < v ? c + 1 : c;
+}
+
+/* A block bound as the directory will hold it (tf up, dl down). */
+static void bound_round(tr_bound *bd)
+{
+    bd->max_ttf = code_value(code_up(bd->max_ttf));
+    for (unsigned i = 0; i < bd->npoints && i < TR_BOUND_POINTS; i++) {
+        bd->pt[i].tf = code_value(code_up(bd->pt[i].tf));
+        bd->pt[i].dl = code_value(code_down(bd->pt[i].dl));
+    }
+}
+
+static void put_bound_codes(uint8_t *p, const tr_bound *bd)
+{
+    p[0] = (uint8_t)code_up(bd->max_ttf);
+    for (unsigned i = 0; i < TR_BOUND_POINTS; i++) {
+        int used = i < bd->npoints;
+        p[1 + 2 * i] = (uint8_t)(used ? code_up(bd->pt[i].tf) : 0);
+        p[2 + 2 * i] = (uint8_t)(used ? code_down(bd->pt[i].dl) : 0);
+    }
+}
+
+/* Points in use: those before the first tf code 0 (a real tf is >= 1). */
+static unsigned bound_codes_npoints(const uint8_t *p)
+{
+    unsigned n = 0;
+    while (n < TR_BOUND_POINTS && p[1 + 2 * n]) n++;
+    return n;
+}
+
+static void get_bound_codes(const uint8_t *p, tr_bound *bd)
+{
+    memset(bd, 0, sizeof *bd);
+    bd->max_ttf = code_value(p[0]);
+    bd->npoints = (uint8_t)bound_codes_npoints(p);
+    for (unsigned i = 0; i < bd->npoints; i++) {
+        bd->pt[i].tf = code_value(p[1 + 2 * i]);
+        bd->pt[i].dl = code_value(p[2 + 2 * i]);
+    }
+}
+
 static void get_bound_fixed(const uint8_t *p, unsigned npoints, uint16_t max_ttf, tr_bound *bd)
 {
     memset(bd, 0, sizeof *bd);
@@ -414,11 +488,13 @@ static int check_input(const tr_postings_in *in, uint64_t *max_block_pos)
 /* Blocks whose doc gaps all fit this many bits (mean gap below ~128: the
  * lists of common and middling terms, which queries decode most) are packed
  * without exceptions: patching cost ~0.3 ns a posting per stream that has
- * them (decode 0.72 -> 1.3 ns a posting on the passages' big chunks). 8, not
- * 4: 300 AOL queries on the passages, per-query min CPU, union 0.96x,
- * intersection 0.98x, phrase 0.99x, for doc blocks 5% larger (FORMAT.md). */
+ * them (decode 0.72 -> 1.3 ns a posting on the passages' big chunks). 4
+ * (format 5; 8 in format 4): ids and freqs 3.0 MB smaller on both enwiki
+ * and the passages, for union and intersection TOP_10 1-2% slower on the
+ * mean (0 would save 0.9-1.1 MB more but made union COUNT 1.14-1.17x);
+ * the index-size target of issue 3 needs the bytes (FORMAT.md). */
 #ifndef DENSE_GAP_WIDTH /* -D to measure other settings: an encoder choice, not format */
-#define DENSE_GAP_WIDTH 8
+#define DENSE_GAP_WIDTH 4
 #endif
 #define HEAD_WIDTH 0x3F        /* stream head: width b, 0..32 */
 #define HEAD_EXCEPTIONS 0x40   /* stream head: exceptions follow the lows */
@@ -746,6 +822,7 @@ static int encode_full(const tr_postings_in *in, tr_buf *out)
         }
         block_info *bi = &info[b];
         block_bound(in->tf + start, in->ttf + start, in->dl ? in->dl + start : NULL, n, &bi->bd);
+        bound_round(&bi->bd);
         if (b == 0) chunk_bd = bi->bd;
         else bound_fold(&chunk_bd, &bi->bd);
         bi->last = in->docs[start + n - 1];
@@ -779,9 +856,7 @@ static int encode_full(const tr_postings_in *in, tr_buf *out)
             put_off(e + 4 + l.docw, l.posw, bi->pos_end);
             tr_put_le32(e + l.doc_csum, bi->doc_csum);
             if (in->pos) tr_put_le32(e + l.pos_csum, bi->pos_csum);
-            tr_put_le16(e + l.bound, bi->bd.max_ttf);
-            e[l.bound + 2] = bi->bd.npoints;
-            put_bound_fixed(e + l.bound + 3, &bi->bd);
+            put_bound_codes(e + l.bound, &bi->bd);
         }
         size_t dirlen = (size_t)l.stride * nblocks;
         uint64_t seed = XXH3_64bits(h, FULL_CSUM_OFFSET);
@@ -1274,8 +1349,7 @@ static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
         /* a doc-block has at least its gap and tf heads */
         if (de < prev_doc_end + 2 || de > doclen) return TR_ECORRUPT;
         if (pe < prev_pos_end || pe > poslen) return TR_ECORRUPT;
-        unsigned np = e[l.bound + 2];
-        if (np < 1 || np > TR_BOUND_POINTS) return TR_ECORRUPT;
+        if (bound_codes_npoints(e + l.bound) < 1) return TR_ECORRUPT;
         base = bl + 1;
         prev_doc_end = de;
         prev_pos_end = pe;
@@ -1375,8 +1449,7 @@ void tr_chunk_block_bound(const tr_chunk *c, uint32_t b, tr_bound *out)
         *out = c->bound;
         return;
     }
-    const uint8_t *e = dir_entry(c, b) + layout_of(c->dir_flags).bound;
-    get_bound_fixed(e + 3, e[2], tr_get_le16(e), out);
+    get_bound_codes(dir_entry(c, b) + layout_of(c->dir_flags).bound, out);
 }
 
 /* The doc-block and pos-block slices of block b. */
@@ -1501,6 +1574,13 @@ int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verif
     if (total > MAX_BLOCK_POSITIONS) return TR_ECORRUPT;
     pos_dec *d = &pb->d;
     if (pos_dec_open(d, pp, pn, c->posdata + c->poslen, tf, ttf, tl, bl, n)) return TR_ECORRUPT;
+    /* The block's sections must add up to its bytes exactly, as a whole
+     * decode checks: the unary section (scanned a word at a time) must
+     * hold one one per gap and end in the payload's last byte. Lengths
+     * that do not match the bits (a damaged norm) mostly show here, before
+     * a posting's positions are trusted. */
+    uint64_t at = d->unary_at;
+    if (pos_dec_unary(d, &at, d->gaps0[n], 0, NULL, 1)) return TR_ECORRUPT;
     pb->ubit = d->unary_at;
     pb->useen = 0;
     pb->n = n;

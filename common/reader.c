@@ -557,12 +557,19 @@ typedef struct cur_priv {
 
 /* Single-posting position decodes per block before the whole block's
  * positions are decoded at once: a phrase with a rare term asks for one
- * posting in most blocks of its common terms, a dense one for many. */
-#define TR_POS_SINGLE_MAX 8
+ * posting in most blocks of its common terms, a dense one for many. With
+ * format 5's tr_pos_block a single posting costs only its own bits once
+ * the block is set up, so every posting goes that way (a block has at
+ * most 128): phrase and NEAR 0.95-0.99x of a limit of 8 (bench/qlat_ab.py,
+ * passages, two runs). */
+#define TR_POS_SINGLE_MAX TR_BLOCK_DOCS
 /* ... but a block of at most this many positions (two position groups) is
  * decoded whole at its second request: a single posting costs about as
- * much as the whole block there (phrase COUNT on the passages: 0.953x). */
+ * much as the whole block there (format 4: phrase COUNT on the passages
+ * 0.953x). */
+#ifndef TR_POS_SMALL_BLOCK
 #define TR_POS_SMALL_BLOCK 256
+#endif
 
 static int cur_fail(tr_cursor *c, int rc)
 {

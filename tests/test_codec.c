@@ -339,7 +339,7 @@ static void test_run_positions(void)
 static unsigned full_stride(unsigned flags)
 {
     unsigned pos = flags & 1;
-    return 4 + (flags & 2 ? 2 : 4) + (pos ? (flags & 4 ? 2 : 4) + 4 : 0) + 4 + 19;
+    return 4 + (flags & 2 ? 2 : 4) + (pos ? (flags & 4 ? 2 : 4) + 4 : 0) + 4 + 9;
 }
 
 static void test_full_header(void)
@@ -354,11 +354,12 @@ static void test_full_header(void)
     CHECK_EQ_INT(out.data[1], 0x07);
     CHECK_EQ_INT(tr_get_le32(out.data + 3), 129);
     CHECK_EQ_INT(tr_get_le32(out.data + 7), l.docs[0]);
-    /* 35-byte entries: last u32, doc_end u16, pos_end u16, two csums, bound 19 */
-    CHECK_EQ_INT(full_stride(out.data[1]), 35);
+    /* 25-byte entries: last u32, doc_end u16, pos_end u16, two csums, bound
+     * codes 9 */
+    CHECK_EQ_INT(full_stride(out.data[1]), 25);
     CHECK_EQ_INT(tr_get_le32(out.data + 33), l.docs[127]);      /* dir[0].last_doc */
-    CHECK_EQ_INT(tr_get_le32(out.data + 33 + 35), l.docs[128]); /* dir[1].last_doc */
-    CHECK_EQ_INT(33 + 2 * 35 + tr_get_le16(out.data + 33 + 35 + 4) + tr_get_le16(out.data + 33 + 35 + 6),
+    CHECK_EQ_INT(tr_get_le32(out.data + 33 + 25), l.docs[128]); /* dir[1].last_doc */
+    CHECK_EQ_INT(33 + 2 * 25 + tr_get_le16(out.data + 33 + 25 + 4) + tr_get_le16(out.data + 33 + 25 + 6),
                  out.len);
     /* appending keeps what the buffer held */
     size_t first = out.len;
@@ -467,10 +468,49 @@ static void test_patched_streams(void)
     tr_buf_clear(&out);
     CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
     CHECK_EQ_INT(out.data[1], 0x00);         /* no positions, doc area over 64 KiB */
-    CHECK_EQ_INT(full_stride(out.data[1]), 31);
+    CHECK_EQ_INT(full_stride(out.data[1]), 21);
     roundtrip(&l, "u32 doc offsets");
     plist_free(&l);
     tr_buf_free(&out);
+}
+
+/* The directory's one-byte bound codes at their boundaries: a two-block
+ * chunk whose first block has one (tf, dl, ttf) everywhere reads back a
+ * bound with tf and max_ttf rounded up and dl rounded down, by at most
+ * 1/16, and the chunk bound covers it. */
+static void test_dir_bound_codes(void)
+{
+    static const uint32_t vals[] = {1, 2, 15, 16, 17, 31, 32, 33, 255, 1000, 4097,
+                                    63488, 63489, 65534, 65535, 70000};
+    size_t nv = sizeof vals / sizeof *vals;
+    for (size_t a = 0; a < nv; a++) {
+        for (size_t z = 0; z < nv; z += 3) {
+            plist l;
+            plist_alloc(&l, 129);
+            for (uint32_t i = 0; i < 129; i++) {
+                l.docs[i] = 10 + i;
+                l.tf[i] = i < 128 ? vals[a] : 1;
+                l.ttf[i] = i < 128 ? vals[a] / 2 : 0;
+                l.dl[i] = i < 128 ? vals[z] : 5;
+            }
+            tr_postings_in in = plist_in(&l);
+            tr_buf out = {0};
+            tr_chunk c;
+            CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+            CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
+            tr_bound bd;
+            tr_chunk_block_bound(&c, 0, &bd);
+            CHECK_EQ_INT(bd.npoints, 1);
+            uint32_t t = vals[a] > 65535 ? 65535 : vals[a], d = vals[z] > 65535 ? 65535 : vals[z];
+            uint32_t tt = vals[a] / 2 > 65535 ? 65535 : vals[a] / 2;
+            CHECK(bd.pt[0].tf >= t && bd.pt[0].tf <= t + t / 16 + 1);
+            CHECK(bd.pt[0].dl <= d && bd.pt[0].dl + d / 16 + 1 >= d);
+            CHECK(bd.max_ttf >= tt && bd.max_ttf <= tt + tt / 16 + 1);
+            CHECK(tr_bound_bm25(&c.bound, 1.2, 0.75, 2.0, 100.0) >= tr_bound_bm25(&bd, 1.2, 0.75, 2.0, 100.0));
+            tr_buf_free(&out);
+            plist_free(&l);
+        }
+    }
 }
 
 static void test_gaps(void)
@@ -852,6 +892,7 @@ int main(void)
     test_pack();
     test_compact_vectors();
     test_run_positions();
+    test_dir_bound_codes();
     test_full_header();
     test_patched_streams();
     test_gaps();
