@@ -49,9 +49,15 @@
 #define TR_MAX_THREADS 64
 #define TR_DEFAULT_MEMORY ((size_t)1 << 30)
 #define TR_DEFAULT_INITIAL_MAP ((size_t)64 << 20)
-/* Share of opts.memory for the inverter; the rest is left for LMDB's dirty
- * pages of the commit, which are about as big as the encoded batch. */
-#define TR_INVERT_SHARE 2
+/* Percent of opts.memory for the inverter; the rest is left for LMDB's
+ * dirty pages of the commit, which are about as big as the encoded batch,
+ * and the fixed costs (input queue, analysers). 65, not 50: at 1G the
+ * passages take 2 batches instead of 3 (postings 120.6 against 122.1 MB:
+ * each batch splits the lists it shares with the others), enwiki's peak
+ * RSS is 793 MiB (608 at 50), and at 512M 488 MiB (437). */
+#ifndef TR_INVERT_PCT
+#define TR_INVERT_PCT 65
+#endif
 /* Longest /proc/self/maps line read (longer ones are paths we skip). */
 #define TR_MAPS_LINE 512
 /* Bytes of one chunk of the batch's document arena (see arena_alloc): a
@@ -1691,7 +1697,7 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     w->mem += doc->body_len;               /* the rest is counted by the arena's chunks */
     w->win_bytes += bytes;
     int batch_full = w->o.batch_docs && w->ndocs >= w->o.batch_docs;
-    size_t budget = w->o.memory / TR_INVERT_SHARE;
+    size_t budget = w->o.memory / 100 * TR_INVERT_PCT;
     if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= TR_WINDOW_BYTES || batch_full ||
         w->mem >= budget) {
         /* launch this window before inverting the previous one, so the
