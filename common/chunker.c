@@ -24,7 +24,6 @@ int tr_enc_scratch_reserve(tr_enc_scratch *w, size_t n, size_t npos)
 void tr_enc_scratch_free(tr_enc_scratch *sc)
 {
     free(sc->sd); free(sc->stf); free(sc->sttf); free(sc->sdl); free(sc->stl); free(sc->spos);
-    tr_buf_free(&sc->chunk);
     *sc = (tr_enc_scratch){0};
 }
 
@@ -88,26 +87,26 @@ static size_t plan_cuts(const size_t *bytes, size_t nb, uint64_t *best, uint32_t
     return m;
 }
 
-/* Append one record (first_doc u32 | len u32 | chunk) for postings
- * [off, off + cnt) whose positions start at poff. */
-static int encode_record(tr_enc_scratch *sc, size_t off, size_t cnt, size_t poff, tr_buf *out)
+/* tr_chunk_encode_cut's plan: one piece while the whole chunk fits a leaf
+ * page, else plan_cuts. */
+static size_t plan_pieces(void *ctx, const size_t *bytes, size_t nb, size_t whole, uint32_t *cut)
 {
-    tr_postings_in in = { (uint32_t)cnt, sc->sd + off, sc->stf + off, sc->sttf + off, sc->sdl + off,
-                          sc->spos + poff, sc->stl + off };
-    tr_buf_clear(&sc->chunk);
-    int rc = tr_chunk_encode(&in, &sc->chunk);
-    if (rc) return rc;
-    uint8_t hdr[8];
-    tr_put_le32(hdr, sc->sd[off]);
-    tr_put_le32(hdr + 4, (uint32_t)sc->chunk.len);
-    if (tr_buf_append(out, hdr, 8) || tr_buf_append(out, sc->chunk.data, sc->chunk.len)) return TR_ENOMEM;
-    return TR_OK;
+    (void)ctx;
+    enum { MAXB = TR_CHUNK_MAX_DOCS / TR_BLOCK_DOCS };
+    if (whole <= LMDB_LEAF_VALUE_MAX || nb > MAXB) {
+        cut[0] = (uint32_t)nb;
+        return 1;
+    }
+    uint64_t best[MAXB + 1];
+    uint32_t from[MAXB + 1];
+    return plan_cuts(bytes, nb, best, from, cut);
 }
 
 /* Encode postings [0, n) of the scratch as chunks of at most
  * TR_CHUNK_MAX_DOCS, appending records (first_doc u32 | len u32 | chunk) to
- * out. A chunk too big for a leaf page is re-cut at block boundaries where
- * plan_cuts says its pieces fill their pages best. Runs in encoding
+ * out. A chunk too big for a leaf page is cut at block boundaries where
+ * plan_cuts says its pieces fill their pages best; its blocks are encoded
+ * once (tr_chunk_encode_cut), not again for each piece. Runs in encoding
  * threads: touches only sc and out. */
 int tr_encode_chunks(tr_enc_scratch *sc, size_t n, tr_buf *out)
 {
@@ -115,33 +114,10 @@ int tr_encode_chunks(tr_enc_scratch *sc, size_t n, tr_buf *out)
     while (off < n) {
         size_t cnt = n - off;
         if (cnt > TR_CHUNK_MAX_DOCS) cnt = TR_CHUNK_MAX_DOCS;
-        size_t rec = out->len;
-        int rc = encode_record(sc, off, cnt, poff, out);
+        tr_postings_in in = { (uint32_t)cnt, sc->sd + off, sc->stf + off, sc->sttf + off, sc->sdl + off,
+                              sc->spos + poff, sc->stl + off };
+        int rc = tr_chunk_encode_cut(&in, plan_pieces, NULL, out);
         if (rc) return rc;
-        size_t len = sc->chunk.len;
-        tr_chunk c;
-        if (len > LMDB_LEAF_VALUE_MAX && cnt > TR_BLOCK_DOCS &&
-            tr_chunk_open(&c, sc->chunk.data, len) == 0) {
-            enum { MAXB = TR_CHUNK_MAX_DOCS / TR_BLOCK_DOCS };
-            size_t bytes[MAXB];
-            uint64_t best[MAXB + 1];
-            uint32_t from[MAXB + 1], cut[MAXB];
-            size_t nb = c.nblocks;
-            for (size_t b = 0; b < nb; b++) bytes[b] = tr_chunk_block_bytes(&c, (uint32_t)b);
-            size_t m = plan_cuts(bytes, nb, best, from, cut);
-            if (m > 1) {
-                out->len = rec; /* drop the one-piece record, write the pieces */
-                size_t o = off, p = poff;
-                for (size_t i = 0; i < m && !rc; i++) {
-                    size_t d0 = o, d1 = off + (size_t)cut[i] * TR_BLOCK_DOCS;
-                    if (d1 > off + cnt) d1 = off + cnt;
-                    rc = encode_record(sc, d0, d1 - d0, p, out);
-                    for (size_t k = d0; k < d1; k++) p += sc->stf[k];
-                    o = d1;
-                }
-                if (rc) return rc;
-            }
-        }
         for (size_t i = 0; i < cnt; i++) poff += sc->stf[off + i];
         off += cnt;
     }

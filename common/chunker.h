@@ -15,7 +15,6 @@
 typedef struct tr_enc_scratch {
     uint32_t *sd, *stf, *sttf, *sdl, *stl, *spos;
     size_t scap, sposcap;
-    tr_buf chunk;
 } tr_enc_scratch;
 
 /* Room for n postings and npos positions. TR_ENOMEM. */

@@ -796,78 +796,205 @@ typedef struct block_info {
     tr_bound bd;
 } block_info;
 
-static int encode_full(const tr_postings_in *in, tr_buf *out)
+/* A list's blocks encoded once (every block's payloads, checksums and
+ * bound), from which chunks of any run of whole blocks are assembled. */
+typedef struct enc_blocks {
+    uint32_t nblocks;
+    block_info *info;           /* doc_end / pos_end: offsets in docbuf / posbuf */
+    tr_buf docbuf, posbuf;
+} enc_blocks;
+
+static void enc_blocks_free(enc_blocks *eb)
 {
-    uint32_t nblocks = (uint32_t)(((uint64_t)in->n + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS);
-    block_info *info = malloc((size_t)nblocks * sizeof *info);
-    if (!info) return TR_ENOMEM;
-    tr_buf docbuf = {0}, posbuf = {0};
-    tr_bound chunk_bd = {0};
+    free(eb->info);
+    tr_buf_free(&eb->docbuf);
+    tr_buf_free(&eb->posbuf);
+}
+
+static int encode_blocks(const tr_postings_in *in, enc_blocks *eb)
+{
+    *eb = (enc_blocks){ .nblocks = (uint32_t)(((uint64_t)in->n + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS) };
+    eb->info = malloc((size_t)eb->nblocks * sizeof *eb->info);
+    if (!eb->info) return TR_ENOMEM;
     const uint32_t *pos = in->pos;
-    int rc = TR_OK;
-    for (uint32_t b = 0; b < nblocks && !rc; b++) {
+    for (uint32_t b = 0; b < eb->nblocks; b++) {
         uint32_t start = b * TR_BLOCK_DOCS;
         uint32_t n = in->n - start < TR_BLOCK_DOCS ? in->n - start : TR_BLOCK_DOCS;
         uint32_t bbase = b == 0 ? in->docs[0] : in->docs[start - 1] + 1;
-        size_t d0 = docbuf.len, p0 = posbuf.len;
-        rc = encode_doc_block(in, start, n, bbase, &docbuf);
+        size_t d0 = eb->docbuf.len, p0 = eb->posbuf.len;
+        int rc = encode_doc_block(in, start, n, bbase, &eb->docbuf);
         if (!rc && pos) {
-            rc = encode_pos_block(in, start, n, pos, &posbuf);
+            rc = encode_pos_block(in, start, n, pos, &eb->posbuf);
             for (uint32_t i = 0; i < n; i++) pos += in->tf[start + i];
         }
-        if (rc) break;
-        if (docbuf.len > MAX_CHUNK_BYTES || posbuf.len > MAX_CHUNK_BYTES) {
-            rc = TR_ELIMIT;
-            break;
-        }
-        block_info *bi = &info[b];
+        if (rc) return rc;
+        if (eb->docbuf.len > MAX_CHUNK_BYTES || eb->posbuf.len > MAX_CHUNK_BYTES) return TR_ELIMIT;
+        block_info *bi = &eb->info[b];
         block_bound(in->tf + start, in->ttf + start, in->dl ? in->dl + start : NULL, n, &bi->bd);
         bound_round(&bi->bd);
-        if (b == 0) chunk_bd = bi->bd;
-        else bound_fold(&chunk_bd, &bi->bd);
         bi->last = in->docs[start + n - 1];
-        bi->doc_end = (uint32_t)docbuf.len;
-        bi->pos_end = (uint32_t)posbuf.len;
-        bi->doc_csum = csum32(docbuf.data + d0, docbuf.len - d0);
-        bi->pos_csum = csum32(posbuf.data ? posbuf.data + p0 : (const uint8_t *)"", posbuf.len - p0);
+        bi->doc_end = (uint32_t)eb->docbuf.len;
+        bi->pos_end = (uint32_t)eb->posbuf.len;
+        bi->doc_csum = csum32(eb->docbuf.data + d0, eb->docbuf.len - d0);
+        bi->pos_csum = csum32(eb->posbuf.data ? eb->posbuf.data + p0 : (const uint8_t *)"", eb->posbuf.len - p0);
     }
-    unsigned flags = (in->pos ? FLAG_POSITIONS : 0) |
-                     (docbuf.len <= UINT16_MAX ? FLAG_DOC_OFF16 : 0) |
-                     (in->pos && posbuf.len <= UINT16_MAX ? FLAG_POS_OFF16 : 0);
+    return TR_OK;
+}
+
+/* Block b's payload bytes in eb (doc and positions). */
+static size_t eb_bytes(const enc_blocks *eb, uint32_t b)
+{
+    uint32_t d0 = b ? eb->info[b - 1].doc_end : 0, p0 = b ? eb->info[b - 1].pos_end : 0;
+    return (size_t)(eb->info[b].doc_end - d0) + (eb->info[b].pos_end - p0);
+}
+
+/* The full chunk of blocks [b0, b1) (b1 - b0 >= 2) of eb, appended to out:
+ * the bytes tr_chunk_encode makes of those postings alone. Only block b0's
+ * doc payload differs from eb's when b0 > 0 (its first gap counts from its
+ * own first doc, not from the block before), so it is encoded again. */
+static int assemble_full(const tr_postings_in *in, const enc_blocks *eb, uint32_t b0, uint32_t b1,
+                         tr_buf *out)
+{
+    uint32_t start = b0 * TR_BLOCK_DOCS, end = b1 * TR_BLOCK_DOCS < in->n ? b1 * TR_BLOCK_DOCS : in->n;
+    uint32_t d0 = b0 ? eb->info[b0 - 1].doc_end : 0, p0 = b0 ? eb->info[b0 - 1].pos_end : 0;
+    tr_buf first = {0};
+    const uint8_t *fdoc = eb->docbuf.data + d0;
+    size_t flen = eb->info[b0].doc_end - d0;
+    uint32_t fcsum = eb->info[b0].doc_csum;
+    int rc = TR_OK;
+    if (b0 > 0) {
+        uint32_t n = end - start < TR_BLOCK_DOCS ? end - start : TR_BLOCK_DOCS;
+        rc = encode_doc_block(in, start, n, in->docs[start], &first);
+        fdoc = first.data;
+        flen = first.len;
+        fcsum = csum32(first.data, first.len);
+    }
+    size_t rest = eb->info[b1 - 1].doc_end - eb->info[b0].doc_end;
+    size_t doclen = flen + rest, poslen = eb->info[b1 - 1].pos_end - p0;
+    uint32_t nb = b1 - b0;
+    unsigned flags = (in->pos ? FLAG_POSITIONS : 0) | (doclen <= UINT16_MAX ? FLAG_DOC_OFF16 : 0) |
+                     (in->pos && poslen <= UINT16_MAX ? FLAG_POS_OFF16 : 0);
     dir_layout l = layout_of(flags);
-    uint64_t total = FULL_HEADER_BYTES + (uint64_t)l.stride * nblocks + docbuf.len + posbuf.len;
+    uint64_t total = FULL_HEADER_BYTES + (uint64_t)l.stride * nb + doclen + poslen;
     if (!rc && total > MAX_CHUNK_BYTES) rc = TR_ELIMIT;
     if (!rc) rc = tr_buf_reserve(out, (size_t)total);
     if (!rc) {
+        tr_bound chunk_bd = eb->info[b0].bd;
+        for (uint32_t b = b0 + 1; b < b1; b++) bound_fold(&chunk_bd, &eb->info[b].bd);
         uint8_t *h = out->data + out->len;
         h[0] = FORMAT_FULL;
         h[1] = (uint8_t)flags;
         h[2] = chunk_bd.npoints;
-        tr_put_le32(h + 3, in->n);
-        tr_put_le32(h + 7, in->docs[0]);
+        tr_put_le32(h + 3, end - start);
+        tr_put_le32(h + 7, in->docs[start]);
         tr_put_le16(h + 11, chunk_bd.max_ttf);
         put_bound_fixed(h + 13, &chunk_bd);
         uint8_t *dir = h + FULL_HEADER_BYTES;
-        for (uint32_t b = 0; b < nblocks; b++) {
-            uint8_t *e = dir + (size_t)l.stride * b;
-            const block_info *bi = &info[b];
+        /* offsets within the piece: block b0's doc payload may have changed size */
+        int64_t dshift = (int64_t)flen - (int64_t)(eb->info[b0].doc_end - d0) - (int64_t)d0;
+        for (uint32_t b = b0; b < b1; b++) {
+            uint8_t *e = dir + (size_t)l.stride * (b - b0);
+            const block_info *bi = &eb->info[b];
             tr_put_le32(e, bi->last);
-            put_off(e + 4, l.docw, bi->doc_end);
-            put_off(e + 4 + l.docw, l.posw, bi->pos_end);
-            tr_put_le32(e + l.doc_csum, bi->doc_csum);
+            put_off(e + 4, l.docw, (uint32_t)((int64_t)bi->doc_end + dshift));
+            put_off(e + 4 + l.docw, l.posw, bi->pos_end - p0);
+            tr_put_le32(e + l.doc_csum, b == b0 ? fcsum : bi->doc_csum);
             if (in->pos) tr_put_le32(e + l.pos_csum, bi->pos_csum);
             put_bound_codes(e + l.bound, &bi->bd);
         }
-        size_t dirlen = (size_t)l.stride * nblocks;
+        size_t dirlen = (size_t)l.stride * nb;
         uint64_t seed = XXH3_64bits(h, FULL_CSUM_OFFSET);
         tr_put_le32(h + FULL_CSUM_OFFSET, (uint32_t)XXH3_64bits_withSeed(dir, dirlen, seed));
-        if (docbuf.len) memcpy(dir + dirlen, docbuf.data, docbuf.len);
-        if (posbuf.len) memcpy(dir + dirlen + docbuf.len, posbuf.data, posbuf.len);
+        uint8_t *q = dir + dirlen;
+        if (flen) memcpy(q, fdoc, flen);
+        if (rest) memcpy(q + flen, eb->docbuf.data + eb->info[b0].doc_end, rest);
+        if (poslen) memcpy(q + doclen, eb->posbuf.data + p0, poslen);
         out->len += (size_t)total;
     }
-    free(info);
-    tr_buf_free(&docbuf);
-    tr_buf_free(&posbuf);
+    tr_buf_free(&first);
+    return rc;
+}
+
+static int encode_full(const tr_postings_in *in, tr_buf *out)
+{
+    enc_blocks eb;
+    int rc = encode_blocks(in, &eb);
+    if (!rc) rc = assemble_full(in, &eb, 0, eb.nblocks, out);
+    enc_blocks_free(&eb);
+    return rc;
+}
+
+/* in shifted to its postings [start, end), positions included. */
+static tr_postings_in sub_postings(const tr_postings_in *in, uint32_t start, uint32_t end)
+{
+    tr_postings_in s = *in;
+    s.n = end - start;
+    s.docs += start; s.tf += start; s.ttf += start;
+    if (s.dl) s.dl += start;
+    if (s.tl) s.tl += start;
+    if (s.pos) {
+        uint64_t skip = 0;
+        for (uint32_t i = 0; i < start; i++) skip += in->tf[i];
+        s.pos += skip;
+    }
+    return s;
+}
+
+int tr_chunk_encode_cut(const tr_postings_in *in, tr_cut_plan_fn plan, void *ctx, tr_buf *out)
+{
+    uint64_t max_block_pos;
+    int rc = check_input(in, &max_block_pos);
+    if (rc) return rc;
+    size_t base = out->len;
+    if (in->n <= TR_BLOCK_DOCS) {
+        uint8_t hdr[8];
+        tr_put_le32(hdr, in->docs[0]);
+        rc = tr_buf_append(out, hdr, 8);
+        if (!rc) rc = encode_compact(in, out);
+        if (!rc) tr_put_le32(out->data + base + 4, (uint32_t)(out->len - base - 8));
+        if (rc) out->len = base;
+        return rc;
+    }
+    enc_blocks eb;
+    rc = encode_blocks(in, &eb);
+    size_t *bytes = NULL;
+    uint32_t *cut = NULL;
+    size_t m = 0;
+    if (!rc) {
+        bytes = malloc(eb.nblocks * sizeof *bytes);
+        cut = malloc(eb.nblocks * sizeof *cut);
+        if (!bytes || !cut) rc = TR_ENOMEM;
+    }
+    if (!rc) {
+        size_t payload = 0;
+        for (uint32_t b = 0; b < eb.nblocks; b++) payload += bytes[b] = eb_bytes(&eb, b);
+        unsigned flags = (in->pos ? FLAG_POSITIONS : 0) |
+                         (eb.docbuf.len <= UINT16_MAX ? FLAG_DOC_OFF16 : 0) |
+                         (in->pos && eb.posbuf.len <= UINT16_MAX ? FLAG_POS_OFF16 : 0);
+        size_t whole = FULL_HEADER_BYTES + (size_t)layout_of(flags).stride * eb.nblocks + payload;
+        m = plan(ctx, bytes, eb.nblocks, whole, cut);
+        if (m == 0 || cut[m - 1] != eb.nblocks) rc = TR_EINPUT;
+    }
+    for (size_t i = 0, b0 = 0; !rc && i < m; b0 = cut[i++]) {
+        if (cut[i] <= b0) { rc = TR_EINPUT; break; }
+        size_t rec = out->len;
+        uint32_t start = (uint32_t)b0 * TR_BLOCK_DOCS;
+        uint8_t hdr[8];
+        tr_put_le32(hdr, in->docs[start]);
+        rc = tr_buf_append(out, hdr, 8);
+        if (!rc && cut[i] - b0 == 1) {
+            uint32_t end = start + TR_BLOCK_DOCS < in->n ? start + TR_BLOCK_DOCS : in->n;
+            tr_postings_in s = sub_postings(in, start, end);
+            rc = encode_compact(&s, out);
+        } else if (!rc) {
+            rc = assemble_full(in, &eb, (uint32_t)b0, cut[i], out);
+        }
+        if (!rc) tr_put_le32(out->data + rec + 4, (uint32_t)(out->len - rec - 8));
+    }
+    free(bytes);
+    free(cut);
+    enc_blocks_free(&eb);
+    if (rc) out->len = base;
     return rc;
 }
 

@@ -35,6 +35,17 @@ typedef struct tr_postings_in {
  * the rules above (unsorted docs, tf 0, ttf > tf, ...), TR_ENOMEM. */
 int tr_chunk_encode(const tr_postings_in *in, tr_buf *out);
 
+/* Encoding a long list as several chunks, cut at block boundaries, with
+ * every block encoded once: plan gets the nb blocks' payload bytes and the
+ * bytes of the list as one chunk, writes the pieces' ends (block indexes,
+ * ascending, the last nb) to cut and returns their count. Each piece is
+ * appended to out as a record, first_doc u32 LE | len u32 LE | chunk, whose
+ * chunk is byte for byte what tr_chunk_encode makes of the piece's postings
+ * (a list of at most TR_BLOCK_DOCS is one record and plan is not called).
+ * TR_EINPUT also for a plan that is not a valid cut. */
+typedef size_t (*tr_cut_plan_fn)(void *ctx, const size_t *bytes, size_t nb, size_t whole, uint32_t *cut);
+int tr_chunk_encode_cut(const tr_postings_in *in, tr_cut_plan_fn plan, void *ctx, tr_buf *out);
+
 /* A score bound: up to TR_BOUND_POINTS (tf, dl) pairs such that for every
  * posting some point has tf >= posting tf and dl <= posting dl; max_ttf
  * bounds the title tf. Values are as stored (TR_SAT16 semantics). */

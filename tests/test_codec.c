@@ -887,6 +887,79 @@ static void test_inline_form(void)
     plist_free(&l);
 }
 
+
+/* tr_chunk_encode_cut: random cut plans over random lists; every piece is
+ * byte for byte tr_chunk_encode of its postings (the long first block of a
+ * later piece re-based, single blocks in the compact form), and plans that
+ * are not a cut are refused. */
+typedef struct cut_plan { uint32_t cut[600]; size_t m; size_t seen_nb, seen_whole; } cut_plan;
+
+static size_t fixed_plan(void *ctx, const size_t *bytes, size_t nb, size_t whole, uint32_t *cut)
+{
+    cut_plan *p = ctx;
+    size_t sum = 0;
+    for (size_t b = 0; b < nb; b++) sum += bytes[b];
+    p->seen_nb = nb;
+    p->seen_whole = whole;
+    CHECK(whole > sum);
+    memcpy(cut, p->cut, p->m * sizeof *cut);
+    return p->m;
+}
+
+static void test_encode_cut(void)
+{
+    for (int t = 0; t < 200; t++) {
+        plist l;
+        uint32_t n = 1 + rnd_below(t < 20 ? TR_BLOCK_DOCS : 5000);
+        plist_random(&l, n, t % 3 == 0 ? 3 : 2000, t % 4 != 1);
+        tr_postings_in in = plist_in(&l);
+        uint32_t nb = (n + TR_BLOCK_DOCS - 1) / TR_BLOCK_DOCS;
+        cut_plan plan = {0};
+        for (uint32_t b = 1; b < nb; b++)
+            if (rnd_below(3) == 0) plan.cut[plan.m++] = b;
+        plan.cut[plan.m++] = nb;
+        tr_buf got = {0}, want = {0};
+        CHECK_EQ_INT(tr_chunk_encode_cut(&in, fixed_plan, &plan, &got), 0);
+        if (nb > 1) {
+            CHECK_EQ_INT(plan.seen_nb, nb);
+            tr_buf whole = {0};
+            CHECK_EQ_INT(tr_chunk_encode(&in, &whole), 0);
+            CHECK_EQ_INT(plan.seen_whole, whole.len);
+            tr_buf_free(&whole);
+        }
+        size_t off = 0, pieces = nb > 1 ? plan.m : 1;
+        int same = 1;
+        for (size_t i = 0, b0 = 0; i < pieces && same; b0 = nb > 1 ? plan.cut[i++] : nb) {
+            uint32_t b1 = nb > 1 ? plan.cut[i] : nb, start = (uint32_t)b0 * TR_BLOCK_DOCS;
+            uint32_t end = b1 * TR_BLOCK_DOCS < n ? b1 * TR_BLOCK_DOCS : n;
+            tr_postings_in s = in;
+            s.n = end - start;
+            s.docs += start; s.tf += start; s.ttf += start; s.dl += start; s.tl += start;
+            if (s.pos) for (uint32_t k = 0; k < start; k++) s.pos += in.tf[k];
+            tr_buf_clear(&want);
+            CHECK_EQ_INT(tr_chunk_encode(&s, &want), 0);
+            same = off + 8 <= got.len && tr_get_le32(got.data + off) == s.docs[0] &&
+                   tr_get_le32(got.data + off + 4) == want.len && off + 8 + want.len <= got.len &&
+                   !memcmp(got.data + off + 8, want.data, want.len);
+            off += 8 + want.len;
+            if (nb == 1) break;
+        }
+        CHECK(same);
+        CHECK_EQ_INT(off, got.len);
+        if (nb > 1) {   /* not a cut: ends out of order, or not ending at nb */
+            cut_plan bad = { .cut = { nb, 1 }, .m = 2 };
+            size_t before = got.len;
+            CHECK_EQ_INT(tr_chunk_encode_cut(&in, fixed_plan, &bad, &got), TR_EINPUT);
+            bad = (cut_plan){ .cut = { nb - 1 }, .m = 1 };
+            CHECK_EQ_INT(tr_chunk_encode_cut(&in, fixed_plan, &bad, &got), TR_EINPUT);
+            CHECK_EQ_INT(got.len, before);
+        }
+        tr_buf_free(&got);
+        tr_buf_free(&want);
+        plist_free(&l);
+    }
+}
+
 int main(void)
 {
     test_pack();
@@ -902,5 +975,6 @@ int main(void)
     test_bounds();
     test_corruption();
     test_inline_form();
+    test_encode_cut();
     return check_done();
 }
