@@ -1849,6 +1849,18 @@ static uint32_t window_gather(plan *p, slot *s, wlist *w, wpool *wp, uint32_t d0
         double *restrict wsc = wp->sc;
         slot_block_scores(p, s);
         uint32_t i = c->i, nb = c->n;
+        if (field == TR_FIELD_ANY) {
+            /* the usual case, without the field test's loads */
+            for (; i < nb && c->docs[i] <= wend; i++) {
+                uint32_t o = c->docs[i] - d0;
+                double sc = s->bsc[i];
+                off[cnt] = (uint16_t)o;
+                wsc[cnt++] = sc;
+                bits[o >> 6] |= (uint64_t)1 << (o & 63);
+                tw |= (uint64_t)1 << (o >> 6);
+                acc[o] += sc;
+            }
+        }
         for (; i < nb && c->docs[i] <= wend; i++) {
             uint32_t tf = c->tf[i], ttf = c->ttf[i];
             if (ttf > tf) ttf = tf;
