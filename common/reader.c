@@ -563,13 +563,11 @@ typedef struct cur_priv {
  * most 128): phrase and NEAR 0.95-0.99x of a limit of 8 (bench/qlat_ab.py,
  * passages, two runs). */
 #define TR_POS_SINGLE_MAX TR_BLOCK_DOCS
-/* ... but a block of at most this many positions (two position groups) is
- * decoded whole at its second request: a single posting costs about as
- * much as the whole block there (format 4: phrase COUNT on the passages
- * 0.953x). */
-#ifndef TR_POS_SMALL_BLOCK
-#define TR_POS_SMALL_BLOCK 256
-#endif
+/* (Format 4 decoded a block of at most 256 positions whole at its second
+ * request, phrase COUNT 0.953x there; with format 5's slower whole-block
+ * decode that rule cost phrases: TOP_10 and COUNT means 0.87-0.94x without
+ * it, p99 0.72-0.86x, querybench.py --kinds phrase, passages, three
+ * alternated runs each.) */
 
 static int cur_fail(tr_cursor *c, int rc)
 {
@@ -891,13 +889,7 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
         tr_reader_lengths(c->r, c->docs, c->n, p->tl, p->bl);
         p->have_len = 1;
     }
-    int whole = p->pos_single >= TR_POS_SINGLE_MAX;
-    if (!c->pos_decoded && !whole && p->pos_single > 0) {
-        uint64_t total = 0;
-        for (uint32_t i = 0; i < c->n; i++) total += c->tf[i];
-        whole = total <= TR_POS_SMALL_BLOCK;
-    }
-    if (!c->pos_decoded && !whole) {
+    if (!c->pos_decoded && p->pos_single < TR_POS_SINGLE_MAX) {
         uint32_t want = c->tf[c->i];
         if (pos_reserve(c, want)) return cur_fail(c, TR_ENOMEM);
         if (!p->pb && !(p->pb = tr_pos_block_new())) return cur_fail(c, TR_ENOMEM);
