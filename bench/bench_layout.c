@@ -57,7 +57,6 @@ static MDB_dbi dbi_seek, dbi_big, dbi_chunks[2];
 static int g_decode = 1; /* 0: find the block only */
 static uint32_t *docs, *tf, *ttf, *dl;
 static uint32_t ndocs;
-static volatile uint32_t sink;
 
 /* State of a walk: the decoded block. */
 typedef struct walk {

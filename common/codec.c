@@ -589,14 +589,12 @@ static int encode_doc_block(const tr_postings_in *in, uint32_t start, uint32_t n
  * into branches). Still, the work per run (parameters from the lengths)
  * makes a whole block's decode about 3x format 4's per position
  * (bench_codec); queries that want a few postings of a block use
- * tr_pos_block, which sets the block up once (FORMAT.md has the figures). The total unary length of
- * a run is below 3m bits (its gaps sum to at most L - m, and 2^k > L/(2m)),
- * so no escape is needed; with k clamped at POS_MAX_K a long field adds at
+ * tr_pos_block, which sets the block up once (FORMAT.md has the figures).
+ * The total unary length of a run is below 3m bits (its gaps sum to at
+ * most L - m, and 2^k > L/(2m)), so no escape is needed; with k clamped at POS_MAX_K a long field adds at
  * most L >> POS_MAX_K. */
 
 #define POS_MAX_K 24u   /* a low part and its bit offset fit one 64-bit load */
-
-static inline unsigned floor_log2_64(uint64_t v) { return v ? 63u - (unsigned)__builtin_clzll(v) : 0u; }
 
 /* The Rice parameter of a run of m >= 1 positions in a field of L >= m. */
 static inline unsigned run_k(uint32_t m, uint32_t L)

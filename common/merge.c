@@ -75,6 +75,7 @@ typedef struct merger {
     atomic_size_t next_job;
     const mterm *failed;        /* the term being read or written when it failed */
     tr_dict_update *upd; size_t nupd, updcap;  /* the transaction's new term values */
+    size_t *voff;               /* where each one's value starts in vals */
     tr_buf vals;                /* their bytes */
     size_t budget;              /* bytes of chunks a transaction writes */
     tr_merge_stats ms;
@@ -344,11 +345,14 @@ static void encode_round(merger *m)
  * the end of the transaction. */
 static int queue_update(merger *m, const mterm *t, const uint8_t *val, size_t vlen)
 {
+    size_t cap = m->updcap;
     int rc = grow((void **)&m->upd, &m->updcap, m->nupd + 1, sizeof *m->upd);
+    if (!rc) rc = grow((void **)&m->voff, &cap, m->nupd + 1, sizeof *m->voff);
     if (rc) return rc;
-    /* val_off, patched into pointers when the buffer stops moving */
+    /* the value's pointer is set in apply_updates: vals may still move */
+    m->voff[m->nupd] = m->vals.len;
     m->upd[m->nupd++] = (tr_dict_update){ (const uint8_t *)m->names.data + t->off, t->len, t->term_id,
-                                          val ? (const uint8_t *)(uintptr_t)(m->vals.len + 1) : NULL, vlen };
+                                          NULL, val ? vlen : 0 };
     return val && tr_buf_append(&m->vals, val, vlen) ? TR_ENOMEM : TR_OK;
 }
 
@@ -363,7 +367,7 @@ static int update_cmp(const void *a, const void *b)
 static int apply_updates(merger *m, MDB_txn *txn)
 {
     for (size_t i = 0; i < m->nupd; i++)
-        if (m->upd[i].val) m->upd[i].val = m->vals.data + ((uintptr_t)m->upd[i].val - 1);
+        if (m->upd[i].vlen) m->upd[i].val = m->vals.data + m->voff[i];   /* else: delete */
     qsort(m->upd, m->nupd, sizeof *m->upd, update_cmp);
     int rc = tr_dict_apply(txn, m->ix->dbi[TR_DB_TERMS], m->upd, m->nupd, m->budget, NULL);
     m->nupd = 0;
@@ -608,7 +612,8 @@ static int merge_txn(merger *m, MDB_txn *txn, size_t *next, size_t budget)
 
 static void merger_free(merger *m)
 {
-    free(m->del); free(m->dels); free(m->tlen); free(m->blen); free(m->terms); free(m->oldkeys); free(m->refs); free(m->upd);
+    free(m->del); free(m->dels); free(m->tlen); free(m->blen); free(m->terms);
+    free(m->oldkeys); free(m->refs); free(m->upd); free(m->voff);
     tr_buf_free(&m->vals);
     for (size_t i = 0; i < m->jobcap && m->jobs; i++) tr_buf_free(&m->jobs[i].enc);
     free(m->jobs);
