@@ -4,6 +4,7 @@
 #include "schema.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int tr_enc_scratch_reserve(tr_enc_scratch *w, size_t n, size_t npos)
 {
@@ -120,6 +121,40 @@ int tr_encode_chunks(tr_enc_scratch *sc, size_t n, tr_buf *out)
         if (rc) return rc;
         for (size_t i = 0; i < cnt; i++) poff += sc->stf[off + i];
         off += cnt;
+    }
+    return TR_OK;
+}
+
+int tr_store_chunks(MDB_txn *txn, MDB_dbi dbi, uint32_t gen, const uint8_t *enc, size_t len,
+                    tr_term_info *info, uint8_t *inl, size_t *put)
+{
+    const uint8_t *p = enc, *end = enc + len;
+    *put = 0;
+    while (p < end) {
+        uint32_t first = tr_get_le32(p), clen = tr_get_le32(p + 4);
+        const uint8_t *chunk = p + 8;
+        p += 8 + (size_t)clen;
+        tr_chunk c;
+        if (tr_chunk_open(&c, chunk, clen)) return TR_ECORRUPT;
+        tr_bound_merge(&info->bound, &c.bound);
+        /* the inline form drops the format byte and checksum (5 bytes) */
+        size_t il = 0;
+        if (info->nchunks == 0 && p == end && clen <= TR_INLINE_MAX + 5) {
+            memcpy(inl, chunk, clen);
+            il = tr_chunk_inline_form(inl, clen);
+        }
+        if (il && il <= TR_INLINE_MAX) {
+            info->inline_chunk = inl;
+            info->inline_len = il;
+        } else {
+            uint8_t kb[TR_POSTINGS_KEY_BYTES];
+            tr_key_posting(kb, gen, info->term_id, first);
+            MDB_val k = { sizeof kb, kb }, v = { clen, (void *)chunk };
+            int rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+            if (rc) return rc;
+            (*put)++;
+        }
+        info->nchunks++;
     }
     return TR_OK;
 }

@@ -3,7 +3,9 @@
 #ifndef TRAWL_CHUNKER_H
 #define TRAWL_CHUNKER_H
 
-#include "codec.h"
+#include "index.h"
+
+#include <lmdb.h>
 
 /* Postings per stored chunk: keeps LMDB values around a megabyte. */
 #define TR_CHUNK_MAX_DOCS 65536u
@@ -26,5 +28,16 @@ void tr_enc_scratch_free(tr_enc_scratch *sc);
  * too big for a leaf page is cut at block boundaries where its pieces fill
  * their pages best. Touches only sc and out (runs in encoding threads). */
 int tr_encode_chunks(tr_enc_scratch *sc, size_t n, tr_buf *out);
+
+/* Store one term's records from tr_encode_chunks (len bytes at enc): the
+ * term's only chunk inline when info has no chunk yet and it fits
+ * TR_INLINE_MAX (written to inl, TR_INLINE_MAX + 5 bytes, which
+ * info->inline_chunk then points to), every other chunk into the postings
+ * database dbi under (gen, info->term_id, its first doc) with MDB_APPEND.
+ * Each chunk's bound is merged into info->bound and counted in
+ * info->nchunks; *put receives the number of chunks put. TR_ECORRUPT for a
+ * record that does not open, or an LMDB error. */
+int tr_store_chunks(MDB_txn *txn, MDB_dbi dbi, uint32_t gen, const uint8_t *enc, size_t len,
+                    tr_term_info *info, uint8_t *inl, size_t *put);
 
 #endif

@@ -31,20 +31,6 @@ static uint32_t csum32(const void *p, size_t n)
     return (uint32_t)XXH3_64bits(p, n);
 }
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) { v >>= 7; n++; }
-    return n;
-}
-
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 static uint64_t zigzag(uint32_t id, uint32_t prev)
 {
     int64_t d = (int64_t)id - (int64_t)prev;
@@ -297,7 +283,7 @@ static int builder_flush(builder *b)
 /* Bytes an entry takes after prev (prefix pfx). */
 static size_t entry_bytes(size_t tl, size_t pfx, uint32_t id, uint32_t previd, size_t vl)
 {
-    return 2 + (tl - pfx) + varint_len(zigzag(id, previd)) + varint_len(vl) + vl;
+    return 2 + (tl - pfx) + tr_varint_len(zigzag(id, previd)) + tr_varint_len(vl) + vl;
 }
 
 static int builder_add(builder *b, const uint8_t *t, size_t tl, uint32_t id, const uint8_t *v, size_t vl)
@@ -321,8 +307,8 @@ static int builder_add(builder *b, const uint8_t *t, size_t tl, uint32_t id, con
         *p++ = (uint8_t)(tl - pfx);
         memcpy(p, t + pfx, tl - pfx);
         p += tl - pfx;
-        p = put_varint(p, zigzag(id, b->n ? b->previd : 0));
-        p = put_varint(p, vl);
+        p = tr_put_varint(p, zigzag(id, b->n ? b->previd : 0));
+        p = tr_put_varint(p, vl);
         memcpy(p, v, vl);
         b->len += eb;
         memcpy(b->prev, t, tl);

@@ -396,41 +396,14 @@ static int write_job(merger *m, MDB_txn *txn, mjob *j, size_t key_end)
     }
     tr_term_info info = { .term_id = t->term_id, .df = j->n, .cf = j->cf };
     uint8_t inl[TR_INLINE_MAX + 5], gb[10];
-    const uint8_t *p = j->enc.data, *end = p + j->enc.len;
-    int wrote = 0;
-    while (p < end) {
-        uint32_t first = tr_get_le32(p), len = tr_get_le32(p + 4);
-        const uint8_t *chunk = p + 8;
-        p += 8 + (size_t)len;
-        tr_chunk c;
-        if (tr_chunk_open(&c, chunk, len)) return TR_ECORRUPT;
-        tr_bound_merge(&info.bound, &c.bound);
-        size_t il = 0;
-        if (info.nchunks == 0 && p == end && len <= sizeof inl) {
-            memcpy(inl, chunk, len);
-            il = tr_chunk_inline_form(inl, len);
-        }
-        if (il && il <= TR_INLINE_MAX) {
-            info.inline_chunk = inl;
-            info.inline_len = il;
-        } else {
-            uint8_t kb[TR_POSTINGS_KEY_BYTES];
-            tr_key_posting(kb, m->gen, t->term_id, first);
-            MDB_val ck = { sizeof kb, kb }, cv = { len, (void *)chunk };
-            int rc = mdb_put(txn, ix->dbi[TR_DB_POSTINGS], &ck, &cv, MDB_APPEND);
-            if (rc) return rc;
-            wrote = 1;
-            m->ms.chunks_after++;
-        }
-        info.nchunks++;
-    }
+    size_t wrote;
+    int rc = tr_store_chunks(txn, ix->dbi[TR_DB_POSTINGS], m->gen, j->enc.data, j->enc.len, &info, inl,
+                             &wrote);
+    if (rc) return rc;
+    m->ms.chunks_after += wrote;
     if (wrote) {
-        uint8_t *q = gb;
-        uint32_t d = m->gen;
-        while (d >= 0x80) { *q++ = (uint8_t)(d | 0x80); d >>= 7; }
-        *q++ = (uint8_t)d;
         info.gens = gb;
-        info.gens_len = (size_t)(q - gb);
+        info.gens_len = (size_t)(tr_put_varint(gb, m->gen) - gb);
         info.ngens = 1;
     }
     uint8_t tv[TR_TERM_VALUE_MAX];
@@ -596,8 +569,8 @@ static int merge_txn(merger *m, MDB_txn *txn, size_t *next, size_t budget)
     int rc = TR_OK;
     m->nupd = 0;
     tr_buf_clear(&m->vals);
-    while (i < m->nterms && bytes < budget && !rc) rc = merge_round(m, txn, &i, &bytes,
-                                                            budget < TR_MERGE_ROUND_BYTES ? budget : TR_MERGE_ROUND_BYTES);
+    size_t round = budget < TR_MERGE_ROUND_BYTES ? budget : TR_MERGE_ROUND_BYTES;
+    while (i < m->nterms && bytes < budget && !rc) rc = merge_round(m, txn, &i, &bytes, round);
     if (!rc) rc = apply_updates(m, txn);
     if (!rc && i == m->nterms && m->ndels) rc = purge_docs(m, txn);
     if (rc) return rc;

@@ -261,13 +261,6 @@ int tr_stats_decode(tr_stats *s, const void *p, size_t len)
 
 /* ---- terms ---- */
 
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 size_t tr_term_value_encode(const tr_term_info *t, uint8_t *out)
 {
     uint8_t *p = out;
@@ -275,13 +268,13 @@ size_t tr_term_value_encode(const tr_term_info *t, uint8_t *out)
     /* An inline term stores nchunks 0 and its chunk, which gives df, cf and
      * the bound: about 10 bytes less for each of the ~88% of enwiki terms
      * that are inline. */
-    p = put_varint(p, il ? 0 : t->nchunks);
+    p = tr_put_varint(p, il ? 0 : t->nchunks);
     if (il) {
         memcpy(p, t->inline_chunk, il);
         p += il;
     } else {
-        p = put_varint(p, t->df);
-        p = put_varint(p, t->cf);
+        p = tr_put_varint(p, t->df);
+        p = tr_put_varint(p, t->cf);
         tr_put_le16(p, t->bound.max_ttf); p += 2;
         uint8_t np = t->bound.npoints <= TR_BOUND_POINTS ? t->bound.npoints : TR_BOUND_POINTS;
         *p++ = np;
@@ -409,16 +402,16 @@ int tr_doc_value_encode(const tr_doc_rec *d, tr_buf *out)
     int rc = tr_buf_reserve(out, need);
     if (rc) return rc;
     uint8_t *b = out->data, *p = b + 4;
-    p = put_varint(p, d->id_len); memcpy(p, d->id, d->id_len); p += d->id_len;
-    p = put_varint(p, d->title_len); if (d->title_len) memcpy(p, d->title, d->title_len); p += d->title_len;
-    p = put_varint(p, d->url_len); if (d->url_len) memcpy(p, d->url, d->url_len); p += d->url_len;
+    p = tr_put_varint(p, d->id_len); memcpy(p, d->id, d->id_len); p += d->id_len;
+    p = tr_put_varint(p, d->title_len); if (d->title_len) memcpy(p, d->title, d->title_len); p += d->title_len;
+    p = tr_put_varint(p, d->url_len); if (d->url_len) memcpy(p, d->url, d->url_len); p += d->url_len;
     tr_put_le64(p, (uint64_t)d->date); p += 8;
-    p = put_varint(p, d->title_terms);
-    p = put_varint(p, d->body_terms);
-    p = put_varint(p, d->body_len);
+    p = tr_put_varint(p, d->title_terms);
+    p = tr_put_varint(p, d->body_terms);
+    p = tr_put_varint(p, d->body_len);
     if (d->body_len) {
-        p = put_varint(p, d->block_ahead);
-        p = put_varint(p, d->block_off);
+        p = tr_put_varint(p, d->block_ahead);
+        p = tr_put_varint(p, d->block_off);
     }
     out->len = (size_t)(p - b);
     tr_put_le32(b, csum32(b + 4, out->len - 4));
@@ -467,7 +460,7 @@ int tr_doc_value_decode(tr_doc_rec *d, const void *pv, size_t len)
 size_t tr_doc_block_finish(uint8_t *buf, uint64_t raw_len, size_t zlen, size_t *vlen)
 {
     uint8_t hdr[TR_DOC_BLOCK_HDR_MAX];
-    size_t hl = (size_t)(put_varint(hdr + 4, raw_len) - hdr);
+    size_t hl = (size_t)(tr_put_varint(hdr + 4, raw_len) - hdr);
     size_t start = TR_DOC_BLOCK_HDR_MAX - hl;
     memcpy(buf + start + 4, hdr + 4, hl - 4);
     tr_put_le32(buf + start, csum32(buf + start + 4, hl - 4 + zlen));

@@ -89,6 +89,23 @@ static inline uint64_t tr_get_le64(const uint8_t *p)
     return (uint64_t)tr_get_le32(p) | (uint64_t)tr_get_le32(p + 4) << 32;
 }
 
+/* Write v as a varint (LEB128) at p, which has room for 10 bytes; returns
+ * the byte after it. */
+static inline uint8_t *tr_put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) { *p++ = (uint8_t)(v | 0x80); v >>= 7; }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Bytes of v as a varint (1..10). */
+static inline size_t tr_varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) { v >>= 7; n++; }
+    return n;
+}
+
 /* Decode one varint from [*p, end). Returns 0 and advances *p, or
  * TR_ECORRUPT on a truncated or over-long (> 10 bytes / > 64 bits) varint. */
 int tr_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out);

@@ -79,13 +79,7 @@ int tr_buf_put_varint(tr_buf *b, uint64_t v)
 {
     int rc = tr_buf_reserve(b, 10);
     if (rc) return rc;
-    uint8_t *p = b->data + b->len;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    b->len = (size_t)(p - b->data);
+    b->len = (size_t)(tr_put_varint(b->data + b->len, v) - b->data);
     return TR_OK;
 }
 

@@ -489,9 +489,7 @@ static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uin
         e->buf = b;
         e->bcap = cap;
     }
-    uint8_t *q = e->buf + e->blen;
-    while (delta >= 0x80) { *q++ = (uint8_t)(delta | 0x80); delta >>= 7; }
-    *q++ = (uint8_t)delta;
+    uint8_t *q = tr_put_varint(e->buf + e->blen, delta);
     memcpy(q, p, n);
     e->blen = (size_t)(q + n - e->buf);
     return TR_OK;
@@ -1000,14 +998,6 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *
     return mdb_put(txn, dbi, &kv, &vv, fl);
 }
 
-/* Varint length of v (LEB128, 7 bits a byte). */
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) { v >>= 7; n++; }
-    return n;
-}
-
 /* Move every chunk of a term (info: its old generations) into generation
  * gen: same chunk bytes, keys rewritten, appended at the end of the tree.
  * Run when the term's generation list would outgrow TR_TERM_GENS_MAX_BYTES,
@@ -1067,22 +1057,21 @@ static int regen_term(tr_writer *w, MDB_txn *txn, const tr_term_info *info, uint
     return rc;
 }
 
-/* Store a term's encoded chunks (from encode_chunks): inline when it is the
- * term's only chunk and small, else under postings keys of generation gen,
+/* Store a term's encoded chunks (tr_encode_chunks, then tr_store_chunks):
+ * inline when it is the term's only chunk and small, else under postings keys of generation gen,
  * with MDB_APPEND (callers write terms in term id order). Updates info; its
  * generation list is rewritten into gb (TR_TERM_GENS_MAX_BYTES bytes). */
 _Static_assert(TR_TERM_GENS_MAX_BYTES <= TR_INLINE_MAX, "term_cold.oldinl holds a generation list too");
 static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *info, uint32_t gen,
                       uint8_t *gb)
 {
-    const uint8_t *p = e->c->enc.data, *end = p + e->c->enc.len;
     size_t gl = info->gens_len;
     uint32_t last = 0;
     if (gl) {
         const uint8_t *gp = info->gens;
         while (tr_gens_next(&gp, info->gens + gl, last, &last)) {}
         memcpy(gb, info->gens, gl);
-        if (gl + varint_len(gen - last) > TR_TERM_GENS_MAX_BYTES) {
+        if (gl + tr_varint_len(gen - last) > TR_TERM_GENS_MAX_BYTES) {
             int rc = regen_term(w, txn, info, gen);
             if (rc) return rc;
             gl = 0;
@@ -1090,40 +1079,17 @@ static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *inf
             info->ngens = 0;
         }
     }
-    int wrote = 0;
-    while (p < end) {
-        uint32_t first = tr_get_le32(p), len = tr_get_le32(p + 4);
-        const uint8_t *chunk = p + 8;
-        p += 8 + len;
-        tr_chunk c;
-        if (tr_chunk_open(&c, chunk, len)) return TR_ECORRUPT;
-        tr_bound_merge(&info->bound, &c.bound);
-        /* the inline form drops the format byte and checksum (5 bytes) */
-        uint8_t inl[TR_INLINE_MAX + 5];
-        size_t il = 0;
-        if (info->nchunks == 0 && p == end && len <= sizeof inl) {
-            memcpy(inl, chunk, len);
-            il = tr_chunk_inline_form(inl, len);
-        }
-        if (il && il <= TR_INLINE_MAX) {
-            memcpy(e->c->oldinl, inl, il);
-            info->inline_chunk = e->c->oldinl;
-            info->inline_len = il;
-        } else {
-            uint8_t k[TR_POSTINGS_KEY_BYTES];
-            tr_key_posting(k, gen, info->term_id, first);
-            int rc = put(txn, w->ix->dbi[TR_DB_POSTINGS], k, sizeof k, chunk, len, MDB_APPEND);
-            if (rc) return rc;
-            wrote = 1;
-        }
-        info->nchunks++;
+    uint8_t inl[TR_INLINE_MAX + 5];
+    size_t wrote;
+    int rc = tr_store_chunks(txn, w->ix->dbi[TR_DB_POSTINGS], gen, e->c->enc.data, e->c->enc.len, info,
+                             inl, &wrote);
+    if (rc) return rc;
+    if (info->inline_chunk == inl) {    /* kept past this call: the term's own buffer */
+        memcpy(e->c->oldinl, inl, info->inline_len);
+        info->inline_chunk = e->c->oldinl;
     }
     if (wrote && last != gen) {
-        uint8_t *q = gb + gl;
-        uint64_t d = gen - last;
-        while (d >= 0x80) { *q++ = (uint8_t)(d | 0x80); d >>= 7; }
-        *q++ = (uint8_t)d;
-        gl = (size_t)(q - gb);
+        gl = (size_t)(tr_put_varint(gb + gl, gen - last) - gb);
         info->ngens++;
     }
     info->gens = gl ? gb : NULL;
