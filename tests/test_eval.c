@@ -1107,9 +1107,12 @@ static size_t check_single_term(tr_reader *r, const dict *d)
  * the threshold rises, some turn non-essential with a df within
  * TQ_GATHER_DF_RATIO of the essential ones: read into the window), and a
  * common word (non-essential, probed), with and without every non-essential
- * list bounded per block. Pruned top k against exhaustive.
+ * list bounded per block. Pruned top k against exhaustive. With fields,
+ * the middling words are title: or body: words (a non-essential list read
+ * into the window keeps only the documents an essential list marked, and
+ * skips those without the word in its field).
  * Returns how many of the queries had hits; *bad counts the differences. */
-static size_t check_union_mixes(tr_reader *r, const dict *d, int *bad)
+static size_t check_union_mixes(tr_reader *r, const dict *d, int fields, int *bad)
 {
     size_t done = 0;
     size_t mid_lo = d->n / 50, mid_n = d->n / 10 > mid_lo ? d->n / 10 - mid_lo : 1;
@@ -1123,7 +1126,11 @@ static size_t check_union_mixes(tr_reader *r, const dict *d, int *bad)
         } else {
             if (q % 4) k[n++] = term(d->v[d->n / 2 + rnd_below(d->n / 2)].t); /* rare */
             size_t nmid = 2 + rnd_below(3);
-            for (size_t i = 0; i < nmid; i++) k[n++] = term(d->v[mid_lo + rnd_below(mid_n)].t);
+            for (size_t i = 0; i < nmid; i++) {
+                static const int fs[3] = { TQ_FIELD_ANY, TQ_FIELD_TITLE, TQ_FIELD_BODY };
+                int f = fields ? fs[rnd_below(3)] : TQ_FIELD_ANY;
+                k[n++] = term_f(d->v[mid_lo + rnd_below(mid_n)].t, f, TQ_SHOULD);
+            }
             if (q % 4 == 0 || rnd_below(2)) k[n++] = term(d->v[rnd_below(d->n / 200 + 1)].t); /* common */
         }
         tq_query qq = query(with_kids(TQ_BOOL, n, k));
@@ -1145,7 +1152,7 @@ static size_t check_union_mixes(tr_reader *r, const dict *d, int *bad)
             int same = same_hits(&ex, &pr);
             if (!same) {
                 if (*bad < 5) {
-                    fprintf(stderr, "union mix %zu (k %zu) differs:\n", q, o.k);
+                    fprintf(stderr, "union mix %zu (k %zu, fields %d) differs:\n", q, o.k, fields);
                     tq_print(&qq, stderr);
                 }
                 (*bad)++;
@@ -1217,10 +1224,15 @@ static void test_collection(void)
             CHECK_EQ_INT(compare_runs(r, &d, &c, a, 1000, TQ_DEFAULT_K1, TQ_DEFAULT_B, 1.0, "cisi batches of 100"), 0);
         } else {
             int ubad = 0;
-            size_t nmix = check_union_mixes(r, &d, &ubad);
+            size_t nmix = check_union_mixes(r, &d, 0, &ubad);
             fprintf(stderr, "union mixes: 600 pruned as exhaustive, %d differ (%zu with hits)\n", ubad, nmix);
             CHECK_EQ_INT(ubad, 0);
             CHECK(nmix > 500);
+            nmix = check_union_mixes(r, &d, 1, &ubad);
+            fprintf(stderr, "union mixes with title:/body: words: 600 pruned as exhaustive, %d differ (%zu with hits)\n",
+                    ubad, nmix);
+            CHECK_EQ_INT(ubad, 0);
+            CHECK(nmix > 400);
             size_t nst = check_single_term(r, &d);
             fprintf(stderr, "single terms: 300 rank like the term given twice (%zu with hits)\n", nst);
             CHECK(nst > 250);
