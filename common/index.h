@@ -223,6 +223,10 @@ void tr_cursor_close(tr_cursor *c);
 
 int tr_cursor_next(tr_cursor *c);                 /* advance by one posting */
 int tr_cursor_seek(tr_cursor *c, uint32_t target); /* first posting with doc >= target */
+/* Move to posting i (> c->i, < c->n) of the decoded block: tr_cursor_seek
+ * to docs[i] without the search, for a caller that has already found i.
+ * TR_EINPUT when i is not such a posting. */
+int tr_cursor_seek_index(tr_cursor *c, uint32_t i);
 /* Move the block pointer to the block that would hold target, without
  * decoding it; sets blk_last and blk_bound (blk_last = TR_DOC_END when no
  * block remains). Never moves backwards. */

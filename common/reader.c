@@ -816,27 +816,38 @@ int tr_cursor_next(tr_cursor *c)
     return seek_slow(c, c->doc + 1);
 }
 
+/* Move to posting i of the decoded block (a later one). */
+static int move_in_block(tr_cursor *c, uint32_t i)
+{
+    c->i = i;
+    c->doc = c->docs[i];
+    cur_priv *p = c->mc;
+    if (p->ptr_end || c->chunk.first_doc != p->dchunk.first_doc || c->blk != p->dblk) {
+        /* pointer was shallow-moved ahead but target stayed in this block */
+        if (p->mc && (p->ptr_end || c->chunk.first_doc != p->dchunk.first_doc)) {
+            tr_chunk ch;
+            int rc = mc_back(p, &ch);
+            if (rc) return cur_fail(c, rc < 0 ? rc : TR_ECORRUPT);
+        }
+        p->ptr_end = 0;
+        set_pointer(c, &p->dchunk, p->dblk);
+    }
+    return 0;
+}
+
 int tr_cursor_seek(tr_cursor *c, uint32_t target)
 {
     if (c->doc >= target) return c->rc;       /* includes TR_DOC_END */
-    if (c->decoded && target <= c->docs[c->n - 1]) {
-        uint32_t i = first_at_least(c->docs, c->i + 1, c->n, target);
-        c->i = i;
-        c->doc = c->docs[i];
-        cur_priv *p = c->mc;
-        if (p->ptr_end || c->chunk.first_doc != p->dchunk.first_doc || c->blk != p->dblk) {
-            /* pointer was shallow-moved ahead but target stayed in this block */
-            if (p->mc && (p->ptr_end || c->chunk.first_doc != p->dchunk.first_doc)) {
-                tr_chunk ch;
-                int rc = mc_back(p, &ch);
-                if (rc) return cur_fail(c, rc < 0 ? rc : TR_ECORRUPT);
-            }
-            p->ptr_end = 0;
-            set_pointer(c, &p->dchunk, p->dblk);
-        }
-        return 0;
-    }
+    if (c->decoded && target <= c->docs[c->n - 1])
+        return move_in_block(c, first_at_least(c->docs, c->i + 1, c->n, target));
     return seek_slow(c, target);
+}
+
+int tr_cursor_seek_index(tr_cursor *c, uint32_t i)
+{
+    if (c->rc) return c->rc;
+    if (!c->decoded || c->doc == TR_DOC_END || i <= c->i || i >= c->n) return TR_EINPUT;
+    return move_in_block(c, i);
 }
 
 int tr_cursor_shallow(tr_cursor *c, uint32_t target)
