@@ -1723,7 +1723,7 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
     uint64_t d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, (unsigned)w);
     if (d != tr_chunk_block_last(c, b)) return TR_ECORRUPT;
     if (b == 0 && docs[0] != c->first_doc) return TR_ECORRUPT;
-    if (decode_tf(&r, n, tf, ttf, rend)) return TR_ECORRUPT;
+    if (tf && decode_tf(&r, n, tf, ttf, rend)) return TR_ECORRUPT;
     return (int)n;
 }
 

@@ -106,6 +106,10 @@ static int chunk_matches(const tr_chunk *c, const plist *l, int verify)
         if (n < 0) { result = n; break; }
         if ((uint32_t)n != tr_chunk_block_count(c, b) || at + (uint32_t)n > l->n) { result = 1; break; }
         if (tr_chunk_block_last(c, b) != docs[n - 1]) { result = 1; break; }
+        /* doc ids alone (counting): the same ids */
+        uint32_t docs2[TR_BLOCK_DOCS];
+        if (tr_chunk_block_decode(c, b, verify, docs2, NULL, NULL) != n ||
+            memcmp(docs2, docs, (size_t)n * 4)) { result = 1; break; }
         for (int i = 0; i < n; i++)
             if (docs[i] != l->docs[at + i] || tf[i] != l->tf[at + i] || ttf[i] != l->ttf[at + i])
                 result = 1;
