@@ -133,8 +133,9 @@ int main(int argc, char **argv)
     int bp = tr_bitpack_select(scalar && *scalar == '1' ? TR_BITPACK_SCALAR : TR_BITPACK_AUTO);
     printf("bench_codec: collection of %u docs; lists with uniform random docs, Zipf tf; bitpack %s\n",
            collection, bp == TR_BITPACK_AVX2 ? "AVX2" : "portable");
-    printf("\n%9s %9s %9s %9s %9s %9s %9s %9s %8s %8s\n", "df", "bits/blk",
-           "bits/post", "bits/pos", "dec ns/p", "dec+vfy", "pos ns/p", "ns/pos", "enc ns/p", "vs memcpy");
+    printf("\n%9s %9s %9s %9s %9s %9s %9s %9s %9s %9s %8s %8s\n", "df", "bits/blk",
+           "bits/post", "bits/pos", "dec ns/p", "dec+vfy", "ids ns/p", "pos ns/p", "ns/pos", "open ns/p",
+           "enc ns/p", "vs memcpy");
     for (size_t k = 0; k < sizeof dfs / sizeof *dfs; k++) {
         uint32_t df = dfs[k] < collection ? dfs[k] : collection;
         list l;
@@ -178,6 +179,18 @@ int main(int argc, char **argv)
             });
             dec_ns[verify] = best * 1e9 / l.n;
         }
+        /* doc ids alone (counting), verify off */
+        double ids_ns = 0;
+#ifndef BENCH_NO_IDS
+        TIME_BEST(best, {
+            for (uint32_t b = 0; b < cn.nblocks; b++) {
+                int n = tr_chunk_block_decode(&cn, b, 0, docs, NULL, NULL);
+                sink += (uint32_t)n + docs[0];
+            }
+            reps++;
+        });
+        ids_ns = best * 1e9 / l.n;
+#endif
         /* baseline: copy three arrays of n uint32 (docs, tf, ttf) block by block */
         TIME_BEST(best, {
             for (uint32_t i = 0; i < l.n; i += TR_BLOCK_DOCS) {
@@ -208,10 +221,29 @@ int main(int argc, char **argv)
          * (dec_ns[0] a posting) taken out */
         double ns_per_pos = (best * 1e9 - dec_ns[0] * l.n) / (double)l.npos;
         free(pos);
+        /* a block's set-up for single postings (tr_pos_block_open: the runs,
+         * every first position, the unary check), a posting, verify off;
+         * the blocks' tf and ttf decoded beforehand */
+        tr_pos_block *pb = tr_pos_block_new();
+        uint32_t *btf = malloc((size_t)c.nblocks * TR_BLOCK_DOCS * 4), *bttf = malloc((size_t)c.nblocks * TR_BLOCK_DOCS * 4);
+        uint32_t *bn = malloc((size_t)c.nblocks * 4);
+        for (uint32_t b = 0; b < c.nblocks; b++)
+            bn[b] = (uint32_t)tr_chunk_block_decode(&c, b, 0, docs, btf + b * TR_BLOCK_DOCS, bttf + b * TR_BLOCK_DOCS);
+        TIME_BEST(best, {
+            for (uint32_t b = 0; b < c.nblocks; b++) {
+                int rc = tr_pos_block_open(pb, &c, b, 0, btf + b * TR_BLOCK_DOCS, bttf + b * TR_BLOCK_DOCS,
+                                           bn[b], l.tl + b * TR_BLOCK_DOCS, l.bl + b * TR_BLOCK_DOCS);
+                sink += (uint32_t)rc;
+            }
+            reps++;
+        });
+        double open_ns = best * 1e9 / l.n;
+        tr_pos_block_free(pb);
+        free(btf); free(bttf); free(bn);
 
-        printf("%9u %9.2f %9.2f %9.2f %9.3f %9.3f %9.3f %9.3f %8.1f %7.1fx\n", l.n,
-               bits_blk, bits_post, bits_pos, dec_ns[0], dec_ns[1],
-               pos_ns, ns_per_pos, enc_ns, dec_ns[0] / memcpy_ns);
+        printf("%9u %9.2f %9.2f %9.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %8.1f %7.1fx\n", l.n,
+               bits_blk, bits_post, bits_pos, dec_ns[0], dec_ns[1], ids_ns,
+               pos_ns, ns_per_pos, open_ns, enc_ns, dec_ns[0] / memcpy_ns);
         printf("%9s memcpy baseline of 3 x n uint32: %.3f ns/posting (%.0f M postings/s; decode %.0f M/s)\n",
                "", memcpy_ns, 1e3 / memcpy_ns, 1e3 / dec_ns[0]);
         tr_buf_free(&out);
@@ -221,8 +253,10 @@ int main(int argc, char **argv)
     printf("\ncolumns: bits/blk = doc-blocks (gaps, tf, ttf) per posting; bits/post =\n"
            "whole chunk without positions (headers, directory, bounds, tf, ttf) per posting;\n"
            "bits/pos = positions area per position; dec = block decode (docs, tf, ttf),\n"
-           "dec+vfy = with the block checksum; pos = docs + positions; ns/pos = positions alone per\n"
-           "position (pos minus dec, over the positions); enc = encode with positions.\n");
+           "dec+vfy = with the block checksum; ids = doc ids alone (tf and ttf not decoded: counting);\n"
+           "pos = docs + positions; ns/pos = positions alone per position (pos minus dec, over the\n"
+           "positions); open = tr_pos_block_open, a block set up for single postings, per posting;\n"
+           "enc = encode with positions.\n");
     bench_unpack();
     return 0;
 }

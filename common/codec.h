@@ -92,7 +92,9 @@ size_t tr_chunk_block_bytes(const tr_chunk *c, uint32_t b);
 void tr_chunk_block_bound(const tr_chunk *c, uint32_t b, tr_bound *out);
 
 /* Decode block b into docs/tf/ttf (each room for TR_BLOCK_DOCS); verifies
- * the block checksum (unless verify == 0). Returns the count or TR_ECORRUPT. */
+ * the block checksum (unless verify == 0). tf and ttf both NULL: the doc
+ * ids alone (counting), the tf and ttf streams neither read nor checked.
+ * Returns the count or TR_ECORRUPT. */
 int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
                           uint32_t *docs, uint32_t *tf, uint32_t *ttf);
 

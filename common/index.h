@@ -232,7 +232,12 @@ int tr_cursor_seek_index(tr_cursor *c, uint32_t i);
  * block remains). Never moves backwards. */
 int tr_cursor_shallow(tr_cursor *c, uint32_t target);
 /* Positions of the current posting: ttf title positions then body
- * positions (see codec.h). *pos borrows from the cursor until it moves. */
+ * positions (see codec.h). *pos borrows from the cursor until it moves.
+ * TR_EINPUT after tr_cursor_docs_only. */
 int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n);
+/* From the next block on, decode doc ids only: tf and ttf (and positions)
+ * are no longer kept up to date. For counting, which reads docs alone;
+ * there is no way back. */
+void tr_cursor_docs_only(tr_cursor *c);
 
 #endif

@@ -551,6 +551,7 @@ typedef struct cur_priv {
     /* the decoded block's title and body lengths (the positions' code
      * depends on them), fetched with its first positions */
     int have_len, pb_open;
+    int docs_only;              /* tr_cursor_docs_only: tf, ttf not decoded */
     uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
     tr_pos_block *pb;           /* the block set up for single postings */
 } cur_priv;
@@ -698,7 +699,8 @@ static inline uint32_t first_at_least(const uint32_t *docs, uint32_t i, uint32_t
 static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t target)
 {
     cur_priv *p = c->mc;
-    int n = tr_chunk_block_decode(ch, b, c->verify, c->docs, c->tf, c->ttf);
+    int n = p->docs_only ? tr_chunk_block_decode(ch, b, c->verify, c->docs, NULL, NULL)
+                         : tr_chunk_block_decode(ch, b, c->verify, c->docs, c->tf, c->ttf);
     if (n <= 0 || (uint32_t)n > TR_BLOCK_DOCS) return cur_fail(c, TR_ECORRUPT);
     p->dchunk = *ch;
     p->dgen = p->gen;           /* the MDB cursor is on ch (or there is none) */
@@ -883,6 +885,12 @@ static int pos_reserve(tr_cursor *c, size_t want)
     return tr_u32_reserve(&c->pos, &c->pos_cap, want, 256);
 }
 
+void tr_cursor_docs_only(tr_cursor *c)
+{
+    cur_priv *p = c->mc;
+    if (p) p->docs_only = 1;
+}
+
 int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
 {
     *pos = NULL;
@@ -890,6 +898,7 @@ int tr_cursor_positions(tr_cursor *c, const uint32_t **pos, uint32_t *n)
     if (c->rc) return c->rc;
     if (c->doc == TR_DOC_END || !c->decoded) return TR_ENOTFOUND;
     cur_priv *p = c->mc;
+    if (p->docs_only) return TR_EINPUT;
     if (!p->dchunk.has_positions) return TR_OK;
     if (!c->pos_decoded && p->pos_single && p->pos_single_i == c->i) {
         *pos = c->pos;

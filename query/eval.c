@@ -1390,6 +1390,9 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
     n = u;
     uint64_t cnt = 0;
     if (want == TQ_MUST) {
+        /* Nothing here reads tf: the blocks still to come are decoded
+         * without it (the plan is freed after counting). */
+        for (size_t i = 0; i < n; i++) tr_cursor_docs_only(cs[i]);
         /* rarest list leads; every other list seeks to its candidates */
         for (size_t i = 1; i < n; i++) {
             tr_cursor *c = cs[i];
