@@ -57,6 +57,16 @@ static int term_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 }
 
 /* An LMDB result as TR_E*; TR_E* codes pass through. */
+/* Count n block bytes read through mc's map; drop the map's pages every
+ * TR_DICT_DROP_BYTES. */
+static void note_read(MDB_cursor *mc, size_t *read, size_t n)
+{
+    *read += n;
+    if (*read < TR_DICT_DROP_BYTES) return;
+    *read = 0;
+    tr_schema_drop_map(mdb_txn_env(mdb_cursor_txn(mc)));
+}
+
 static int lmdb_rc(int rc)
 {
     return rc <= 0 && rc >= TR_ELMDB ? rc : tr_schema_lmdb_rc(rc);
@@ -184,6 +194,7 @@ int tr_dict_seek_find(tr_dict_seek *s, const void *term, size_t len, tr_term_inf
         if (k.mv_size == 0 || k.mv_size > TR_MAX_TERM_BYTES) return TR_ECORRUPT;
         memcpy(s->key, k.mv_data, k.mv_size);
         s->klen = k.mv_size;
+        note_read(s->mc, &s->read, v.mv_size);
         if (tr_dict_block_open(&s->it, v.mv_data, v.mv_size)) return TR_ECORRUPT;
         s->have = 1;
         s->cur = 0;
@@ -325,6 +336,7 @@ typedef struct old_src {
     MDB_cursor *mc;
     tr_dict_iter it;
     int have;                   /* it holds an entry */
+    size_t read;                /* see note_read */
 } old_src;
 
 static int old_next(old_src *o)
@@ -339,6 +351,7 @@ static int old_next(old_src *o)
         int rc = mdb_cursor_get(o->mc, &k, &v, MDB_NEXT);
         if (rc == MDB_NOTFOUND) return TR_OK;
         if (rc) return lmdb_rc(rc);
+        note_read(o->mc, &o->read, v.mv_size);
         if (tr_dict_block_open(&o->it, v.mv_data, v.mv_size)) return TR_ECORRUPT;
     }
 }
@@ -428,6 +441,7 @@ static int apply_rewrite(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *mc, size_t node_
     if (!rc) rc = merge(b, &o, u, n);
     if (!rc) rc = builder_flush(b);
     free(b);
+    tr_schema_drop_map(mdb_txn_env(txn));      /* the old blocks are all read */
     if (!rc && st->blocks_before) rc = lmdb_rc(mdb_drop(txn, dbi, 0));
     if (!rc) rc = put_heap(txn, dbi, &blocks, MDB_APPEND, &st->blocks_written);
     tr_buf_free(&blocks);
@@ -443,6 +457,7 @@ static int apply_in_place(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *mc, size_t node
     builder *b = malloc(sizeof *b);
     if (!b) return TR_ENOMEM;
     int rc = TR_OK;
+    size_t read = 0;
     for (size_t i = 0; i < n && !rc;) {
         MDB_val k = { u[i].len, (void *)u[i].term }, v;
         int r = mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE);
@@ -467,6 +482,7 @@ static int apply_in_place(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *mc, size_t node
             klen = k.mv_size;
             tr_buf_clear(&old);
             if (tr_buf_append(&old, v.mv_data, v.mv_size)) { rc = TR_ENOMEM; break; }
+            note_read(mc, &read, v.mv_size);
             have_old = 1;
             st->blocks_touched++;
         }
@@ -532,7 +548,7 @@ int tr_dict_apply(MDB_txn *txn, MDB_dbi dbi, const tr_dict_update *u, size_t n, 
     rc = mdb_cursor_open(txn, dbi, &mc);
     if (rc) return lmdb_rc(rc);
     /* count the blocks the updates fall into: one seek per block */
-    size_t touched = 0;
+    size_t touched = 0, read = 0;
     uint64_t bytes = (uint64_t)ms.ms_psize * (ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages);
     for (size_t i = 0; i < n && ms.ms_entries;) {
         MDB_val k = { u[i].len, (void *)u[i].term }, v;
@@ -540,6 +556,7 @@ int tr_dict_apply(MDB_txn *txn, MDB_dbi dbi, const tr_dict_update *u, size_t n, 
         touched++;
         if (r == MDB_NOTFOUND) break;
         if (r) { mdb_cursor_close(mc); return lmdb_rc(r); }
+        note_read(mc, &read, v.mv_size);
         i = updates_upto(u, i, n, k.mv_data, k.mv_size);
         if (touched * TR_DICT_REWRITE_SHARE >= ms.ms_entries) break;
     }

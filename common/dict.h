@@ -28,6 +28,11 @@
  * at least 1 in TR_DICT_REWRITE_SHARE of its blocks would be touched;
  * otherwise it rewrites the touched blocks in place. */
 #define TR_DICT_REWRITE_SHARE 4
+/* Writing walks (tr_dict_seek_find, tr_dict_apply) drop the map's pages
+ * (tr_schema_drop_map) every this many block bytes read, so a walk over a
+ * dictionary of any size adds a bounded amount of file pages to RSS: this
+ * much times the pages the kernel maps around each fault (16 by default). */
+#define TR_DICT_DROP_BYTES ((size_t)512 << 10)
 
 /* The node size limit for a page of psize bytes (see TR_DICT_BLOCKS_PER_PAGE). */
 static inline size_t tr_dict_node_max(size_t psize)
@@ -83,6 +88,7 @@ typedef struct tr_dict_seek {
     uint8_t key[TR_MAX_TERM_BYTES];
     size_t klen;
     tr_dict_iter it;
+    size_t read;                /* block bytes read since the map was last dropped */
 } tr_dict_seek;
 int tr_dict_seek_open(tr_dict_seek *s, MDB_txn *txn, MDB_dbi dbi);
 /* Same results as tr_dict_get. */

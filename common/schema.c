@@ -42,7 +42,9 @@
  *             doc order. Chunks are never rewritten, except that an inline
  *             chunk moves out when it outgrows the limit, and a term whose
  *             generation list would outgrow TR_TERM_GENS_MAX_BYTES has its
- *             chunks moved (bytes unchanged) into the committing generation.
+ *             chunks moved (bytes unchanged) into the committing generation
+ *             (the writer moves a few such lists per commit earlier, from
+ *             3/4 of that limit, so that the moves spread over commits).
  *   docs      doc u32 BE
  *             -> csum u32 | id_len v | id | title_len v | title | url_len v | url
  *                | date i64 | title_terms v | body_terms v | body_len v
@@ -64,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -71,6 +74,9 @@
 const char *const tr_db_names[TR_DB_COUNT] = {
     "meta", "terms", "postings", "docs", "ids", "norms", "deleted",
 };
+
+/* Longest /proc/self/maps line read (longer ones are paths we skip). */
+#define TR_MAPS_LINE 512
 
 /* Map size of a new environment when the caller gives none: LMDB grows
  * nothing by itself, and the writer doubles it on MDB_MAP_FULL anyway. */
@@ -483,4 +489,24 @@ int tr_doc_block_decode(const void *pv, size_t len, uint64_t *raw_len, const uin
     *z = p;
     *zlen = (size_t)(end - p);
     return TR_OK;
+}
+
+void tr_schema_drop_map(MDB_env *env)
+{
+    /* LMDB does not say where its map is (MDB_envinfo.me_mapaddr is only set
+     * for MDB_FIXEDMAP), so find the mapping of the data file by inode. */
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(env, &fd) || fstat(fd, &st)) return;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return;
+    char line[TR_MAPS_LINE];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, ino;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &ino) == 4 &&
+            ino == (unsigned long)st.st_ino && hi > lo && perms[1] != 'w')
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(f);
 }

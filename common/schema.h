@@ -67,6 +67,15 @@ int tr_schema_check_format(tr_index *ix, MDB_txn *txn, char *err, size_t errcap)
 /* Map an LMDB return code to a TR_E* code. */
 int tr_schema_lmdb_rc(int rc);
 
+/* Drop this process's view of the pages of env's data file that it has
+ * read (madvise MADV_DONTNEED on the read-only map). LMDB without
+ * MDB_WRITEMAP only reads through the map and writes with pwrite, so this
+ * is safe at any time, also inside a write transaction: the pages stay in
+ * the page cache and fault back in when read again, pointers into the map
+ * stay valid. Writers call it so that the index pages a commit reads (the
+ * whole dictionary, say) do not add up in RSS. Best effort: no error. */
+void tr_schema_drop_map(MDB_env *env);
+
 /* Key helpers. */
 static inline void tr_key_u32(uint8_t k[4], uint32_t v) { tr_put_be32(k, v); }
 /* A postings key: generation | term id | first doc of the chunk, u32 BE each.

@@ -16,8 +16,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 /* XXH3 inlined, as in analyze.c: on_token hashes every token, and a call
  * into the shared library costs as much as hashing a short term */
 #define XXH_INLINE_ALL
@@ -29,6 +27,13 @@
  * window is analysed in the background while the next one is queued. */
 #define TR_WINDOW_DOCS 512
 #define TR_WINDOW_BYTES (8u << 20)
+/* Under small budgets a window's text (queued, then analysed: about twice
+ * it is held), its analysis output and an encode round are capped at
+ * opts.memory / TR_FIXED_SHARE (at least TR_FIXED_MIN), so that the fixed
+ * part above the inversion shrinks with the budget; at the default 1G the
+ * caps above apply unchanged. */
+#define TR_FIXED_SHARE 64
+#define TR_FIXED_MIN ((size_t)1 << 20)
 /* Records of a document parsed (and their table slots prefetched) ahead of
  * their lookups in the inverter: enough to cover a cache miss's latency. */
 #define TR_INVERT_AHEAD 16
@@ -58,8 +63,6 @@
 #ifndef TR_INVERT_PCT
 #define TR_INVERT_PCT 65
 #endif
-/* Longest /proc/self/maps line read (longer ones are paths we skip). */
-#define TR_MAPS_LINE 512
 /* Bytes of one chunk of the batch's document arena (see arena_alloc): a
  * wdoc and its meta bytes are carved from it; larger requests than a
  * quarter of it get a chunk of their own. */
@@ -70,6 +73,29 @@
  * bytes are at most opts.memory / TR_REPACK_MEMORY_SHARE, because the new
  * blocks are held on the heap meanwhile. */
 #define TR_REPACK_MEMORY_SHARE 4
+/* A term whose generation list would outgrow TR_TERM_GENS_MAX_BYTES has all
+ * its chunks moved into the committing generation (regen_term). The terms in
+ * every batch reach that limit in the same commit (the 64th or so): it moved
+ * 115 MB of chunks at once on the passages with --memory 32M, and the pages
+ * it dirtied stay in LMDB's page cache (heap) to the end. So a commit also
+ * moves, early, the lists of terms past TR_REGEN_EARLY_BYTES of generations,
+ * in term id order, up to opts.memory / TR_REGEN_MEMORY_SHARE chunk bytes:
+ * the moves spread over commits, each within the budget. Not from half the
+ * limit: a move deletes keys from half-empty old leaves (dirty pages, and
+ * space the file keeps), and moving from 32 bytes on cost the passages with
+ * --memory 64M (45 commits, none forced) +33 MiB of peak RSS and +20 MB of
+ * postings. */
+#define TR_REGEN_EARLY_BYTES (TR_TERM_GENS_MAX_BYTES * 3 / 4)
+#define TR_REGEN_MEMORY_SHARE 8
+/* Old documents' lengths are read from the norms (doc_dl) when an inline
+ * chunk is merged: each read maps a page of the index file and the kernel
+ * maps up to TR_FAULT_AROUND_BYTES around it (fault-around: 16 pages), so
+ * the map is dropped after opts.memory / TR_MAP_READ_SHARE of those, or
+ * TR_MAP_READ_MIN: dropping after every 16 reads (--memory 16M) cost more
+ * system time in refaults than the indexing did. */
+#define TR_FAULT_AROUND_BYTES ((size_t)64 << 10)
+#define TR_MAP_READ_SHARE 4
+#define TR_MAP_READ_MIN ((size_t)16 << 20)
 
 /* ---- a block of stored bodies ----
  * Bodies are compressed a block of consecutive documents at a time (up to
@@ -214,6 +240,9 @@ struct tr_writer {
     tr_buf dvals;               /* the commit's new term values, applied at its end */
     tr_dict_update *dupd;       /* the commit's dictionary updates, in byte order */
     int gen_used;               /* this commit wrote postings keys (its generation) */
+    size_t regen_left;          /* chunk bytes this commit may still move early (TR_REGEN_MEMORY_SHARE) */
+    size_t regen_read;          /* chunk bytes moved since the map was last dropped */
+    size_t norm_reads;          /* norms read (doc_dl) since the map was last dropped */
     int repacked;               /* this commit rewrote the dictionary */
 
 };
@@ -226,6 +255,14 @@ void tr_writer_opts_default(tr_writer_opts *o)
     o->threads = 1;
     o->batch_docs = 0;
     o->initial_map = TR_DEFAULT_INITIAL_MAP;
+}
+
+/* A fixed buffer's cap under this writer's budget (see TR_FIXED_SHARE). */
+static size_t fixed_cap(const tr_writer *w, size_t cap)
+{
+    size_t c = w->o.memory / TR_FIXED_SHARE;
+    if (c < TR_FIXED_MIN) c = TR_FIXED_MIN;
+    return c < cap ? c : cap;
 }
 
 /* ---- analysis (runs in worker threads; touches only its doc and worker) ---- */
@@ -905,6 +942,15 @@ static int skey_cmp(const void *a, const void *b)
     return term_cmp(&x->e, &y->e);
 }
 
+/* Unmap this process's view of the index pages it has read
+ * (tr_schema_drop_map). Without it every page a commit looked at (the whole
+ * dictionary, most postings leaves) stays in RSS: 300 MB of file pages on
+ * enwiki with a 128 MiB budget. */
+static void drop_map_pages(tr_writer *w)
+{
+    tr_schema_drop_map(w->ix->env);
+}
+
 /* dl and title length of a doc: from the batch, or from the stored norms
  * (old inline postings). */
 static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl, uint32_t *tl)
@@ -925,6 +971,12 @@ static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl, uint32
     const uint8_t *p = (const uint8_t *)v.mv_data + off;
     *tl = tr_get_le32(p);
     *dl = *tl + tr_get_le32(p + 4);
+    /* each read maps a norms page and those the kernel maps around it */
+    size_t every = w->o.memory / TR_MAP_READ_SHARE;
+    if (++w->norm_reads * TR_FAULT_AROUND_BYTES >= (every > TR_MAP_READ_MIN ? every : TR_MAP_READ_MIN)) {
+        w->norm_reads = 0;
+        drop_map_pages(w);
+    }
     return TR_OK;
 }
 
@@ -1003,8 +1055,8 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *
  * Run when the term's generation list would outgrow TR_TERM_GENS_MAX_BYTES,
  * i.e. after ~60 commits that each added to it; the rewrite costs a copy of
  * the list, paid once per that many commits. Before the term's new chunks,
- * whose keys must follow these. */
-static int regen_term(tr_writer *w, MDB_txn *txn, const tr_term_info *info, uint32_t gen)
+ * whose keys must follow these. Adds the chunk bytes moved to *moved. */
+static int regen_term(tr_writer *w, MDB_txn *txn, const tr_term_info *info, uint32_t gen, size_t *moved)
 {
     MDB_dbi dbi = w->ix->dbi[TR_DB_POSTINGS];
     MDB_cursor *mc;
@@ -1038,6 +1090,12 @@ static int regen_term(tr_writer *w, MDB_txn *txn, const tr_term_info *info, uint
         if (!rc && !found) rc = TR_ECORRUPT; /* a listed generation without chunks */
     }
     mdb_cursor_close(mc);
+    *moved += copy.len;
+    w->regen_read += copy.len;
+    if (w->regen_read >= TR_DICT_DROP_BYTES) {  /* the old chunks' pages, read through the map */
+        w->regen_read = 0;
+        drop_map_pages(w);
+    }
     for (size_t off = 0; !rc && off < copy.len;) {
         uint8_t kb[TR_POSTINGS_KEY_BYTES];
         uint32_t len = tr_get_le32(copy.data + off + 8);
@@ -1071,9 +1129,12 @@ static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *inf
         const uint8_t *gp = info->gens;
         while (tr_gens_next(&gp, info->gens + gl, last, &last)) {}
         memcpy(gb, info->gens, gl);
-        if (gl + tr_varint_len(gen - last) > TR_TERM_GENS_MAX_BYTES) {
-            int rc = regen_term(w, txn, info, gen);
+        if (gl + tr_varint_len(gen - last) > TR_TERM_GENS_MAX_BYTES ||
+            (gl >= TR_REGEN_EARLY_BYTES && w->regen_left > 0)) {
+            size_t moved = 0;
+            int rc = regen_term(w, txn, info, gen, &moved);
             if (rc) return rc;
+            w->regen_left -= moved < w->regen_left ? moved : w->regen_left;
             gl = 0;
             last = 0;
             info->ngens = 0;
@@ -1209,31 +1270,6 @@ static int write_norms(tr_writer *w, MDB_txn *txn, tr_stats *s)
     return rc;
 }
 
-/* Unmap this process's view of the index pages it has read. LMDB (without
- * MDB_WRITEMAP) only reads through the map and writes with pwrite, so this
- * is safe at any time; the pages stay in the page cache and fault back in
- * when read again. Without it every page a commit looked at (the whole
- * dictionary, most postings leaves) stays in RSS: 300 MB of file pages on
- * enwiki with a 128 MiB budget. */
-static void drop_map_pages(tr_writer *w)
-{
-    /* LMDB does not say where its map is (MDB_envinfo.me_mapaddr is only set
-     * for MDB_FIXEDMAP), so find the mapping of the data file by inode. */
-    mdb_filehandle_t fd;
-    struct stat st;
-    if (mdb_env_get_fd(w->ix->env, &fd) || fstat(fd, &st)) return;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return;
-    char line[TR_MAPS_LINE];
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi, ino;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &ino) == 4 &&
-            ino == (unsigned long)st.st_ino && hi > lo && perms[1] != 'w')
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
-    }
-    fclose(f);
-}
 
 /* Everything of one commit inside txn. Leaves the in-memory batch untouched
  * (besides term ids and the copies of old term values) so that a map-full
@@ -1244,6 +1280,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     uint32_t first = w->committed.next_doc;
     int rc;
     w->repacked = 0;
+    w->regen_left = w->o.memory / TR_REGEN_MEMORY_SHARE;
     /* 1: look terms up (a merge-walk of the sorted batch against the
      * dictionary's blocks), give new ones ids in sorted order */
     tr_dict_seek seek;
@@ -1291,7 +1328,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     tr_buf_clear(&w->dvals);
     for (size_t start = 0, end; start < no; start = end) {
         size_t bytes = 0;
-        for (end = start; end < no && (end == start || bytes < TR_ENCODE_ROUND_BYTES); end++)
+        for (end = start; end < no && (end == start || bytes < fixed_cap(w, TR_ENCODE_ROUND_BYTES)); end++)
             bytes += order[end]->blen;
         encode_round(w, txn, order + start, end - start);
         drop_map_pages(w);
@@ -1688,7 +1725,7 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     w->win_bytes += bytes;
     int batch_full = w->o.batch_docs && w->ndocs >= w->o.batch_docs;
     size_t budget = w->o.memory / 100 * TR_INVERT_PCT;
-    if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= TR_WINDOW_BYTES || batch_full ||
+    if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= fixed_cap(w, TR_WINDOW_BYTES) || batch_full ||
         w->mem >= budget) {
         /* launch this window before inverting the previous one, so the
          * analysis threads work while the inverter does */

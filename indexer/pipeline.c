@@ -17,7 +17,7 @@ typedef struct item {
     int rc;                     /* as tr_source_next */
     tr_doc_in doc;              /* pointers into data */
     uint64_t done, total;       /* progress after this record */
-    size_t bytes;               /* counted against TR_PIPE_QUEUE_BYTES */
+    size_t bytes;               /* counted against tr_pipe.max_bytes */
     char *errtext;              /* into data, NUL-terminated, or NULL */
     char data[];
 } item;
@@ -30,6 +30,7 @@ struct tr_pipe {
     pthread_cond_t not_empty, not_full;
     item *head, *tail;
     size_t count, bytes;
+    size_t max_bytes;           /* TR_PIPE_QUEUE_BYTES or the caller's smaller bound */
     int done;                   /* the reader has queued its last item */
     int stop;                   /* the consumer wants the reader gone */
     int final_rc;               /* returned once the queue is drained after done */
@@ -77,7 +78,7 @@ static int push(tr_pipe *p, item *it)
 {
     pthread_mutex_lock(&p->mu);
     while (!p->stop && p->count > 0 &&
-           (p->count >= TR_PIPE_QUEUE_DOCS || p->bytes + it->bytes > TR_PIPE_QUEUE_BYTES)) {
+           (p->count >= TR_PIPE_QUEUE_DOCS || p->bytes + it->bytes > p->max_bytes)) {
         p->reader_waiting = 1;
         pthread_cond_wait(&p->not_full, &p->mu);
         p->reader_waiting = 0;
@@ -125,12 +126,13 @@ static void *reader(void *arg)
     return NULL;
 }
 
-int tr_pipe_open(const char *path, const tr_source_opts *o, tr_pipe **out,
+int tr_pipe_open(const char *path, const tr_source_opts *o, size_t queue_bytes, tr_pipe **out,
                  char *err, size_t errcap)
 {
     *out = NULL;
     tr_pipe *p = calloc(1, sizeof *p);
     if (!p) return TR_ENOMEM;
+    p->max_bytes = queue_bytes && queue_bytes < TR_PIPE_QUEUE_BYTES ? queue_bytes : TR_PIPE_QUEUE_BYTES;
     int rc = tr_source_open(path, o, &p->src, err, errcap);
     if (rc) { free(p); return rc; }
     pthread_mutex_init(&p->mu, NULL);

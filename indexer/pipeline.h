@@ -17,8 +17,9 @@
 typedef struct tr_pipe tr_pipe;
 
 /* Open path (as tr_source_open does, same errors) and start the reader
- * thread. o may be NULL. */
-int tr_pipe_open(const char *path, const tr_source_opts *o, tr_pipe **out,
+ * thread. o may be NULL. queue_bytes bounds the queue's bytes instead of
+ * TR_PIPE_QUEUE_BYTES when it is smaller and not 0 (small --memory). */
+int tr_pipe_open(const char *path, const tr_source_opts *o, size_t queue_bytes, tr_pipe **out,
                  char *err, size_t errcap);
 
 /* Next item, with the meaning and codes of tr_source_next (1 document, 0
