@@ -242,7 +242,8 @@ struct tr_writer {
     int gen_used;               /* this commit wrote postings keys (its generation) */
     size_t regen_left;          /* chunk bytes this commit may still move early (TR_REGEN_MEMORY_SHARE) */
     size_t regen_read;          /* chunk bytes moved since the map was last dropped */
-    size_t norm_reads;          /* norms read (doc_dl) since the map was last dropped */
+    atomic_size_t norm_reads;   /* norms read (doc_dl) since the map was last dropped: the
+                                 * commit's encode threads count them together */
     int repacked;               /* this commit rewrote the dictionary */
 
 };
@@ -973,8 +974,9 @@ static int doc_dl(tr_writer *w, MDB_txn *txn, uint32_t doc, uint32_t *dl, uint32
     *dl = *tl + tr_get_le32(p + 4);
     /* each read maps a norms page and those the kernel maps around it */
     size_t every = w->o.memory / TR_MAP_READ_SHARE;
-    if (++w->norm_reads * TR_FAULT_AROUND_BYTES >= (every > TR_MAP_READ_MIN ? every : TR_MAP_READ_MIN)) {
-        w->norm_reads = 0;
+    size_t reads = atomic_fetch_add_explicit(&w->norm_reads, 1, memory_order_relaxed) + 1;
+    if (reads * TR_FAULT_AROUND_BYTES >= (every > TR_MAP_READ_MIN ? every : TR_MAP_READ_MIN)) {
+        atomic_store_explicit(&w->norm_reads, 0, memory_order_relaxed);
         drop_map_pages(w);
     }
     return TR_OK;
