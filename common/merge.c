@@ -240,6 +240,23 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
     return TR_OK;
 }
 
+/* tr_term_chunks' callback for gather: one chunk of the job's term. */
+typedef struct gather_ctx { merger *m; mjob *j; size_t *bytes; } gather_ctx;
+static int gather_chunk(void *ctx, uint32_t gen, const MDB_val *k, const MDB_val *v)
+{
+    (void)gen;
+    gather_ctx *gc = ctx;
+    merger *m = gc->m;
+    int rc = grow((void **)&m->refs, &m->refcap, m->nrefs + 1, sizeof *m->refs);
+    if (!rc) rc = grow((void **)&m->oldkeys, &m->oldcap, m->nold + 1, sizeof *m->oldkeys);
+    if (rc) return rc;
+    m->refs[m->nrefs++] = (mref){ v->mv_data, v->mv_size };
+    memcpy(m->oldkeys[m->nold++], k->mv_data, TR_POSTINGS_KEY_BYTES);
+    gc->j->nchunks++;
+    *gc->bytes += v->mv_size;
+    return TR_OK;
+}
+
 /* Queue term t for the round: its value, its chunks (refs into the map) and
  * their keys. Adds the chunks' bytes to *bytes. */
 static int gather(merger *m, MDB_txn *txn, MDB_cursor *mc, const mterm *t, size_t *bytes)
@@ -262,30 +279,8 @@ static int gather(merger *m, MDB_txn *txn, MDB_cursor *mc, const mterm *t, size_
         *bytes += j->old.inline_len;
         return TR_OK;
     }
-    const uint8_t *gp = j->old.gens, *gend = j->old.gens + j->old.gens_len;
-    uint32_t g = 0;
-    while (!rc && tr_gens_next(&gp, gend, g, &g)) {
-        uint8_t kb[TR_POSTINGS_KEY_BYTES];
-        tr_key_posting(kb, g, t->term_id, 0);
-        MDB_val ck = { sizeof kb, kb }, cv;
-        int found = 0;
-        for (rc = mdb_cursor_get(mc, &ck, &cv, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(mc, &ck, &cv, MDB_NEXT)) {
-            if (ck.mv_size != TR_POSTINGS_KEY_BYTES || tr_get_be32(ck.mv_data) != g ||
-                tr_get_be32((const uint8_t *)ck.mv_data + 4) != t->term_id)
-                break;
-            if ((rc = grow((void **)&m->refs, &m->refcap, m->nrefs + 1, sizeof *m->refs)) ||
-                (rc = grow((void **)&m->oldkeys, &m->oldcap, m->nold + 1, sizeof *m->oldkeys)))
-                break;
-            m->refs[m->nrefs++] = (mref){ cv.mv_data, cv.mv_size };
-            memcpy(m->oldkeys[m->nold++], ck.mv_data, TR_POSTINGS_KEY_BYTES);
-            j->nchunks++;
-            *bytes += cv.mv_size;
-            found = 1;
-        }
-        if (rc == MDB_NOTFOUND) rc = 0;
-        if (!rc && !found) rc = TR_ECORRUPT;   /* a listed generation without chunks */
-    }
-    return rc;
+    gather_ctx gc = { m, j, bytes };
+    return tr_term_chunks(mc, t->term_id, j->old.gens, j->old.gens_len, gather_chunk, &gc);
 }
 
 /* A thread's part of a round: decode a job's chunks, encode its live

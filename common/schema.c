@@ -510,3 +510,27 @@ void tr_schema_drop_map(MDB_env *env)
     }
     fclose(f);
 }
+
+int tr_term_chunks(MDB_cursor *mc, uint32_t term_id, const uint8_t *gens, size_t gens_len,
+                   tr_chunk_fn fn, void *ctx)
+{
+    const uint8_t *gp = gens, *gend = gens + gens_len;
+    uint32_t g = 0;
+    int rc = 0;
+    while (!rc && tr_gens_next(&gp, gend, g, &g)) {
+        uint8_t kb[TR_POSTINGS_KEY_BYTES];
+        tr_key_posting(kb, g, term_id, 0);
+        MDB_val k = { sizeof kb, kb }, v;
+        int found = 0;
+        for (rc = mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != TR_POSTINGS_KEY_BYTES || tr_get_be32(k.mv_data) != g ||
+                tr_get_be32((const uint8_t *)k.mv_data + 4) != term_id)
+                break;
+            if ((rc = fn(ctx, g, &k, &v))) return rc;
+            found = 1;
+        }
+        if (rc == MDB_NOTFOUND) rc = 0;
+        if (!rc && !found) rc = TR_ECORRUPT;   /* a listed generation without chunks */
+    }
+    return rc;
+}

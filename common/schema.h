@@ -101,6 +101,15 @@ static inline int tr_gens_next(const uint8_t **p, const uint8_t *end, uint32_t p
     return 1;
 }
 
+/* Call fn for every chunk of term_id in the generations gens lists (a
+ * tr_term_info's gens, gens_len), in key order, through mc on the postings
+ * database: k and v are the chunk's key and value as LMDB gives them. A
+ * listed generation without a chunk is TR_ECORRUPT; a non-zero return of fn
+ * stops the walk and is returned, as is an LMDB error (not mapped). */
+typedef int (*tr_chunk_fn)(void *ctx, uint32_t gen, const MDB_val *k, const MDB_val *v);
+int tr_term_chunks(MDB_cursor *mc, uint32_t term_id, const uint8_t *gens, size_t gens_len,
+                   tr_chunk_fn fn, void *ctx);
+
 /* Stats: TR_STATS_BYTES little-endian. decode: TR_ECORRUPT on a bad length. */
 void tr_stats_encode(const tr_stats *s, uint8_t out[TR_STATS_BYTES]);
 int tr_stats_decode(tr_stats *s, const void *p, size_t len);

@@ -1052,6 +1052,18 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *
     return mdb_put(txn, dbi, &kv, &vv, fl);
 }
 
+/* tr_term_chunks' callback for regen_term: append the record
+ * gen u32 | first_doc u32 | len u32 | chunk to the tr_buf ctx. */
+static int copy_chunk(void *ctx, uint32_t gen, const MDB_val *k, const MDB_val *v)
+{
+    uint8_t hdr[12];
+    tr_put_le32(hdr, gen);
+    tr_put_le32(hdr + 4, tr_get_be32((const uint8_t *)k->mv_data + 8));
+    tr_put_le32(hdr + 8, (uint32_t)v->mv_size);
+    if (tr_buf_append(ctx, hdr, 12) || tr_buf_append(ctx, v->mv_data, v->mv_size)) return TR_ENOMEM;
+    return TR_OK;
+}
+
 /* Move every chunk of a term (info: its old generations) into generation
  * gen: same chunk bytes, keys rewritten, appended at the end of the tree.
  * Run when the term's generation list would outgrow TR_TERM_GENS_MAX_BYTES,
@@ -1067,30 +1079,7 @@ static int regen_term(tr_writer *w, MDB_txn *txn, const tr_term_info *info, uint
     /* records: gen u32 | first_doc u32 | len u32 | chunk (copied: the puts
      * below may rewrite the pages the values sit on) */
     tr_buf copy = {0};
-    const uint8_t *gp = info->gens, *gend = info->gens + info->gens_len;
-    uint32_t g = 0;
-    while (!rc && tr_gens_next(&gp, gend, g, &g)) {
-        uint8_t kb[TR_POSTINGS_KEY_BYTES];
-        tr_key_posting(kb, g, info->term_id, 0);
-        MDB_val k = { sizeof kb, kb }, v;
-        int found = 0;
-        for (rc = mdb_cursor_get(mc, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
-            if (k.mv_size != TR_POSTINGS_KEY_BYTES || tr_get_be32(k.mv_data) != g ||
-                tr_get_be32((const uint8_t *)k.mv_data + 4) != info->term_id)
-                break;
-            uint8_t hdr[12];
-            tr_put_le32(hdr, g);
-            tr_put_le32(hdr + 4, tr_get_be32((const uint8_t *)k.mv_data + 8));
-            tr_put_le32(hdr + 8, (uint32_t)v.mv_size);
-            if (tr_buf_append(&copy, hdr, 12) || tr_buf_append(&copy, v.mv_data, v.mv_size)) {
-                rc = TR_ENOMEM;
-                break;
-            }
-            found = 1;
-        }
-        if (rc == MDB_NOTFOUND) rc = 0;
-        if (!rc && !found) rc = TR_ECORRUPT; /* a listed generation without chunks */
-    }
+    rc = tr_term_chunks(mc, info->term_id, info->gens, info->gens_len, copy_chunk, &copy);
     mdb_cursor_close(mc);
     *moved += copy.len;
     w->regen_read += copy.len;
