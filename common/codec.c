@@ -619,18 +619,21 @@ static inline unsigned tb_width(uint64_t R)
     return (64u - (unsigned)__builtin_clzll((R - 1) | 1)) & (0u - (unsigned)(R > 1));
 }
 
+/* A bit writer that stores 8 bytes at o on every put and moves o by the
+ * whole bytes written, with no branch on the data: the buffer needs
+ * BITW_SLACK bytes past the last byte of the payload. */
+#define BITW_SLACK 8
 typedef struct bitw { uint8_t *o; uint64_t acc; unsigned nb; } bitw;
 
 /* Append the w (0..32) low bits of v. */
 static inline void bitw_put(bitw *bw, uint64_t v, unsigned w)
 {
-    bw->acc |= (w ? v & (~0ull >> (64 - w)) : 0) << bw->nb;
+    bw->acc |= (v & ((1ull << w) - 1)) << bw->nb;   /* nb <= 7: at most 39 bits */
     bw->nb += w;
-    while (bw->nb >= 8) {
-        *bw->o++ = (uint8_t)bw->acc;
-        bw->acc >>= 8;
-        bw->nb -= 8;
-    }
+    tr_put_le64(bw->o, bw->acc);
+    bw->o += bw->nb >> 3;
+    bw->acc >>= bw->nb & ~7u;
+    bw->nb &= 7;
 }
 
 static inline void bitw_unary(bitw *bw, uint64_t q)
@@ -687,17 +690,24 @@ static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n
 {
     uint32_t bl[TR_BLOCK_DOCS];
     pos_run runs[2 * TR_BLOCK_DOCS + 1];
+    uint32_t lead[2 * TR_BLOCK_DOCS + 1];
+    uint8_t lw[2 * TR_BLOCK_DOCS + 1], last[2 * TR_BLOCK_DOCS + 1];
     for (uint32_t i = 0; i < n; i++) bl[i] = in->dl[start + i] - in->tl[start + i];
     int nr = pos_runs(in->tf + start, in->ttf + start, in->tl + start, bl, n, runs);
     if (nr < 0) return TR_EINPUT;
+    /* a bound on the bits, not the count: a run's unary part is below 3m
+     * bits plus L >> POS_MAX_K (above), its first position at most 32 */
     uint64_t bits = 0;
     for (int r = 0; r < nr; r++) {
         const pos_run *u = &runs[r];
-        const uint32_t *p = pos + u->start;
-        bits += tb_width((uint64_t)u->L - u->m + 1) + (uint64_t)(u->m - 1) * (u->k + 1);
-        for (uint32_t j = 1; j < u->m; j++) bits += (p[j] - p[j - 1] - 1) >> u->k;
+        bits += 33 + (uint64_t)u->m * (u->k + 4) + (u->L >> POS_MAX_K);
+        uint64_t ld; unsigned w, bit; int extra;
+        first_split(pos[u->start], (uint64_t)u->L - u->m + 1, &ld, &w, &extra, &bit);
+        lead[r] = (uint32_t)ld;
+        lw[r] = (uint8_t)w;
+        last[r] = (uint8_t)(extra << 1 | bit);
     }
-    int rc = tr_buf_reserve(out, (size_t)(bits / 8 + 2));
+    int rc = tr_buf_reserve(out, (size_t)(bits / 8 + 1 + BITW_SLACK));
     if (rc) return rc;
     bitw bw = { out->data + out->len, 0, 0 };
     for (int r = 0; r < nr; r++) {     /* low bits */
@@ -705,16 +715,10 @@ static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n
         const uint32_t *p = pos + u->start;
         for (uint32_t j = 1; j < u->m; j++) bitw_put(&bw, p[j] - p[j - 1] - 1, u->k);
     }
-    for (int r = 0; r < nr; r++) {     /* first positions: leading bits */
-        uint64_t lead; unsigned w, bit; int extra;
-        first_split(pos[runs[r].start], (uint64_t)runs[r].L - runs[r].m + 1, &lead, &w, &extra, &bit);
-        bitw_put(&bw, lead, w);
-    }
-    for (int r = 0; r < nr; r++) {     /* first positions: last bits */
-        uint64_t lead; unsigned w, bit; int extra;
-        first_split(pos[runs[r].start], (uint64_t)runs[r].L - runs[r].m + 1, &lead, &w, &extra, &bit);
-        if (extra) bitw_put(&bw, bit, 1);
-    }
+    for (int r = 0; r < nr; r++)       /* first positions: leading bits */
+        bitw_put(&bw, lead[r], lw[r]);
+    for (int r = 0; r < nr; r++)       /* first positions: last bits, where there is one */
+        bitw_put(&bw, last[r] & 1u, last[r] >> 1);
     for (int r = 0; r < nr; r++) {     /* quotients */
         const pos_run *u = &runs[r];
         const uint32_t *p = pos + u->start;
