@@ -40,6 +40,7 @@
 /* Posting bytes (of the in-memory buffers) encoded per parallel round at
  * commit: bounds the encoded chunks held before they are written. */
 #define TR_ENCODE_ROUND_BYTES ((size_t)16 << 20)
+#define TR_FIRST_ROUND_ROUNDS 4 /* the first round is this many (see write_batch) */
 /* Windows in flight at once (see tr_writer_add). 2: window N+1 is analysed
  * by a second set of workers while window N is inverted. Measured worse on
  * 2 cores (passages: +13% CPU, slower wall): each analyzer's stem cache sees
@@ -1356,6 +1357,42 @@ static int write_norms(tr_writer *w, MDB_txn *txn, tr_stats *s)
 /* Everything of one commit inside txn. Leaves the in-memory batch untouched
  * (besides term ids and the copies of old term values) so that a map-full
  * retry can run it again. */
+/* Step 3 of write_batch: documents (ids only grow: append), ids, norms. */
+static int write_docs(tr_writer *w, MDB_txn *txn, tr_stats *s)
+{
+    int rc;
+    for (size_t i = 0; i < w->ndocs; i++) {
+        const wdoc *d = w->docs[i];
+        tr_doc_rec rec = {
+            .id = d->meta, .id_len = d->id_len,
+            .title = d->meta + d->id_len, .title_len = d->title_len,
+            .url = d->meta + d->id_len + d->title_len, .url_len = d->url_len,
+            .date = d->date, .title_terms = d->title_terms, .body_terms = d->body_terms,
+            .body_len = d->body_len,
+            .block_ahead = d->blk ? d->blk->last_doc - d->doc : 0, .block_off = d->blk_off,
+        };
+        rc = tr_doc_value_encode(&rec, &w->val);
+        if (rc) return rc;
+        uint8_t k[4];
+        tr_key_u32(k, d->doc);
+        rc = put(txn, w->ix->dbi[TR_DB_DOCS], k, 4, w->val.data, w->val.len, MDB_APPEND);
+        if (rc) return rc;
+        if (d->blk && d->blk->last_doc == d->doc) {
+            uint8_t bk[TR_DOC_BLOCK_KEY_BYTES];
+            tr_key_doc_block(bk, d->doc);
+            rc = put(txn, w->ix->dbi[TR_DB_DOCS], bk, sizeof bk, d->blk->val.data + d->blk->voff,
+                     d->blk->vlen, MDB_APPEND);
+            if (rc) return rc;
+        }
+        s->docs++;
+        s->title_tokens += d->title_terms;
+        s->body_tokens += d->body_terms;
+    }
+    rc = write_ids(w, txn);
+    if (rc) return rc;
+    return write_norms(w, txn, s);
+}
+
 /* Write the dictionary values and chunks of order[start, end), encoded. */
 static int write_round(tr_writer *w, MDB_txn *txn, term_ent **order, size_t start, size_t end,
                        uint32_t gen, uint8_t *gb)
@@ -1403,11 +1440,12 @@ static int write_round(tr_writer *w, MDB_txn *txn, term_ent **order, size_t star
     return TR_OK;
 }
 
-/* The end of the encode round that starts at order[start]. */
-static size_t round_end(const tr_writer *w, term_ent *const *order, size_t no, size_t start)
+/* The end of the encode round that starts at order[start]: its terms'
+ * postings are about cap bytes. */
+static size_t round_end(term_ent *const *order, size_t no, size_t start, size_t cap)
 {
     size_t bytes = 0, end;
-    for (end = start; end < no && (end == start || bytes < fixed_cap(w, TR_ENCODE_ROUND_BYTES)); end++)
+    for (end = start; end < no && (end == start || bytes < cap); end++)
         bytes += order[end]->blen;
     return end;
 }
@@ -1464,16 +1502,20 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     w->gen_used = 0;
     uint8_t gb[TR_TERM_GENS_MAX_BYTES];
     tr_buf_clear(&w->dvals);
+    /* the first round is encoded while the documents are written (step 3,
+     * which does not depend on it): a bigger one, to keep the other
+     * threads busy as long as that takes */
+    size_t cap = fixed_cap(w, TR_ENCODE_ROUND_BYTES);
     enc_round rounds[2];
     int cur = 0;
-    size_t start = 0, end = round_end(w, order, no, 0);
-    if (no) {
-        encode_start(w, txn, order, end, &rounds[cur]);
-        encode_finish(w, &rounds[cur]);
-    }
+    size_t start = 0, end = round_end(order, no, 0, TR_FIRST_ROUND_ROUNDS * cap);
+    encode_start(w, txn, order, end, &rounds[cur]);
+    rc = write_docs(w, txn, s);
+    encode_finish(w, &rounds[cur]);
+    if (rc) return rc;
     while (start < no) {
         drop_map_pages(w);
-        size_t next_end = end < no ? round_end(w, order, no, end) : end;
+        size_t next_end = end < no ? round_end(order, no, end, cap) : end;
         if (end < no) encode_start(w, txn, order + end, next_end - end, &rounds[cur ^ 1]);
         rc = write_round(w, txn, order, start, end, gen, gb);
         if (end < no) encode_finish(w, &rounds[cur ^ 1]);
@@ -1496,38 +1538,6 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     if (rc) return rc == TR_EFULL ? MDB_MAP_FULL : rc;
     w->repacked = dst.rewrote && dst.blocks_before > 0;
     drop_map_pages(w);
-    /* 3: documents (ids only grow: append), ids, norms */
-    for (size_t i = 0; i < w->ndocs; i++) {
-        const wdoc *d = w->docs[i];
-        tr_doc_rec rec = {
-            .id = d->meta, .id_len = d->id_len,
-            .title = d->meta + d->id_len, .title_len = d->title_len,
-            .url = d->meta + d->id_len + d->title_len, .url_len = d->url_len,
-            .date = d->date, .title_terms = d->title_terms, .body_terms = d->body_terms,
-            .body_len = d->body_len,
-            .block_ahead = d->blk ? d->blk->last_doc - d->doc : 0, .block_off = d->blk_off,
-        };
-        rc = tr_doc_value_encode(&rec, &w->val);
-        if (rc) return rc;
-        uint8_t k[4];
-        tr_key_u32(k, d->doc);
-        rc = put(txn, w->ix->dbi[TR_DB_DOCS], k, 4, w->val.data, w->val.len, MDB_APPEND);
-        if (rc) return rc;
-        if (d->blk && d->blk->last_doc == d->doc) {
-            uint8_t bk[TR_DOC_BLOCK_KEY_BYTES];
-            tr_key_doc_block(bk, d->doc);
-            rc = put(txn, w->ix->dbi[TR_DB_DOCS], bk, sizeof bk, d->blk->val.data + d->blk->voff,
-                     d->blk->vlen, MDB_APPEND);
-            if (rc) return rc;
-        }
-        s->docs++;
-        s->title_tokens += d->title_terms;
-        s->body_tokens += d->body_terms;
-    }
-    rc = write_ids(w, txn);
-    if (rc) return rc;
-    rc = write_norms(w, txn, s);
-    if (rc) return rc;
     /* 4: deletions */
     for (size_t i = 0; i < w->ndels; i++) {
         uint32_t doc = w->dels[i];
