@@ -25,7 +25,7 @@
 /* A window is the unit of parallel analysis: big enough that thread start-up
  * is noise, small enough that raw text held for it stays a few MiB. One
  * window is analysed in the background while the next one is queued. */
-#define TR_WINDOW_DOCS 512
+#define TR_WINDOW_DOCS 2048
 #define TR_WINDOW_BYTES (8u << 20)
 /* Under small budgets a window's text (queued, then analysed: about twice
  * it is held), its analysis output and an encode round are capped at
@@ -463,15 +463,17 @@ static void *analyse_thread(void *p)
 {
     thread_arg *ta = p;
     window_job *job = ta->job;
+    /* the body blocks first: a block takes as long as many documents, and
+     * taken last it left one thread finishing it while the other waited */
     for (;;) {
         size_t i = atomic_fetch_add(&job->next, 1);
         if (i >= job->n + job->nblocks) break;
-        if (i >= job->n) {
-            dblock *b = job->blocks[i - job->n];
+        if (i < job->nblocks) {
+            dblock *b = job->blocks[i];
             b->rc = compress_block(ta->wk, job->docs, b);
             continue;
         }
-        wdoc *d = job->docs[i];
+        wdoc *d = job->docs[i - job->nblocks];
         d->inv_th = ta->th;
         d->rc = analyse_doc(ta->wk, d, &ta->out);
     }
