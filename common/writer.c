@@ -22,11 +22,18 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+/* From this --memory on, the fixed 64 MiB of RSS slack is a small part of
+ * the budget, and a few buffers are bigger (windows of short documents,
+ * the first encode round of a commit). */
+#define TR_ROOMY_MEMORY ((size_t)512 << 20)
 /* A window is the unit of parallel analysis: big enough that thread start-up
  * is noise, small enough that raw text held for it stays a few MiB. One
  * window is analysed in the background while the next one is queued. */
 #define TR_WINDOW_DOCS 2048
 #define TR_WINDOW_BYTES (8u << 20)
+/* Under TR_ROOMY_MEMORY a window holds at most this many: 2048
+ * passages took 5-8 MiB more peak RSS at 64M than 512 did. */
+#define TR_WINDOW_DOCS_SMALL 512
 /* Under small budgets a window's text (queued, then analysed: about twice
  * it is held), its analysis output and an encode round are capped at
  * opts.memory / TR_FIXED_SHARE (at least TR_FIXED_MIN), so that the fixed
@@ -40,7 +47,10 @@
 /* Posting bytes (of the in-memory buffers) encoded per parallel round at
  * commit: bounds the encoded chunks held before they are written. */
 #define TR_ENCODE_ROUND_BYTES ((size_t)16 << 20)
-#define TR_FIRST_ROUND_ROUNDS 4 /* the first round is this many (see write_batch) */
+/* The first round is this many rounds (see write_batch) under budgets of
+ * TR_ROOMY_MEMORY or more; below, where the RSS slack is tight, one (at
+ * 64M it cost 10 MiB of peak RSS on enwiki: 131 against 119). */
+#define TR_FIRST_ROUND_ROUNDS 4
 /* Windows in flight at once (see tr_writer_add). 2: window N+1 is analysed
  * by a second set of workers while window N is inverted. Measured worse on
  * 2 cores (passages: +13% CPU, slower wall): each analyzer's stem cache sees
@@ -1510,7 +1520,8 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     size_t cap = fixed_cap(w, TR_ENCODE_ROUND_BYTES);
     enc_round rounds[2];
     int cur = 0;
-    size_t start = 0, end = round_end(order, no, 0, TR_FIRST_ROUND_ROUNDS * cap);
+    size_t first_cap = w->o.memory >= TR_ROOMY_MEMORY ? TR_FIRST_ROUND_ROUNDS * cap : cap;
+    size_t start = 0, end = round_end(order, no, 0, first_cap);
     encode_start(w, txn, order, end, &rounds[cur]);
     rc = write_docs(w, txn, s);
     encode_finish(w, &rounds[cur]);
@@ -1835,7 +1846,8 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     w->win_bytes += bytes;
     int batch_full = w->o.batch_docs && w->ndocs >= w->o.batch_docs;
     size_t budget = w->o.memory / 100 * TR_INVERT_PCT;
-    if (w->ndocs - w->win_start >= TR_WINDOW_DOCS || w->win_bytes >= fixed_cap(w, TR_WINDOW_BYTES) || batch_full ||
+    size_t win_docs = w->o.memory >= TR_ROOMY_MEMORY ? TR_WINDOW_DOCS : TR_WINDOW_DOCS_SMALL;
+    if (w->ndocs - w->win_start >= win_docs || w->win_bytes >= fixed_cap(w, TR_WINDOW_BYTES) || batch_full ||
         w->mem >= budget) {
         /* launch this window before inverting the previous one, so the
          * analysis threads work while the inverter does */
