@@ -28,6 +28,8 @@
  * fall. A word whose word+stem exceed STEM_SLOT_TEXT bytes (over ~27
  * characters) is not cached. */
 #define STEM_CACHE_SETS (1u << 16)
+/* tr_analyzer_set_stem_cache_bytes may grow it up to this (64 MiB). */
+#define STEM_CACHE_SETS_MAX (1u << 19)
 /* In front of it, a direct-mapped table small enough to stay in the CPU's
  * L2 (4K slots = 256 KB) for the few thousand words that make up most
  * running text; the big table costs a memory access per word. */
@@ -161,7 +163,9 @@ _Static_assert(sizeof(stem_slot) == 64, "one stem slot per cache line");
 struct tr_analyzer {
     tr_settings s;
     struct sb_stemmer *stemmer; /* NULL for "none" */
-    stem_slot *cache;           /* 2 * STEM_CACHE_SETS then STEM_FRONT_SLOTS; NULL for "none" */
+    stem_slot *cache;           /* 2 * sets then STEM_FRONT_SLOTS; NULL for "none" */
+    void *cache_mem;            /* cache's allocation (cache is it 64-aligned) */
+    size_t sets;                /* a power of two, STEM_CACHE_SETS at first */
     stem_slot *front;
     int use_cache;
     int stopwords;
@@ -314,6 +318,21 @@ int tr_settings_decode(tr_settings *s, const char *buf, size_t len)
     return 0;
 }
 
+/* An empty cache of sets sets. calloc: a big one comes zeroed from mmap,
+ * so only the pages used count against the RSS. */
+static int stem_cache_alloc(tr_analyzer *a, size_t sets)
+{
+    size_t slots = 2 * sets + STEM_FRONT_SLOTS;
+    void *mem = calloc(slots + 1, sizeof(stem_slot));
+    if (!mem) return TR_ENOMEM;
+    free(a->cache_mem);
+    a->cache_mem = mem;
+    a->cache = (stem_slot *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    a->front = a->cache + 2 * sets;
+    a->sets = sets;
+    return TR_OK;
+}
+
 tr_analyzer *tr_analyzer_new(const tr_settings *s, char *err, size_t errcap)
 {
     char dummy[1];
@@ -351,11 +370,7 @@ tr_analyzer *tr_analyzer_new(const tr_settings *s, char *err, size_t errcap)
             tr_analyzer_free(a);
             return NULL;
         }
-        size_t slots = 2 * STEM_CACHE_SETS + STEM_FRONT_SLOTS;
-        a->cache = aligned_alloc(64, slots * sizeof *a->cache);
-        if (!a->cache) goto nomem;
-        memset(a->cache, 0, slots * sizeof *a->cache);
-        a->front = a->cache + 2 * STEM_CACHE_SETS;
+        if (stem_cache_alloc(a, STEM_CACHE_SETS)) goto nomem;
     }
     a->ucs_cap = WORD_RAW_BYTES + 1;
     a->ucs = malloc(a->ucs_cap * sizeof *a->ucs);
@@ -372,7 +387,7 @@ void tr_analyzer_free(tr_analyzer *a)
 {
     if (!a) return;
     if (a->stemmer) sb_stemmer_delete(a->stemmer);
-    free(a->cache);
+    free(a->cache_mem);
     free(a->ucs);
     free(a);
 }
@@ -380,6 +395,14 @@ void tr_analyzer_free(tr_analyzer *a)
 void tr_analyzer_set_stem_cache(tr_analyzer *a, int on)
 {
     a->use_cache = on ? 1 : 0;
+}
+
+int tr_analyzer_set_stem_cache_bytes(tr_analyzer *a, size_t bytes)
+{
+    if (!a->stemmer) return TR_OK;
+    size_t sets = STEM_CACHE_SETS;
+    while (sets < STEM_CACHE_SETS_MAX && 4 * sets * sizeof(stem_slot) <= bytes) sets *= 2;
+    return sets == a->sets ? TR_OK : stem_cache_alloc(a, sets);
 }
 
 void tr_analyzer_stats(const tr_analyzer *a, tr_analyze_stats *out)
@@ -529,7 +552,7 @@ static inline uint64_t stem_prefetch(tr_analyzer *a, const char *w, size_t n)
 {
     if (!a->stemmer || !a->use_cache) return 0;
     uint64_t h = XXH3_64bits(w, n);
-    const stem_slot *set = &a->cache[2 * (h & (STEM_CACHE_SETS - 1))];
+    const stem_slot *set = &a->cache[2 * (h & (a->sets - 1))];
     __builtin_prefetch(&a->front[(h >> 40) & (STEM_FRONT_SLOTS - 1)]);
     __builtin_prefetch(set);
     __builtin_prefetch(set + 1);
@@ -549,7 +572,7 @@ static const char *stem_word(tr_analyzer *a, const char *w, size_t n, uint64_t h
             *out_len = fr->slen;
             return fr->text + n;
         }
-        set = &a->cache[2 * (h & (STEM_CACHE_SETS - 1))];
+        set = &a->cache[2 * (h & (a->sets - 1))];
         for (int k = 0; k < 2; k++) {
             stem_slot *sl = &set[k];
             if (sl->hash == h && sl->wlen == n && memcmp(sl->text, w, n) == 0) {

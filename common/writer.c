@@ -26,6 +26,11 @@
  * the budget, and a few buffers are bigger (windows of short documents,
  * the first encode round of a commit). */
 #define TR_ROOMY_MEMORY ((size_t)512 << 20)
+/* The analysers' stem caches together take up to opts.memory / this (each
+ * at least its default 8 MiB): at 1G with 2 threads, 32 MiB each, which
+ * halves the stemmer calls on the passages (1.82M -> 0.85M) and made the
+ * analysis 1.18-1.21x as fast (bench_analyze on 200 MB, alternated). */
+#define TR_STEM_CACHE_SHARE 16
 /* A window is the unit of parallel analysis: big enough that thread start-up
  * is noise, small enough that raw text held for it stays a few MiB. One
  * window is analysed in the background while the next one is queued. */
@@ -1761,7 +1766,8 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
             worker *k = &w->wk[set][i];
             k->a = tr_analyzer_new(&w->settings, err, errcap);
             k->z = ZSTD_createCCtx();
-            if (!k->a || !k->z) {
+            if (!k->a || !k->z ||
+                tr_analyzer_set_stem_cache_bytes(k->a, w->o.memory / TR_STEM_CACHE_SHARE / w->nwk)) {
                 rc = k->a ? TR_ENOMEM : TR_EINPUT;
                 goto fail;
             }

@@ -574,6 +574,31 @@ static void test_threads_and_cache(void)
     snprintf(copy, sizeof copy, "%.*s", (int)n1, s1);
     const char *s2 = tr_stem(cold, "nationalization", 15, &n2);
     CHECK(n1 == n2 && memcmp(copy, s2, n1) == 0);
+    /* a bigger cache (and one asked below the default, which stays):
+     * the same tokens, more hits */
+    tr_analyzer *big = make("english", 1, 0);
+    tr_analyzer *small = make("english", 1, 0);
+    CHECK_EQ_INT(tr_analyzer_set_stem_cache_bytes(big, (size_t)64 << 20), 0);
+    CHECK_EQ_INT(tr_analyzer_set_stem_cache_bytes(small, 1000), 0);
+    digest db = {0, 0}, ds = {0, 0};
+    CHECK_EQ_INT(tr_analyze(big, text, len, 0, digest_token, &db), 0);
+    CHECK_EQ_INT(tr_analyze(small, text, len, 0, digest_token, &ds), 0);
+    CHECK(db.h == dc.h && db.n == dc.n);
+    CHECK(ds.h == dc.h && ds.n == dc.n);
+    tr_analyze_stats sb, ss;
+    tr_analyzer_stats(big, &sb);
+    tr_analyzer_stats(small, &ss);
+    CHECK(sb.stem_cache_hits >= sw.stem_cache_hits);
+    CHECK_EQ_INT(ss.stem_cache_hits, sw.stem_cache_hits);
+    /* resizing empties it: the first word misses again */
+    CHECK_EQ_INT(tr_analyzer_set_stem_cache_bytes(big, (size_t)32 << 20), 0);
+    tr_analyzer_stats(big, &sb);
+    uint64_t misses = sb.stem_cache_misses;
+    tr_stem(big, "relational", 10, &n1);
+    tr_analyzer_stats(big, &sb);
+    CHECK_EQ_INT(sb.stem_cache_misses, misses + 1);
+    tr_analyzer_free(big);
+    tr_analyzer_free(small);
     tr_analyzer_free(warm);
     tr_analyzer_free(cold);
     free(text);
