@@ -617,6 +617,53 @@ static void test_random_roundtrips(void)
     }
 }
 
+/* Blocks as a single posting's set-up (tr_pos_block) lays them out: with
+ * no title run at all (its loop without them), with title-only postings
+ * (empty body runs: no leading or last bit), and mixed, block by block;
+ * a chunk's last block is read with tail-checked loads, the others
+ * without. roundtrip compares every posting with the whole-block decode. */
+static void plist_titles(plist *l, uint32_t n, int mode)
+{
+    plist_alloc(l, n);
+    uint64_t d = rnd_below(100);
+    for (uint32_t i = 0; i < n; i++) {
+        l->docs[i] = (uint32_t)d;
+        d += 1 + rnd_below(20);
+        l->tf[i] = 1 + (rnd_below(4) == 0 ? rnd_below(30) : rnd_below(3));
+        int m = mode == 2 ? (int)((i / TR_BLOCK_DOCS) % 3) : mode;
+        l->ttf[i] = m == 0 ? 0 : m == 1 ? l->tf[i] : rnd_below(2) ? rnd_below(l->tf[i] + 1) : 0;
+        l->npos += l->tf[i];
+    }
+    l->pos = malloc((l->npos + 1) * 4);
+    uint64_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = rnd_below(5);
+        for (uint32_t j = 0; j < l->ttf[i]; j++) { l->pos[k++] = p; p += 1 + rnd_below(3); }
+        l->title_len[i] = (l->ttf[i] ? l->pos[k - 1] + 1 : 0) + (rnd_below(2) ? rnd_below(10) : 0);
+        p = rnd_below(50);
+        uint32_t body = 0;
+        for (uint32_t j = l->ttf[i]; j < l->tf[i]; j++) {
+            l->pos[k++] = p;
+            body = p + 1;
+            p += 1 + rnd_below(rnd_below(8) == 0 ? 5000 : 20);
+        }
+        l->dl[i] = l->title_len[i] + body + (rnd_below(2) ? rnd_below(300) : 0);
+    }
+}
+
+static void test_single_posting_layout(void)
+{
+    static const char *what[3] = { "no title runs", "title-only postings", "mixed blocks" };
+    for (int t = 0; t < 60; t++) {
+        int mode = t % 3;
+        uint32_t n = t < 6 ? 1 + rnd_below(TR_BLOCK_DOCS) : 1 + rnd_below(5 * TR_BLOCK_DOCS);
+        plist l;
+        plist_titles(&l, n, mode);
+        roundtrip(&l, what[mode]);
+        plist_free(&l);
+    }
+}
+
 /* Field lengths of every size class in one block: a block's body runs'
  * parameters are worked out eight postings at a time where the CPU allows
  * (pos_dec_open), with fields below 2^30 only; a group holding a longer
@@ -1024,6 +1071,7 @@ int main(void)
     test_gaps();
     test_block_sizes();
     test_random_roundtrips();
+    test_single_posting_layout();
     test_long_fields();
     test_rejects();
     test_bounds();
