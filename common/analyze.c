@@ -63,6 +63,7 @@ enum {
 #define IS_WORD(c) ((c) >= C_LETTER && (c) <= C_MARK)
 
 static uint8_t ascii_class[128];
+static uint8_t ascii_alnum[256];    /* 1 for ASCII letters and digits, 0 for any other byte */
 static char languages_text[LANGUAGES_TEXT_MAX];
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -76,6 +77,7 @@ static void init_tables(void)
         else if (c == '.') k = C_DOT;
         else if (c == ',') k = C_COMMA;
         ascii_class[c] = k;
+        ascii_alnum[c] = k == C_LETTER || k == C_DIGIT;
     }
     size_t n = 0;
     for (const char **l = sb_stemmer_list(); *l; l++) {
@@ -749,17 +751,21 @@ int tr_analyze(tr_analyzer *a, const char *text, size_t len, uint32_t first_pos,
             raw_put_char(a, s + i, &u);
             i += u.n;
             while (i < len) {
-                uint8_t ch = s[i];
-                if (ch < 0x80 && (ascii_class[ch] == C_LETTER || ascii_class[ch] == C_DIGIT)) {
-                    /* fast path: ASCII letters and digits; | 0x20 lowercases
-                     * letters and leaves digits alone */
-                    if (!a->raw_capped && a->rawlen < WORD_RAW_BYTES)
-                        a->raw[a->rawlen++] = (uint8_t)(ch | 0x20);
-                    else
-                        a->raw_capped = 1;
-                    last_digit = ascii_class[ch] == C_DIGIT;
-                    i++;
-                    continue;
+                /* fast path: a run of ASCII letters and digits, found
+                 * first and then copied, | 0x20 lowercasing letters and
+                 * leaving digits alone; a character past the word buffer
+                 * marks the word capped */
+                size_t j = i;
+                while (j < len && ascii_alnum[s[j]]) j++;
+                if (j > i) {
+                    size_t room = a->raw_capped ? 0 : WORD_RAW_BYTES - a->rawlen;
+                    size_t take = j - i < room ? j - i : room;
+                    for (size_t k = 0; k < take; k++) a->raw[a->rawlen + k] = (uint8_t)(s[i + k] | 0x20);
+                    a->rawlen += take;
+                    if (take < j - i) a->raw_capped = 1;
+                    last_digit = ascii_class[s[j - 1]] == C_DIGIT;
+                    i = j;
+                    if (i >= len) break;
                 }
                 peek(s, len, i, &u);
                 if (IS_WORD(u.cls)) {

@@ -619,27 +619,26 @@ static inline unsigned tb_width(uint64_t R)
     return (64u - (unsigned)__builtin_clzll((R - 1) | 1)) & (0u - (unsigned)(R > 1));
 }
 
-/* A bit writer that stores 8 bytes at o on every put and moves o by the
- * whole bytes written, with no branch on the data: the buffer needs
- * BITW_SLACK bytes past the last byte of the payload. */
+/* A bit writer into a zeroed buffer, at any bit offset: a put ORs its
+ * bits into the 8 bytes at the offset, so writers at different offsets of
+ * one buffer (the sections of a pos-block) can interleave, and a unary
+ * code is a skip over its zeros and one bit. The buffer needs BITW_SLACK
+ * zeroed bytes past the payload. */
 #define BITW_SLACK 8
-typedef struct bitw { uint8_t *o; uint64_t acc; unsigned nb; } bitw;
+typedef struct bitw { uint8_t *base; uint64_t at; } bitw;
 
-/* Append the w (0..32) low bits of v. */
+/* OR in the w (0..32) low bits of v. */
 static inline void bitw_put(bitw *bw, uint64_t v, unsigned w)
 {
-    bw->acc |= (v & ((1ull << w) - 1)) << bw->nb;   /* nb <= 7: at most 39 bits */
-    bw->nb += w;
-    tr_put_le64(bw->o, bw->acc);
-    bw->o += bw->nb >> 3;
-    bw->acc >>= bw->nb & ~7u;
-    bw->nb &= 7;
+    uint8_t *p = bw->base + (bw->at >> 3);
+    tr_put_le64(p, tr_get_le64(p) | (v & ((1ull << w) - 1)) << (bw->at & 7));
+    bw->at += w;
 }
 
 static inline void bitw_unary(bitw *bw, uint64_t q)
 {
-    for (; q >= 32; q -= 32) bitw_put(bw, 0, 32);
-    bitw_put(bw, 1ull << q, (unsigned)q + 1);
+    bw->at += q;
+    bitw_put(bw, 1, 1);
 }
 
 /* First position x in [0, R) as truncated binary, its b - 1 leading bits
@@ -674,17 +673,22 @@ static int pos_runs(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
     for (uint32_t i = 0; i < n; i++) {
         uint32_t t = ttf[i], a = tf[i], b = a - t;   /* t <= a: callers check */
         bad |= (t > tl[i]) | (b > bl[i]);
-        runs[nr] = (pos_run){ at, t, tl[i], run_k(t, tl[i]) };
+        runs[nr] = (pos_run){ at, t, tl[i], 0 };
         nr += t > 0;
-        runs[nr] = (pos_run){ at + t, b, bl[i], run_k(b, bl[i]) };
+        runs[nr] = (pos_run){ at + t, b, bl[i], 0 };
         nr += b > 0;
         at += a;
     }
+    /* the parameters of the runs that are there only (most postings of
+     * short documents have no title run) */
+    for (int r = 0; r < nr; r++) runs[r].k = run_k(runs[r].m, runs[r].L);
     return bad ? -1 : nr;
 }
 
 /* Append the positions payload of postings [start, start+n) whose positions
- * start at pos (check_input has checked them against the field lengths). */
+ * start at pos (check_input has checked them against the field lengths).
+ * One pass sizes the four sections, a second writes each run's bits into
+ * all four at once. */
 static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n,
                             const uint32_t *pos, tr_buf *out)
 {
@@ -695,37 +699,39 @@ static int encode_pos_block(const tr_postings_in *in, uint32_t start, uint32_t n
     for (uint32_t i = 0; i < n; i++) bl[i] = in->dl[start + i] - in->tl[start + i];
     int nr = pos_runs(in->tf + start, in->ttf + start, in->tl + start, bl, n, runs);
     if (nr < 0) return TR_EINPUT;
-    /* a bound on the bits, not the count: a run's unary part is below 3m
-     * bits plus L >> POS_MAX_K (above), its first position at most 32 */
-    uint64_t bits = 0;
+    uint64_t low = 0, leads = 0, lasts = 0, unary = 0;   /* the sections' bits */
     for (int r = 0; r < nr; r++) {
         const pos_run *u = &runs[r];
-        bits += 33 + (uint64_t)u->m * (u->k + 4) + (u->L >> POS_MAX_K);
+        const uint32_t *p = pos + u->start;
         uint64_t ld; unsigned w, bit; int extra;
-        first_split(pos[u->start], (uint64_t)u->L - u->m + 1, &ld, &w, &extra, &bit);
+        first_split(p[0], (uint64_t)u->L - u->m + 1, &ld, &w, &extra, &bit);
         lead[r] = (uint32_t)ld;
         lw[r] = (uint8_t)w;
         last[r] = (uint8_t)(extra << 1 | bit);
+        leads += w;
+        lasts += (unsigned)extra;
+        low += (uint64_t)(u->m - 1) * u->k;
+        unary += u->m - 1;
+        for (uint32_t j = 1; j < u->m; j++) unary += (p[j] - p[j - 1] - 1) >> u->k;
     }
-    int rc = tr_buf_reserve(out, (size_t)(bits / 8 + 1 + BITW_SLACK));
+    size_t bytes = (size_t)((low + leads + lasts + unary + 7) / 8);
+    int rc = tr_buf_reserve(out, bytes + BITW_SLACK);
     if (rc) return rc;
-    bitw bw = { out->data + out->len, 0, 0 };
-    for (int r = 0; r < nr; r++) {     /* low bits */
+    uint8_t *base = out->data + out->len;
+    memset(base, 0, bytes + BITW_SLACK);
+    bitw a = { base, 0 }, b = { base, low }, c = { base, low + leads }, d = { base, low + leads + lasts };
+    for (int r = 0; r < nr; r++) {
         const pos_run *u = &runs[r];
         const uint32_t *p = pos + u->start;
-        for (uint32_t j = 1; j < u->m; j++) bitw_put(&bw, p[j] - p[j - 1] - 1, u->k);
+        for (uint32_t j = 1; j < u->m; j++) {
+            uint32_t g = p[j] - p[j - 1] - 1;
+            bitw_put(&a, g, u->k);
+            bitw_unary(&d, g >> u->k);
+        }
+        bitw_put(&b, lead[r], lw[r]);
+        bitw_put(&c, last[r] & 1u, last[r] >> 1);
     }
-    for (int r = 0; r < nr; r++)       /* first positions: leading bits */
-        bitw_put(&bw, lead[r], lw[r]);
-    for (int r = 0; r < nr; r++)       /* first positions: last bits, where there is one */
-        bitw_put(&bw, last[r] & 1u, last[r] >> 1);
-    for (int r = 0; r < nr; r++) {     /* quotients */
-        const pos_run *u = &runs[r];
-        const uint32_t *p = pos + u->start;
-        for (uint32_t j = 1; j < u->m; j++) bitw_unary(&bw, (p[j] - p[j - 1] - 1) >> u->k);
-    }
-    if (bw.nb) *bw.o++ = (uint8_t)bw.acc;
-    out->len = (size_t)(bw.o - out->data);
+    out->len += bytes;
     return TR_OK;
 }
 
