@@ -2262,6 +2262,8 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     }
                 }
                 if (!skip && !must_not_hit(p, root, d)) {
+                    /* every list's present is set here or by its probe
+                     * above, so no reset between candidates is needed */
                     for (size_t j = 0; j < nt; j++) {
                         slot *s = ord[j];
                         if (!wl[j].gather) continue;
@@ -2277,7 +2279,6 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     topk_push(t, d, score);
                     thr = topk_threshold(t);
                 }
-                for (size_t j = 0; j < nt; j++) sl[j].present = 0;
             }
         }
     }
