@@ -1796,6 +1796,20 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
  * hold one or two bits, so the walk's inner loop ended in a branch miss
  * nearly every document (q300 unions: 0.92x instructions, 0.85x CPU time).
  *
+ * Measured and dropped (q300 unions, callgrind instructions in tq_search,
+ * against 624-632M for the code they changed): windows that run on past
+ * the essential lists' block ends under those lists' list bounds, 656M
+ * (49k windows for 81k, but 1.4x the essential postings: fewer lists read
+ * marked-only); each essential list's exact maximum in the window from its
+ * block scores, for tighter skips and marking, 678M (13k more windows
+ * skipped, but 6.4k more blocks scored, and the windows without survivors
+ * owe it to sums, not maxima: 50k of 81k windows have no survivor though
+ * their lists' maxima add up past the threshold); a survivor pass under
+ * the marked-only lists' bounds before reading them, 651M (their blocks are
+ * decoded anyway: a window is shorter than their blocks); every probed
+ * list's block bound at a candidate before the first probe, 657M (2% fewer
+ * probe decodes).
+ *
  * Exactness: a document's score is summed in kid order from the same doubles
  * as every other path (the block score array is tr_bm25_score of the same
  * tf' and dl'). A list that becomes non-essential in mid-window keeps being
