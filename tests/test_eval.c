@@ -1391,6 +1391,98 @@ static void test_window_block_ends(void)
     tr_index_close(ix);
 }
 
+/* Windowed unions whose marking lists score 0 on some documents: at title
+ * weight 0 a word in a title alone scores 0, so a document that only such
+ * postings mark has a sum of 0 in the accumulator, which pool_survivors and
+ * marked_hits_acc read as unmarked (it cannot enter: the lists read
+ * marked-only fit under the threshold). "tb" is in the title of one doc in
+ * six and in the body of another one in six, "mw" in the body of one in
+ * ten (tf 1 to 4), "cw" in the title or body of one in three; rare words
+ * (df ~40) in bodies. Pruned top k against exhaustive at title weights 0,
+ * 0.5 and 1, k 1 to 300 (k 300: low thresholds, many survivors a window). */
+static void test_union_zero_scores(void)
+{
+    enum { NDOCS = 12000, NRARE = 12 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    static char body[4096], title[256];
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        size_t len = 0, tlen = 0;
+        title[0] = 0;
+        uint32_t nf = 5 + wr_below(20);
+        for (uint32_t i = 0; i < nf; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len, "g%u ", wr_below(40));
+        if (d % 6 == 0) tlen += (size_t)snprintf(title + tlen, sizeof title - tlen, "tb ");
+        if (d % 6 == 3) len += (size_t)snprintf(body + len, sizeof body - len, "tb ");
+        if (d % 10 == 7)
+            for (uint32_t i = 0, tf = 1 + wr_below(4); i < tf; i++)
+                len += (size_t)snprintf(body + len, sizeof body - len, "mw ");
+        if (d % 3 == 1) {
+            if (wr_below(2)) tlen += (size_t)snprintf(title + tlen, sizeof title - tlen, "cw ");
+            else len += (size_t)snprintf(body + len, sizeof body - len, "cw ");
+        }
+        for (uint32_t k = 0; k < NRARE; k++)
+            if (wr_below(300) == 0) len += (size_t)snprintf(body + len, sizeof body - len, "rare%u ", k);
+        char id[16];
+        snprintf(id, sizeof id, "z%u", d);
+        if (add_doc(w, id, title, body, TR_NO_DATE)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    int bad = 0, withhits = 0, nq = 0;
+    for (int q = 0; q < 450; q++) {
+        tq_node *k[5];
+        size_t n = 0;
+        char words[2][16];
+        size_t nr = wr_below(3);
+        for (size_t i = 0; i < nr; i++) {
+            snprintf(words[i], sizeof words[i], "rare%u", wr_below(NRARE));
+            k[n++] = term(words[i]);
+        }
+        k[n++] = term("tb");
+        if (q % 3 != 0) k[n++] = term("mw");
+        if (q % 3 != 1 || n < 2) k[n++] = term("cw");
+        tq_query qq = query(with_kids(TQ_BOOL, n, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const double ws[3] = { 0.0, 0.5, 1.0 };
+        static const size_t ks[4] = { 1, 10, 100, 300 };
+        o.title_weight = ws[q % 3];
+        o.k = ks[(q / 3) % 4];
+        if ((q / 12) & 1) o.tight_span = 1;
+        tq_result ex, pr;
+        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
+        o.exhaustive = 1;
+        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
+        CHECK(rc1 == 0 && rc2 == 0);
+        if (rc1 == 0 && rc2 == 0) {
+            nq++;
+            int same = same_hits(&ex, &pr);
+            if (!same && bad++ < 3) {
+                fprintf(stderr, "zero-score union %d (k %zu, title weight %g) differs:\n", q, o.k, o.title_weight);
+                tq_print(&qq, stderr);
+            }
+            withhits += ex.nhits > 0;
+        }
+        if (rc1 == 0) tq_result_free(&pr);
+        if (rc2 == 0) tq_result_free(&ex);
+        free_nodes();
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(nq, 450);
+    CHECK(withhits == 450);
+    printf("zero-score unions: 450 pruned as exhaustive at title weights 0, 0.5, 1, %d differ\n", bad);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* Counting a conjunction of dense lists with window bitmaps
  * (count_and_bitmap): 140,000 documents span three TQ_COUNT_WINDOW windows
  * (65,536 ids), 'gap' has no posting in the middle one (jumped over), and
@@ -1483,6 +1575,7 @@ int main(void)
     test_prefix_cap();
     test_collection();
     test_window_block_ends();
+    test_union_zero_scores();
     test_count_dense();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
