@@ -205,8 +205,14 @@ _Static_assert(TR_MAX_TERM_BYTES < 128, "term length is stored as a one-byte var
 typedef struct tok { uint32_t pos, next; } tok;
 typedef struct dterm { uint64_t hash; uint32_t off, len, head, tail, tf, ttf; } dterm;
 typedef struct dslot { uint32_t gen, term; } dslot;
+/* Each thread's worker and thread_arg sit on cache lines of their own
+ * (aligned to 128 bytes: a line and its prefetched neighbour): side by side,
+ * the two analysis threads wrote the same lines at every token (ntoks,
+ * nterms; the output buffer's length at every document). The structs that
+ * hold them are allocated with cache_zalloc. */
+#define TR_LINE_ALIGN 128
 typedef struct worker {
-    tr_analyzer *a;
+    _Alignas(TR_LINE_ALIGN) tr_analyzer *a;
     ZSTD_CCtx *z;
     tr_buf arena;               /* bytes of the doc's distinct terms */
     tok *toks; size_t ntoks, tokcap;
@@ -266,6 +272,15 @@ struct tr_writer {
 };
 
 static void *arena_alloc(tr_writer *w, arena *a, size_t n);
+
+/* n zeroed bytes aligned to TR_LINE_ALIGN (freed with free), or NULL. */
+static void *cache_zalloc(size_t n)
+{
+    n = (n + TR_LINE_ALIGN - 1) & ~(size_t)(TR_LINE_ALIGN - 1);
+    void *p = aligned_alloc(TR_LINE_ALIGN, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
 
 void tr_writer_opts_default(tr_writer_opts *o)
 {
@@ -432,7 +447,7 @@ static int compress_block(worker *w, wdoc *const *docs, dblock *b)
 typedef struct window_job window_job;
 /* out: the analysis output of the documents this thread took, in the
  * order it took them (wdoc.inv_off); freed with the job. */
-typedef struct thread_arg { window_job *job; worker *wk; uint32_t th; tr_buf out; } thread_arg;
+typedef struct thread_arg { _Alignas(TR_LINE_ALIGN) window_job *job; worker *wk; uint32_t th; tr_buf out; } thread_arg;
 /* A window being analysed in the background while the caller goes on
  * queueing (and, typically, parsing) the next documents. The job holds its
  * own copy of the window's doc pointers: the batch's array may grow meanwhile. */
@@ -742,7 +757,7 @@ static int window_launch(tr_writer *w)
     if (w->job_next || (TR_WINDOW_SETS == 1 && w->job))
         return TR_ELIMIT;                  /* no free worker set: a caller bug */
     worker *set = w->wk[w->wset];
-    window_job *job = calloc(1, sizeof *job);
+    window_job *job = cache_zalloc(sizeof *job);
     if (!job || !(job->docs = malloc(n * sizeof *job->docs))) { free(job); return TR_ENOMEM; }
     memcpy(job->docs, w->docs + w->win_start, n * sizeof *job->docs);
     job->n = n;
@@ -1688,7 +1703,7 @@ static int meta_get(MDB_txn *txn, tr_index *ix, const char *key, MDB_val *v)
 int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, char *err, size_t errcap)
 {
     *out = NULL;
-    tr_writer *w = calloc(1, sizeof *w);
+    tr_writer *w = cache_zalloc(sizeof *w);
     if (!w) return TR_ENOMEM;
     w->o = *o;
     if (w->o.threads < 1) w->o.threads = 1;
