@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <utf8proc.h>
 /* XXH3 inlined: the stem cache hashes every word, and a call through the
  * shared library costs as much as hashing a short word */
@@ -168,8 +167,8 @@ struct tr_analyzer {
     struct sb_stemmer *stemmer; /* NULL for "none" */
     stem_slot *cache;           /* 2 * sets then STEM_FRONT_SLOTS; NULL for "none" */
     void *cache_mem;            /* cache's allocation (cache is it 64-aligned) */
-    void *cache_map;            /* or its mapping, cache_map_len bytes (see stem_cache_alloc) */
-    size_t cache_map_len;
+    size_t cache_bytes;         /* its size */
+    int cache_table;            /* from tr_table_alloc, not calloc */
     size_t sets;                /* a power of two, STEM_CACHE_SETS at first */
     stem_slot *front;
     int use_cache;
@@ -323,41 +322,29 @@ int tr_settings_decode(tr_settings *s, const char *buf, size_t len)
     return 0;
 }
 
-/* Caches resized by tr_analyzer_set_stem_cache_bytes are mapped apart, on
- * huge pages where the kernel gives them (MADV_HUGEPAGE): every word looks
- * its set up at random, and with 4 KiB pages a 32 MiB table missed the TLB
- * on most lookups (a page walk, costly in a VM: 11% of indexing CPU sat on
- * the set's prefetch). */
-#define STEM_HUGE_PAGE ((size_t)2 << 20)
-
+/* Caches resized by tr_analyzer_set_stem_cache_bytes are big tables on huge
+ * pages (tr_table_alloc): every word looks its set up at random, and with
+ * 4 KiB pages a 32 MiB table missed the TLB on most lookups (a page walk,
+ * costly in a VM: 11% of indexing CPU sat on the set's prefetch). */
 static void stem_cache_release(tr_analyzer *a)
 {
-    if (a->cache_map) munmap(a->cache_map, a->cache_map_len);
+    if (a->cache_table) tr_table_free(a->cache_mem, a->cache_bytes);
     else free(a->cache_mem);
-    a->cache_mem = a->cache_map = NULL;
+    a->cache_mem = NULL;
 }
 
 /* An empty cache of sets sets: calloc'ed (a big one comes zeroed from
- * mmap, so only the pages used count against the RSS), or with huge set,
- * mapped 2 MiB-aligned and advised onto huge pages. */
-static int stem_cache_alloc(tr_analyzer *a, size_t sets, int huge)
+ * mmap, so only the pages used count against the RSS), or with table set,
+ * from tr_table_alloc. */
+static int stem_cache_alloc(tr_analyzer *a, size_t sets, int table)
 {
-    size_t slots = 2 * sets + STEM_FRONT_SLOTS, bytes = slots * sizeof(stem_slot);
-    void *mem = NULL, *map = NULL;
-    size_t map_len = 0;
-    if (huge) {
-        map_len = bytes + STEM_HUGE_PAGE;
-        map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (map == MAP_FAILED) return TR_ENOMEM;
-        mem = (void *)(((uintptr_t)map + STEM_HUGE_PAGE - 1) & ~(uintptr_t)(STEM_HUGE_PAGE - 1));
-        (void)madvise(mem, bytes, MADV_HUGEPAGE);   /* a hint: 4 KiB pages work too */
-    } else if (!(mem = calloc(slots + 1, sizeof(stem_slot)))) {
-        return TR_ENOMEM;
-    }
+    size_t slots = 2 * sets + STEM_FRONT_SLOTS, bytes = (slots + 1) * sizeof(stem_slot);
+    void *mem = table ? tr_table_alloc(bytes) : calloc(1, bytes);
+    if (!mem) return TR_ENOMEM;
     stem_cache_release(a);
     a->cache_mem = mem;
-    a->cache_map = map;
-    a->cache_map_len = map_len;
+    a->cache_table = table;
+    a->cache_bytes = bytes;
     a->cache = (stem_slot *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     a->front = a->cache + 2 * sets;
     a->sets = sets;
@@ -433,7 +420,7 @@ int tr_analyzer_set_stem_cache_bytes(tr_analyzer *a, size_t bytes)
     if (!a->stemmer) return TR_OK;
     size_t sets = STEM_CACHE_SETS;
     while (sets < STEM_CACHE_SETS_MAX && 4 * sets * sizeof(stem_slot) <= bytes) sets *= 2;
-    return sets == a->sets && a->cache_map ? TR_OK : stem_cache_alloc(a, sets, 1);
+    return sets == a->sets && a->cache_table ? TR_OK : stem_cache_alloc(a, sets, 1);
 }
 
 void tr_analyzer_stats(const tr_analyzer *a, tr_analyze_stats *out)

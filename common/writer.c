@@ -515,7 +515,7 @@ static void *analyse_thread(void *p)
 static int tab_grow(tr_writer *w)
 {
     size_t cap = w->tabcap ? w->tabcap * 2 : 4096;
-    tslot *t = calloc(cap, sizeof *t);
+    tslot *t = tr_table_alloc(cap * sizeof *t);   /* on huge pages when big */
     if (!t) return TR_ENOMEM;
     for (size_t i = 0; i < w->tabcap; i++) {
         if (!w->tab[i].e) continue;
@@ -524,7 +524,7 @@ static int tab_grow(tr_writer *w)
         t[j] = w->tab[i];
     }
     w->mem += (cap - w->tabcap) * sizeof *t;
-    free(w->tab);
+    tr_table_free(w->tab, w->tabcap * sizeof *t);
     w->tab = t;
     w->tabcap = cap;
     return TR_OK;
@@ -935,7 +935,7 @@ static void batch_clear(tr_writer *w)
     }
     free(w->cold);
     w->cold = NULL;
-    free(w->tab);
+    tr_table_free(w->tab, w->tabcap * sizeof *w->tab);
     w->tab = NULL;
     w->tabcap = w->nterms = 0;
     arena_free(&w->tmem);
