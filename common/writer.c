@@ -26,8 +26,9 @@
  * the budget, and a few buffers are bigger (windows of short documents,
  * the first encode round of a commit). */
 #define TR_ROOMY_MEMORY ((size_t)512 << 20)
-/* The analysers' stem caches together take up to opts.memory / this (each
- * at least its default 8 MiB): at 1G with 2 threads, 32 MiB each, which
+/* From TR_ROOMY_MEMORY on, the analysers' stem caches together take up to
+ * opts.memory / this, on huge pages (each at least its default 8 MiB;
+ * below, the default, calloc'ed): at 1G with 2 threads, 32 MiB each, which
  * halves the stemmer calls on the passages (1.82M -> 0.85M) and made the
  * analysis 1.18-1.21x as fast (bench_analyze on 200 MB, alternated). */
 #define TR_STEM_CACHE_SHARE 16
@@ -512,10 +513,25 @@ static void *analyse_thread(void *p)
 
 /* ---- inverter ---- */
 
+/* The term table on huge pages (tr_table_alloc) from TR_ROOMY_MEMORY on:
+ * a huge page is resident whole once touched, which the small budgets'
+ * slack cannot spare (passages at 64M: 126 MiB against 117 with the stem
+ * caches on huge pages too). */
+static void *table_alloc(const tr_writer *w, size_t n)
+{
+    return w->o.memory >= TR_ROOMY_MEMORY ? tr_table_alloc(n) : calloc(1, n ? n : 1);
+}
+
+static void table_free(const tr_writer *w, void *p, size_t n)
+{
+    if (w->o.memory >= TR_ROOMY_MEMORY) tr_table_free(p, n);
+    else free(p);
+}
+
 static int tab_grow(tr_writer *w)
 {
     size_t cap = w->tabcap ? w->tabcap * 2 : 4096;
-    tslot *t = tr_table_alloc(cap * sizeof *t);   /* on huge pages when big */
+    tslot *t = table_alloc(w, cap * sizeof *t);
     if (!t) return TR_ENOMEM;
     for (size_t i = 0; i < w->tabcap; i++) {
         if (!w->tab[i].e) continue;
@@ -524,7 +540,7 @@ static int tab_grow(tr_writer *w)
         t[j] = w->tab[i];
     }
     w->mem += (cap - w->tabcap) * sizeof *t;
-    tr_table_free(w->tab, w->tabcap * sizeof *t);
+    table_free(w, w->tab, w->tabcap * sizeof *t);
     w->tab = t;
     w->tabcap = cap;
     return TR_OK;
@@ -935,7 +951,7 @@ static void batch_clear(tr_writer *w)
     }
     free(w->cold);
     w->cold = NULL;
-    tr_table_free(w->tab, w->tabcap * sizeof *w->tab);
+    table_free(w, w->tab, w->tabcap * sizeof *w->tab);
     w->tab = NULL;
     w->tabcap = w->nterms = 0;
     arena_free(&w->tmem);
@@ -1782,7 +1798,8 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
             k->a = tr_analyzer_new(&w->settings, err, errcap);
             k->z = ZSTD_createCCtx();
             if (!k->a || !k->z ||
-                tr_analyzer_set_stem_cache_bytes(k->a, w->o.memory / TR_STEM_CACHE_SHARE / w->nwk)) {
+                (w->o.memory >= TR_ROOMY_MEMORY &&
+                 tr_analyzer_set_stem_cache_bytes(k->a, w->o.memory / TR_STEM_CACHE_SHARE / w->nwk))) {
                 rc = k->a ? TR_ENOMEM : TR_EINPUT;
                 goto fail;
             }
