@@ -43,6 +43,14 @@ typedef struct tr_buf {
 } tr_buf;
 
 void tr_buf_free(tr_buf *b);
+
+/* n zeroed bytes for a big table looked up at random: from 2 MiB on,
+ * mapped apart, 2 MiB-aligned and advised onto huge pages (a TLB entry
+ * covers 2 MiB instead of 4 KiB; a page walk costs much in a VM), else
+ * calloc'ed. NULL when out of memory. Free with tr_table_free and the same
+ * n. */
+void *tr_table_alloc(size_t n);
+void tr_table_free(void *p, size_t n);
 int tr_buf_reserve(tr_buf *b, size_t extra);
 /* Grow the u32 array *a of *cap entries to hold want, doubling from first
  * (its contents kept). TR_OK or TR_ENOMEM (then *a and *cap unchanged). */

@@ -1,9 +1,35 @@
-/* util.c - error names, the growable buffer and varints (see trawl.h). */
+/* util.c - error names, the growable buffer, varints and big tables on huge
+ * pages (see trawl.h). */
 #include "trawl.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *tr_table_alloc(size_t n)
+{
+    if (n < HUGE_PAGE) return calloc(1, n ? n : 1);
+    size_t len = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uint8_t *map = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    /* keep [p, p + len): the unaligned head and tail go back */
+    if (p > map) munmap(map, (size_t)(p - map));
+    if (map + len + HUGE_PAGE > p + len) munmap(p + len, (size_t)(map + len + HUGE_PAGE - (p + len)));
+    (void)madvise(p, len, MADV_HUGEPAGE);   /* a hint: 4 KiB pages work too */
+    return p;
+}
+
+void tr_table_free(void *p, size_t n)
+{
+    if (!p) return;
+    if (n < HUGE_PAGE) free(p);
+    else munmap(p, (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+}
 
 const char *tr_strerror(int rc)
 {

@@ -26,8 +26,9 @@
  * the budget, and a few buffers are bigger (windows of short documents,
  * the first encode round of a commit). */
 #define TR_ROOMY_MEMORY ((size_t)512 << 20)
-/* The analysers' stem caches together take up to opts.memory / this (each
- * at least its default 8 MiB): at 1G with 2 threads, 32 MiB each, which
+/* From TR_ROOMY_MEMORY on, the analysers' stem caches together take up to
+ * opts.memory / this, on huge pages (each at least its default 8 MiB;
+ * below, the default, calloc'ed): at 1G with 2 threads, 32 MiB each, which
  * halves the stemmer calls on the passages (1.82M -> 0.85M) and made the
  * analysis 1.18-1.21x as fast (bench_analyze on 200 MB, alternated). */
 #define TR_STEM_CACHE_SHARE 16
@@ -205,8 +206,14 @@ _Static_assert(TR_MAX_TERM_BYTES < 128, "term length is stored as a one-byte var
 typedef struct tok { uint32_t pos, next; } tok;
 typedef struct dterm { uint64_t hash; uint32_t off, len, head, tail, tf, ttf; } dterm;
 typedef struct dslot { uint32_t gen, term; } dslot;
+/* Each thread's worker and thread_arg sit on cache lines of their own
+ * (aligned to 128 bytes: a line and its prefetched neighbour): side by side,
+ * the two analysis threads wrote the same lines at every token (ntoks,
+ * nterms; the output buffer's length at every document). The structs that
+ * hold them are allocated with cache_zalloc. */
+#define TR_LINE_ALIGN 128
 typedef struct worker {
-    tr_analyzer *a;
+    _Alignas(TR_LINE_ALIGN) tr_analyzer *a;
     ZSTD_CCtx *z;
     tr_buf arena;               /* bytes of the doc's distinct terms */
     tok *toks; size_t ntoks, tokcap;
@@ -266,6 +273,15 @@ struct tr_writer {
 };
 
 static void *arena_alloc(tr_writer *w, arena *a, size_t n);
+
+/* n zeroed bytes aligned to TR_LINE_ALIGN (freed with free), or NULL. */
+static void *cache_zalloc(size_t n)
+{
+    n = (n + TR_LINE_ALIGN - 1) & ~(size_t)(TR_LINE_ALIGN - 1);
+    void *p = aligned_alloc(TR_LINE_ALIGN, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
 
 void tr_writer_opts_default(tr_writer_opts *o)
 {
@@ -432,7 +448,7 @@ static int compress_block(worker *w, wdoc *const *docs, dblock *b)
 typedef struct window_job window_job;
 /* out: the analysis output of the documents this thread took, in the
  * order it took them (wdoc.inv_off); freed with the job. */
-typedef struct thread_arg { window_job *job; worker *wk; uint32_t th; tr_buf out; } thread_arg;
+typedef struct thread_arg { _Alignas(TR_LINE_ALIGN) window_job *job; worker *wk; uint32_t th; tr_buf out; } thread_arg;
 /* A window being analysed in the background while the caller goes on
  * queueing (and, typically, parsing) the next documents. The job holds its
  * own copy of the window's doc pointers: the batch's array may grow meanwhile. */
@@ -497,10 +513,25 @@ static void *analyse_thread(void *p)
 
 /* ---- inverter ---- */
 
+/* The term table on huge pages (tr_table_alloc) from TR_ROOMY_MEMORY on:
+ * a huge page is resident whole once touched, which the small budgets'
+ * slack cannot spare (passages at 64M: 126 MiB against 117 with the stem
+ * caches on huge pages too). */
+static void *table_alloc(const tr_writer *w, size_t n)
+{
+    return w->o.memory >= TR_ROOMY_MEMORY ? tr_table_alloc(n) : calloc(1, n ? n : 1);
+}
+
+static void table_free(const tr_writer *w, void *p, size_t n)
+{
+    if (w->o.memory >= TR_ROOMY_MEMORY) tr_table_free(p, n);
+    else free(p);
+}
+
 static int tab_grow(tr_writer *w)
 {
     size_t cap = w->tabcap ? w->tabcap * 2 : 4096;
-    tslot *t = calloc(cap, sizeof *t);
+    tslot *t = table_alloc(w, cap * sizeof *t);
     if (!t) return TR_ENOMEM;
     for (size_t i = 0; i < w->tabcap; i++) {
         if (!w->tab[i].e) continue;
@@ -509,7 +540,7 @@ static int tab_grow(tr_writer *w)
         t[j] = w->tab[i];
     }
     w->mem += (cap - w->tabcap) * sizeof *t;
-    free(w->tab);
+    table_free(w, w->tab, w->tabcap * sizeof *t);
     w->tab = t;
     w->tabcap = cap;
     return TR_OK;
@@ -742,7 +773,7 @@ static int window_launch(tr_writer *w)
     if (w->job_next || (TR_WINDOW_SETS == 1 && w->job))
         return TR_ELIMIT;                  /* no free worker set: a caller bug */
     worker *set = w->wk[w->wset];
-    window_job *job = calloc(1, sizeof *job);
+    window_job *job = cache_zalloc(sizeof *job);
     if (!job || !(job->docs = malloc(n * sizeof *job->docs))) { free(job); return TR_ENOMEM; }
     memcpy(job->docs, w->docs + w->win_start, n * sizeof *job->docs);
     job->n = n;
@@ -920,7 +951,7 @@ static void batch_clear(tr_writer *w)
     }
     free(w->cold);
     w->cold = NULL;
-    free(w->tab);
+    table_free(w, w->tab, w->tabcap * sizeof *w->tab);
     w->tab = NULL;
     w->tabcap = w->nterms = 0;
     arena_free(&w->tmem);
@@ -1688,7 +1719,7 @@ static int meta_get(MDB_txn *txn, tr_index *ix, const char *key, MDB_val *v)
 int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, char *err, size_t errcap)
 {
     *out = NULL;
-    tr_writer *w = calloc(1, sizeof *w);
+    tr_writer *w = cache_zalloc(sizeof *w);
     if (!w) return TR_ENOMEM;
     w->o = *o;
     if (w->o.threads < 1) w->o.threads = 1;
@@ -1767,7 +1798,8 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
             k->a = tr_analyzer_new(&w->settings, err, errcap);
             k->z = ZSTD_createCCtx();
             if (!k->a || !k->z ||
-                tr_analyzer_set_stem_cache_bytes(k->a, w->o.memory / TR_STEM_CACHE_SHARE / w->nwk)) {
+                (w->o.memory >= TR_ROOMY_MEMORY &&
+                 tr_analyzer_set_stem_cache_bytes(k->a, w->o.memory / TR_STEM_CACHE_SHARE / w->nwk))) {
                 rc = k->a ? TR_ENOMEM : TR_EINPUT;
                 goto fail;
             }

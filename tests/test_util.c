@@ -28,5 +28,22 @@ int main(void)
     CHECK(k[0] == 4 && tr_get_le32(k) == 0x01020304);
     CHECK(strcmp(tr_strerror(TR_ECORRUPT), "index data is corrupt") == 0);
     tr_buf_free(&b);
+    /* tables: zeroed, writable end to end, big ones 2 MiB-aligned (on huge
+     * pages where the kernel gives them), each freed with its size */
+    size_t sizes[] = { 0, 1, 4096, ((size_t)2 << 20) - 1, (size_t)2 << 20, ((size_t)5 << 20) + 3 };
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        uint8_t *t = tr_table_alloc(n);
+        CHECK(t != NULL);
+        if (!t) continue;
+        int zero = 1;
+        for (size_t j = 0; j < n; j += 4093) zero &= t[j] == 0;
+        if (n) zero &= t[n - 1] == 0;
+        CHECK(zero);
+        if (n >= ((size_t)2 << 20)) CHECK(((uintptr_t)t & (((size_t)2 << 20) - 1)) == 0);
+        memset(t, 0xa5, n);
+        tr_table_free(t, n);
+    }
+    tr_table_free(NULL, 0);
     return check_done();
 }
