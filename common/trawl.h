@@ -43,6 +43,13 @@ typedef struct tr_buf {
 } tr_buf;
 
 void tr_buf_free(tr_buf *b);
+int tr_buf_reserve(tr_buf *b, size_t extra);
+/* Grow the u32 array *a of *cap entries to hold want, doubling from first
+ * (its contents kept). TR_OK or TR_ENOMEM (then *a and *cap unchanged). */
+int tr_u32_reserve(uint32_t **a, size_t *cap, size_t want, size_t first);
+int tr_buf_append(tr_buf *b, const void *p, size_t n);
+int tr_buf_put_varint(tr_buf *b, uint64_t v);
+static inline void tr_buf_clear(tr_buf *b) { b->len = 0; }
 
 /* n zeroed bytes for a big table looked up at random: from 2 MiB on,
  * mapped apart, 2 MiB-aligned and advised onto huge pages (a TLB entry
@@ -51,13 +58,6 @@ void tr_buf_free(tr_buf *b);
  * n. */
 void *tr_table_alloc(size_t n);
 void tr_table_free(void *p, size_t n);
-int tr_buf_reserve(tr_buf *b, size_t extra);
-/* Grow the u32 array *a of *cap entries to hold want, doubling from first
- * (its contents kept). TR_OK or TR_ENOMEM (then *a and *cap unchanged). */
-int tr_u32_reserve(uint32_t **a, size_t *cap, size_t want, size_t first);
-int tr_buf_append(tr_buf *b, const void *p, size_t n);
-int tr_buf_put_varint(tr_buf *b, uint64_t v);
-static inline void tr_buf_clear(tr_buf *b) { b->len = 0; }
 
 /* ---- stored integers: explicit width and byte order ----------------------
  * Keys are big-endian (so LMDB's memcmp order is numeric order); values are

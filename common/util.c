@@ -17,9 +17,10 @@ void *tr_table_alloc(size_t n)
     uint8_t *map = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED) return NULL;
     uint8_t *p = (uint8_t *)(((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-    /* keep [p, p + len): the unaligned head and tail go back */
+    /* keep [p, p + len): the unaligned head (maybe none) and the tail
+     * (at least a page: p is under map + HUGE_PAGE) go back */
     if (p > map) munmap(map, (size_t)(p - map));
-    if (map + len + HUGE_PAGE > p + len) munmap(p + len, (size_t)(map + len + HUGE_PAGE - (p + len)));
+    munmap(p + len, (size_t)(map + HUGE_PAGE - p));
     (void)madvise(p, len, MADV_HUGEPAGE);   /* a hint: 4 KiB pages work too */
     return p;
 }

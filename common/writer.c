@@ -293,6 +293,9 @@ void tr_writer_opts_default(tr_writer_opts *o)
     o->initial_map = TR_DEFAULT_INITIAL_MAP;
 }
 
+/* The budget is TR_ROOMY_MEMORY or more: the bigger buffers apply. */
+static int roomy(const tr_writer *w) { return w->o.memory >= TR_ROOMY_MEMORY; }
+
 /* A fixed buffer's cap under this writer's budget (see TR_FIXED_SHARE). */
 static size_t fixed_cap(const tr_writer *w, size_t cap)
 {
@@ -519,12 +522,12 @@ static void *analyse_thread(void *p)
  * caches on huge pages too). */
 static void *table_alloc(const tr_writer *w, size_t n)
 {
-    return w->o.memory >= TR_ROOMY_MEMORY ? tr_table_alloc(n) : calloc(1, n ? n : 1);
+    return roomy(w) ? tr_table_alloc(n) : calloc(1, n ? n : 1);
 }
 
 static void table_free(const tr_writer *w, void *p, size_t n)
 {
-    if (w->o.memory >= TR_ROOMY_MEMORY) tr_table_free(p, n);
+    if (roomy(w)) tr_table_free(p, n);
     else free(p);
 }
 
@@ -1206,8 +1209,8 @@ static int write_term(tr_writer *w, MDB_txn *txn, term_ent *e, tr_term_info *inf
  * inline chunk is merged with the batch's postings needs the old documents'
  * lengths from the norms: the calling thread reads them in the write txn,
  * the others in a read txn of their own, whose snapshot (the last commit)
- * holds the same norms, since the write txn writes norms only after the
- * postings. (The writing loop did these merges alone: ~0.6 s, serial, of
+ * holds the same lengths for those documents: a commit writes norms for its
+ * new documents only, and the old ones' values never change. (The writing loop did these merges alone: ~0.6 s, serial, of
  * the passages' second commit, where most terms exist.) A
  * thread that cannot get a read txn leaves its inline merges to the writing
  * loop (enc_rc TR_ENC_LEFT). */
@@ -1401,10 +1404,6 @@ static int write_norms(tr_writer *w, MDB_txn *txn, tr_stats *s)
     return rc;
 }
 
-
-/* Everything of one commit inside txn. Leaves the in-memory batch untouched
- * (besides term ids and the copies of old term values) so that a map-full
- * retry can run it again. */
 /* Step 3 of write_batch: documents (ids only grow: append), ids, norms. */
 static int write_docs(tr_writer *w, MDB_txn *txn, tr_stats *s)
 {
@@ -1498,6 +1497,9 @@ static size_t round_end(term_ent *const *order, size_t no, size_t start, size_t 
     return end;
 }
 
+/* Everything of one commit inside txn. Leaves the in-memory batch untouched
+ * (besides term ids and the copies of old term values) so that a map-full
+ * retry can run it again. */
 static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
 {
     MDB_dbi terms = w->ix->dbi[TR_DB_TERMS];
@@ -1556,7 +1558,7 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     size_t cap = fixed_cap(w, TR_ENCODE_ROUND_BYTES);
     enc_round rounds[2];
     int cur = 0;
-    size_t first_cap = w->o.memory >= TR_ROOMY_MEMORY ? TR_FIRST_ROUND_ROUNDS * cap : cap;
+    size_t first_cap = roomy(w) ? TR_FIRST_ROUND_ROUNDS * cap : cap;
     size_t start = 0, end = round_end(order, no, 0, first_cap);
     encode_start(w, txn, order, end, &rounds[cur]);
     rc = write_docs(w, txn, s);
@@ -1798,8 +1800,7 @@ int tr_writer_open(const char *dir, const tr_writer_opts *o, tr_writer **out, ch
             k->a = tr_analyzer_new(&w->settings, err, errcap);
             k->z = ZSTD_createCCtx();
             if (!k->a || !k->z ||
-                (w->o.memory >= TR_ROOMY_MEMORY &&
-                 tr_analyzer_set_stem_cache_bytes(k->a, w->o.memory / TR_STEM_CACHE_SHARE / w->nwk))) {
+                (roomy(w) && tr_analyzer_set_stem_cache_bytes(k->a, w->o.memory / TR_STEM_CACHE_SHARE / w->nwk))) {
                 rc = k->a ? TR_ENOMEM : TR_EINPUT;
                 goto fail;
             }
@@ -1884,7 +1885,7 @@ int tr_writer_add(tr_writer *w, const tr_doc_in *doc, char *err, size_t errcap)
     w->win_bytes += bytes;
     int batch_full = w->o.batch_docs && w->ndocs >= w->o.batch_docs;
     size_t budget = w->o.memory / 100 * TR_INVERT_PCT;
-    size_t win_docs = w->o.memory >= TR_ROOMY_MEMORY ? TR_WINDOW_DOCS : TR_WINDOW_DOCS_SMALL;
+    size_t win_docs = roomy(w) ? TR_WINDOW_DOCS : TR_WINDOW_DOCS_SMALL;
     if (w->ndocs - w->win_start >= win_docs || w->win_bytes >= fixed_cap(w, TR_WINDOW_BYTES) || batch_full ||
         w->mem >= budget) {
         /* launch this window before inverting the previous one, so the

@@ -72,7 +72,6 @@ static slab *slab_get(tr_pipe *p, size_t need)
     }
     size_t cap = need > p->slab_bytes ? need : p->slab_bytes;
     if (!s && !(s = malloc(sizeof *s + cap))) return NULL;
-    if (need <= p->slab_bytes) cap = p->slab_bytes;
     s->cap = cap;
     s->used = 0;
     atomic_init(&s->refs, 1);
