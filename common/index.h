@@ -200,9 +200,11 @@ typedef struct tr_cursor {
     uint32_t docs[TR_BLOCK_DOCS], tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS];
     int rc;                       /* first error met (TR_ECORRUPT, ...) */
     /* block pointer: the block that holds (or would hold) the target of the
-     * last shallow seek; its bound and last doc are valid once positioned */
+     * last shallow seek; its last doc is valid once positioned, its bound
+     * through tr_cursor_block_bound (decoded when first asked for) */
     uint32_t blk_last;
     tr_bound blk_bound;
+    int blk_bound_ok;             /* blk_bound holds the pointer block's */
     /* private */
     tr_reader *r;
     const tr_term_info *term;
@@ -231,6 +233,13 @@ int tr_cursor_seek_index(tr_cursor *c, uint32_t i);
  * decoding it; sets blk_last and blk_bound (blk_last = TR_DOC_END when no
  * block remains). Never moves backwards. */
 int tr_cursor_shallow(tr_cursor *c, uint32_t target);
+/* The pointer block's score bound (all zero past the end). */
+void tr_cursor_load_bound(tr_cursor *c);
+static inline const tr_bound *tr_cursor_block_bound(tr_cursor *c)
+{
+    if (!c->blk_bound_ok) tr_cursor_load_bound(c);
+    return &c->blk_bound;
+}
 /* Positions of the current posting: ttf title positions then body
  * positions (see codec.h). *pos borrows from the cursor until it moves.
  * TR_EINPUT after tr_cursor_docs_only. */

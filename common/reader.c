@@ -587,6 +587,7 @@ static void cur_end(tr_cursor *c)
     c->decoded = 0;
     c->blk_last = TR_DOC_END;
     memset(&c->blk_bound, 0, sizeof c->blk_bound);
+    c->blk_bound_ok = 1;
 }
 
 /* Open the chunk under the MDB cursor's current entry (after get rc) if it
@@ -674,7 +675,7 @@ static void set_pointer(tr_cursor *c, const tr_chunk *ch, uint32_t b)
     c->chunk = *ch;
     c->blk = b;
     c->blk_last = tr_chunk_block_last(ch, b);
-    tr_chunk_block_bound(ch, b, &c->blk_bound);
+    c->blk_bound_ok = 0;
 }
 
 /* The first index >= i of docs[0, n) whose doc is >= target, given
@@ -852,6 +853,13 @@ int tr_cursor_seek_index(tr_cursor *c, uint32_t i)
     return move_in_block(c, i);
 }
 
+void tr_cursor_load_bound(tr_cursor *c)
+{
+    if (c->blk_last == TR_DOC_END) memset(&c->blk_bound, 0, sizeof c->blk_bound);
+    else tr_chunk_block_bound(&c->chunk, c->blk, &c->blk_bound);
+    c->blk_bound_ok = 1;
+}
+
 int tr_cursor_shallow(tr_cursor *c, uint32_t target)
 {
     cur_priv *p = c->mc;
@@ -866,6 +874,7 @@ int tr_cursor_shallow(tr_cursor *c, uint32_t target)
             if (rc == 1) {
                 c->blk_last = TR_DOC_END;
                 memset(&c->blk_bound, 0, sizeof c->blk_bound);
+                c->blk_bound_ok = 1;
                 p->ptr_end = 1;
                 return 0;
             }

@@ -661,10 +661,10 @@ static inline int term_present(const xnode *n)
  * when the bound on hand is not the decoded block's. */
 static inline double term_dl_floor(const plan *p, const xnode *n)
 {
-    const tr_cursor *c = n->cur;
+    tr_cursor *c = n->cur;
     if (n->field != TR_FIELD_ANY || c->n == 0 || c->blk_last != c->docs[c->n - 1]) return 0.0;
     uint32_t tf = c->tf[c->i];
-    const tr_bound *bd = &c->blk_bound;
+    const tr_bound *bd = tr_cursor_block_bound(c);
     uint32_t lo = UINT32_MAX;
     for (unsigned k = 0; k < bd->npoints && k < TR_BOUND_POINTS; k++)
         if ((bd->pt[k].tf >= tf || bd->pt[k].tf >= TR_SAT16) && bd->pt[k].dl < lo) lo = bd->pt[k].dl;
@@ -1481,7 +1481,7 @@ static double term_block_ub(plan *p, xnode *n, uint32_t target, uint32_t *last)
     if (c->blk_last == TR_DOC_END) return 0;
     if (n->blk_last_cached != c->blk_last) {
         n->blk_last_cached = c->blk_last;
-        n->blk_ub = bound_inflate(tr_bm25_bound(&p->bm, &n->bm, &c->blk_bound));
+        n->blk_ub = bound_inflate(tr_bm25_bound(&p->bm, &n->bm, tr_cursor_block_bound(c)));
     }
     return n->blk_ub;
 }

@@ -1384,11 +1384,12 @@ static void test_cursor(uint32_t batch, uint32_t min_chunks)
                 size_t j = lower(want, nwant, t);
                 if (j == nwant ? c.blk_last != TR_DOC_END : (c.blk_last < t || want[j] > c.blk_last)) bad++;
                 if (j < nwant && c.blk_last != TR_DOC_END) {
-                    int ok = c.blk_bound.max_ttf == 0 && c.blk_bound.npoints > 0;
+                    const tr_bound *bd = tr_cursor_block_bound(&c);
+                    int ok = bd->max_ttf == 0 && bd->npoints > 0;
                     uint32_t dl = tr_reader_body_len(r, want[j]);
                     int covered = 0;
-                    for (int p = 0; p < c.blk_bound.npoints; p++)
-                        if (c.blk_bound.pt[p].tf >= wtf[j] && c.blk_bound.pt[p].dl <= dl) covered = 1;
+                    for (int p = 0; p < bd->npoints; p++)
+                        if (bd->pt[p].tf >= wtf[j] && bd->pt[p].dl <= dl) covered = 1;
                     if (!ok || !covered) bad++;
                 }
                 /* sometimes seek below the shallow target: pointer was ahead */
