@@ -139,8 +139,9 @@ static uint64_t gaps_scalar(uint32_t *v, size_t n, uint32_t base)
 #define SHUF4(j, w) (char)LANE_OFF(j, w), (char)(LANE_OFF(j, w) + 1), \
                     (char)(LANE_OFF(j, w) + 2), (char)(LANE_OFF(j, w) + 3)
 
-AVX2_INLINE void avx2_group(uint32_t *out, const uint8_t *in, const unsigned w,
-                            __m256i shuf, __m256i shift, __m256i mask, __m256i add)
+/* The eight values of the group at in, as lanes. */
+AVX2_INLINE __m256i avx2_group_vec(const uint8_t *in, const unsigned w, __m256i shuf,
+                                   __m256i shift, __m256i mask)
 {
     __m128i lo, hi;
     if (w <= AVX2_NARROW) {  /* every value's 4 bytes lie in the first 8 */
@@ -152,8 +153,14 @@ AVX2_INLINE void avx2_group(uint32_t *out, const uint8_t *in, const unsigned w,
     }
     __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
     v = _mm256_shuffle_epi8(v, shuf);
-    v = _mm256_add_epi32(_mm256_and_si256(_mm256_srlv_epi32(v, shift), mask), add);
-    _mm256_storeu_si256((__m256i *)out, v);
+    return _mm256_and_si256(_mm256_srlv_epi32(v, shift), mask);
+}
+
+AVX2_INLINE void avx2_group(uint32_t *out, const uint8_t *in, const unsigned w,
+                            __m256i shuf, __m256i shift, __m256i mask, __m256i add)
+{
+    _mm256_storeu_si256((__m256i *)out,
+                        _mm256_add_epi32(avx2_group_vec(in, w, shuf, shift, mask), add));
 }
 
 /* w in 1..24. Group g reads bytes g*w .. g*w + (4w)/8 + 15, or + 7 for
@@ -231,6 +238,62 @@ __attribute__((target("avx2"))) static uint64_t gaps_avx2(uint32_t *v, size_t n,
     uint32_t sum = d - (base - 1u); /* exact: below 2^32 */
     return (uint64_t)base - 1 + sum;
 }
+
+/* avx2_unpack_w and gaps_avx2 in one pass: each group's gaps become doc
+ * ids in registers (n <= 128, w in 1..24, so the sum is below 2^32). */
+AVX2_INLINE uint64_t avx2_unpack_docs_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w,
+                                        size_t avail, uint32_t base)
+{
+    const __m256i shuf = _mm256_setr_epi8(SHUF4(0, w), SHUF4(1, w), SHUF4(2, w), SHUF4(3, w),
+                                          SHUF4(4, w), SHUF4(5, w), SHUF4(6, w), SHUF4(7, w));
+    const __m256i shift = _mm256_setr_epi32((0 * w) % 8, (1 * w) % 8, (2 * w) % 8, (3 * w) % 8,
+                                            (4 * w) % 8, (5 * w) % 8, (6 * w) % 8, (7 * w) % 8);
+    const __m256i mask = _mm256_set1_epi32((int)((1u << w) - 1));
+    const __m256i one = _mm256_set1_epi32(1), last = _mm256_set1_epi32(7);
+    __m256i run = _mm256_set1_epi32((int)(base - 1u)); /* mod 2^32 */
+    size_t bytes = (n * w + 7) / 8;
+    size_t reach = (4 * w) / 8 + (w <= AVX2_NARROW ? 8 : 16);
+    size_t fast = avail >= reach ? (avail - reach) / w + 1 : 0;
+    if (fast > n / 8) fast = n / 8;
+    for (size_t g = 0; g < fast; g++) {
+        __m256i x = _mm256_add_epi32(avx2_group_vec(in + g * w, w, shuf, shift, mask), one);
+        x = scan8(x, run);
+        _mm256_storeu_si256((__m256i *)(out + 8 * g), x);
+        run = _mm256_permutevar8x32_epi32(x, last);
+    }
+    size_t done = fast * 8;
+    if (done < n) {
+        /* the rest from a zero-padded copy, as in avx2_unpack_w */
+        uint8_t tmp[64];
+        uint32_t vals[224 + 8];
+        size_t rb = bytes - fast * w, rem = n - done;
+        memcpy(tmp, in + fast * w, rb);
+        memset(tmp + rb, 0, sizeof tmp - rb);
+        for (size_t g = 0; g * 8 < rem; g++) {
+            __m256i x = _mm256_add_epi32(avx2_group_vec(tmp + g * w, w, shuf, shift, mask), one);
+            x = scan8(x, run);
+            _mm256_storeu_si256((__m256i *)(vals + 8 * g), x);
+            run = _mm256_permutevar8x32_epi32(x, last);
+        }
+        memcpy(out + done, vals, rem * sizeof *out);
+    }
+    uint32_t sum = out[n - 1] - (base - 1u); /* exact: below 2^32 */
+    return (uint64_t)base - 1 + sum;
+}
+
+__attribute__((target("avx2"))) static uint64_t unpack_docs_avx2(uint32_t *out, const uint8_t *in,
+                                                                 size_t n, unsigned w, size_t avail,
+                                                                 uint32_t base)
+{
+    switch (w) {
+#define CASE(W) case W: return avx2_unpack_docs_w(out, in, n, W, avail, base);
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+    CASE(9) CASE(10) CASE(11) CASE(12) CASE(13) CASE(14) CASE(15) CASE(16)
+    CASE(17) CASE(18) CASE(19) CASE(20) CASE(21) CASE(22) CASE(23) CASE(24)
+#undef CASE
+    default: return 0; /* not reached: the caller checks w */
+    }
+}
 #endif
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -262,6 +325,18 @@ void tr_bitpack_unpack_avail(uint32_t *out, const uint8_t *in, size_t n, unsigne
 void tr_bitpack_unpack_plus1(uint32_t *out, const uint8_t *in, size_t n, unsigned w, size_t avail)
 {
     unpack(out, in, n, w, 1, avail);
+}
+
+uint64_t tr_bitpack_unpack_docs(uint32_t *out, const uint8_t *in, size_t n, unsigned w,
+                                size_t avail, uint32_t base)
+{
+#if TR_HAVE_AVX2_PATH
+    size_t bytes = (n * w + 7) / 8;
+    if (path == TR_BITPACK_AVX2 && n >= 1 && n <= 128 && w >= 1 && w <= 24)
+        return unpack_docs_avx2(out, in, n, w, avail < bytes ? bytes : avail, base);
+#endif
+    unpack(out, in, n, w, 0, avail);
+    return tr_bitpack_gaps_to_docs(out, n, base, w);
 }
 
 uint64_t tr_bitpack_gaps_to_docs(uint32_t *v, size_t n, uint32_t base, unsigned w)

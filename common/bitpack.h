@@ -29,6 +29,12 @@ void tr_bitpack_unpack_plus1(uint32_t *out, const uint8_t *in, size_t n, unsigne
  * strictly increasing; otherwise v's contents are unspecified. */
 uint64_t tr_bitpack_gaps_to_docs(uint32_t *v, size_t n, uint32_t base, unsigned w);
 
+/* tr_bitpack_unpack_avail of n >= 1 gaps of width w then
+ * tr_bitpack_gaps_to_docs, in one pass where it can (the doc ids of a block
+ * without exceptions): the same out and return value. */
+uint64_t tr_bitpack_unpack_docs(uint32_t *out, const uint8_t *in, size_t n, unsigned w,
+                                size_t avail, uint32_t base);
+
 /* Which code path runs: TR_BITPACK_AUTO (the best the CPU supports, the
  * default), TR_BITPACK_SCALAR (portable C) or TR_BITPACK_AVX2 (refused with
  * -1 when the CPU lacks AVX2). For tests and benchmarks: not thread-safe,

@@ -1725,16 +1725,23 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
     if (verify && c->dir && csum32(dp, dn) != block_csum(c, b, 0)) return TR_ECORRUPT;
     /* the doc and position areas are contiguous: loads may run on to the end */
     const uint8_t *rend = c->posdata + c->poslen;
-    int w = unpack_stream(&r.s[0], n, docs, 0, rend);
-    if (w < 0) return TR_ECORRUPT;
     uint64_t base = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
     /* base <= last_doc < 2^32 - 1 for a block after the first (the
      * directory's last docs increase) */
     if (base > UINT32_MAX) return TR_ECORRUPT;
     /* Gaps are non-negative and the last doc is computed in 64 bits, so
      * reaching exactly the stored last doc proves every doc id is in range
-     * and increasing. */
-    uint64_t d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, (unsigned)w);
+     * and increasing. Without exceptions (most blocks) the gaps are
+     * unpacked and summed in one pass. */
+    uint64_t d;
+    if (r.s[0].nexc == 0) {
+        d = tr_bitpack_unpack_docs(docs, r.s[0].lows, n, r.s[0].b, (size_t)(rend - r.s[0].lows),
+                                   (uint32_t)base);
+    } else {
+        int w = unpack_stream(&r.s[0], n, docs, 0, rend);
+        if (w < 0) return TR_ECORRUPT;
+        d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, (unsigned)w);
+    }
     if (d != tr_chunk_block_last(c, b)) return TR_ECORRUPT;
     if (b == 0 && docs[0] != c->first_doc) return TR_ECORRUPT;
     if (tf && decode_tf(&r, n, tf, ttf, rend)) return TR_ECORRUPT;

@@ -133,6 +133,48 @@ static void test_gaps(void)
     tr_bitpack_select(TR_BITPACK_AUTO);
 }
 
+/* tr_bitpack_unpack_docs: packed gaps straight to doc ids, against the
+ * definition, from exact-size heap inputs (ASan sees an overread) and with
+ * readable bytes past them, a canary past the output. */
+static void test_unpack_docs(void)
+{
+    static const uint32_t bases[] = {0, 1, 1000, 0x7FFFFFFFu, 0xFFFFFF00u};
+    uint32_t g[128], want[128], got[128 + 1];
+    static uint8_t ref[128 * 4 + SLACK];
+    for (unsigned w = 0; w <= 32; w++) {
+        for (size_t n = 1; n <= 128; n++) {
+            for (size_t bi = 0; bi < sizeof bases / sizeof *bases; bi++) {
+                for (int kind = 0; kind < 5; kind++) {
+                    for (size_t i = 0; i < n; i++) g[i] = value(kind, i, w);
+                    uint64_t last = ref_docs(want, g, n, bases[bi]);
+                    size_t bytes = tr_packed_size(n, w);
+                    ref_pack(ref, g, n, w);
+                    for (int p = TR_BITPACK_SCALAR; p <= TR_BITPACK_AVX2; p++) {
+                        if (tr_bitpack_select(p) != p) continue;
+                        for (int slack = 0; slack <= 1; slack++) {
+                            size_t avail = bytes + (slack ? SLACK : 0);
+                            uint8_t *in = malloc(avail ? avail : 1);
+                            memcpy(in, ref, bytes);
+                            memset(in + bytes, 0xA5, avail - bytes);
+                            got[n] = 0xDEADBEEF;
+                            uint64_t d = tr_bitpack_unpack_docs(got, in, n, w, avail, bases[bi]);
+                            free(in);
+                            CHECK(d == last);
+                            CHECK_EQ_INT(got[n], 0xDEADBEEF);
+                            if (last <= UINT32_MAX) {
+                                int same = memcmp(got, want, n * 4) == 0;
+                                if (!same) fprintf(stderr, "unpack_docs path=%d w=%u n=%zu base=%u slack=%d\n", p, w, n, bases[bi], slack);
+                                CHECK(same);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tr_bitpack_select(TR_BITPACK_AUTO);
+}
+
 int main(void)
 {
     CHECK(tr_bitpack_select(TR_BITPACK_SCALAR) == TR_BITPACK_SCALAR);
@@ -141,5 +183,6 @@ int main(void)
     CHECK(tr_bitpack_select(TR_BITPACK_AUTO) >= TR_BITPACK_SCALAR);
     test_unpack();
     test_gaps();
+    test_unpack_docs();
     return check_done();
 }
