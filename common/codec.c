@@ -2054,13 +2054,16 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
                                                      _mm256_cmpgt_epi32(vm, vbl)));
         __m256i hb = _mm256_cmpgt_epi32(vm, zero), ht = _mm256_cmpgt_epi32(vt, zero);
         titlev = _mm256_or_si256(titlev, ht);
-        __m256i bk, bwv, buv, tk, twv, tuv;
+        __m256i bk, bwv, buv, tk = zero, twv = zero, tuv = ones;
         run_params8(vm, vbl, &bk, &bwv, &buv);
-        run_params8(vt, vtl, &tk, &twv, &tuv);
         bwv = _mm256_and_si256(bwv, hb);
         buv = _mm256_or_si256(buv, _mm256_andnot_si256(hb, ones));
-        twv = _mm256_and_si256(twv, ht);
-        tuv = _mm256_or_si256(tuv, _mm256_andnot_si256(ht, ones));
+        /* title runs are rare: most groups have none */
+        if (!_mm256_testz_si256(ht, ht)) {
+            run_params8(vt, vtl, &tk, &twv, &tuv);
+            twv = _mm256_and_si256(twv, ht);
+            tuv = _mm256_or_si256(tuv, _mm256_andnot_si256(ht, ones));
+        }
         _mm256_storeu_si256((__m256i *)(pb->tm + j), vt);
         _mm256_storeu_si256((__m256i *)(pb->bm + j), vm);
         _mm256_storeu_si256((__m256i *)(pb->tL + j), vtl);
