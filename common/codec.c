@@ -1261,6 +1261,12 @@ static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, ui
                 base += valid;
                 continue;
             }
+            /* the skip ends in this window: drop its ones up to the last
+             * one skipped (a bit clear each, not the loop below) */
+            for (uint64_t r = skip - g; r > 1; r--) w &= w - 1;
+            prev = base + (uint64_t)__builtin_ctzll(w);
+            w &= w - 1;
+            g = skip;
         }
         while (w) {
             uint64_t one = base + (uint64_t)__builtin_ctzll(w);
@@ -1790,6 +1796,7 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
  * once between them. (The set-up used to read every first position and
  * scan the whole unary section: 56% of a phrase COUNT with a common word;
  * see tr_pos_block_open for what is still checked.) */
+#define POS_UNARY_WORDS 64   /* 4,096 bits: a block of a common word needs a few hundred */
 struct tr_pos_block {
     pos_src s;
     uint32_t n;
@@ -1799,6 +1806,11 @@ struct tr_pos_block {
     uint64_t lasts_at;      /* the last bits start here */
     uint64_t unary_at;
     uint64_t ubit, useen;   /* the bit after the useen-th one */
+    /* ones of the unary section before each of its first 64-bit words
+     * (word w: bytes from (unary_at >> 3) + 8w), counted by the set-up's
+     * check: a posting's scan starts at the word of its first quotient */
+    uint32_t nucum;
+    uint32_t ucum[POS_UNARY_WORDS];
     uint32_t tm[TR_BLOCK_DOCS], bm[TR_BLOCK_DOCS];   /* run lengths: ttf, tf - ttf */
     uint32_t tL[TR_BLOCK_DOCS], bL[TR_BLOCK_DOCS];   /* field lengths */
     uint32_t tk[TR_BLOCK_DOCS], bk[TR_BLOCK_DOCS];   /* Rice parameters (tk: where tm > 0) */
@@ -1845,15 +1857,23 @@ static inline __attribute__((always_inline)) uint32_t has_last(const pos_src *s,
     return y >= u;
 }
 
-/* Ones in bits [from, end) of the payload (end = its length in bits). */
-static inline __attribute__((always_inline)) uint64_t ones_from(const pos_src *s, uint64_t from,
-                                                                uint64_t end)
+/* Ones in bits [from, end) of the payload (end = its length in bits), a
+ * 64-bit word at a time from from's byte on; the counts before each of the
+ * first POS_UNARY_WORDS words go to pb->ucum. */
+static inline __attribute__((always_inline)) uint64_t unary_ones(tr_pos_block *pb, uint64_t from)
 {
-    if (from >= end) return 0;
-    size_t byte = (size_t)(from >> 3), len = s->len;
-    uint64_t c = (uint64_t)__builtin_popcount((unsigned)(s->p[byte] >> (from & 7)));
-    for (byte++; byte + 8 <= len; byte += 8) c += (uint64_t)__builtin_popcountll(load64_le(s->p + byte));
-    for (; byte < len; byte++) c += (uint64_t)__builtin_popcount(s->p[byte]);
+    const pos_src *s = &pb->s;
+    const size_t len = s->len;
+    size_t byte = (size_t)(from >> 3);
+    uint64_t c = 0;
+    uint32_t w = 0;
+    for (; byte < len; byte += 8, w++) {
+        uint64_t x = byte + 8 <= len ? load64_le(s->p + byte) : load64_tail(s->p + byte, s->p + len);
+        if (w == 0) x &= ~0ull << (from & 7);
+        if (w < POS_UNARY_WORDS) pb->ucum[w] = (uint32_t)c;
+        c += (uint64_t)__builtin_popcountll(x);
+    }
+    pb->nucum = w < POS_UNARY_WORDS ? w : POS_UNARY_WORDS;
     return c;
 }
 
@@ -1872,10 +1892,11 @@ static inline __attribute__((always_inline)) int pos_block_finish(tr_pos_block *
     uint64_t at = lows + W + nb;
     if (at > end) return TR_ECORRUPT;
     if (g == 0 ? (at + 7) / 8 != s->len
-               : at >= end || s->p[s->len - 1] == 0 || ones_from(s, at, end) != g) return TR_ECORRUPT;
+               : at >= end || s->p[s->len - 1] == 0 || unary_ones(pb, at) != g) return TR_ECORRUPT;
     pb->lows_bits = lows;
     pb->lasts_at = lows + W;
     pb->unary_at = at;
+    if (g == 0) pb->nucum = 0;
     pb->ubit = at;
     pb->useen = 0;
     return TR_OK;
@@ -1976,13 +1997,21 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
 #if POS_AVX2
 #define LAYOUT_FN static inline __attribute__((always_inline, target("avx2,bmi,bmi2,popcnt")))
 
+/* floor(log2 x) of eight x in [1, 2^24): a float holds them exactly, so
+ * its exponent is the answer (log2_8 corrects for rounding above). */
+LAYOUT_FN __m256i log2_8_small(__m256i x)
+{
+    return _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(x)), 23),
+                            _mm256_set1_epi32(127));
+}
+
 /* k, leading-bit width w and u (as body_params) of eight runs of m
- * positions in fields of L, every m and L below 2^30 (m may be 0: the
+ * positions in fields of L, every m and L below 2^24 (m may be 0: the
  * caller masks those lanes). */
 LAYOUT_FN void run_params8(__m256i vm, __m256i vl, __m256i *vk, __m256i *vw, __m256i *vu)
 {
     const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    __m256i lm = log2_8(_mm256_or_si256(vm, one)), ll = log2_8(_mm256_or_si256(vl, one));
+    __m256i lm = log2_8_small(_mm256_or_si256(vm, one)), ll = log2_8_small(_mm256_or_si256(vl, one));
     __m256i d = _mm256_max_epi32(_mm256_sub_epi32(ll, lm), zero);
     __m256i over = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_sllv_epi32(vm, d), vl),
                                     _mm256_cmpgt_epi32(d, zero));
@@ -1990,7 +2019,7 @@ LAYOUT_FN void run_params8(__m256i vm, __m256i vl, __m256i *vk, __m256i *vw, __m
     __m256i fits = _mm256_cmpgt_epi32(vm, vl);
     __m256i R = _mm256_blendv_epi8(_mm256_add_epi32(_mm256_sub_epi32(vl, vm), one), one, fits);
     __m256i has = _mm256_cmpgt_epi32(R, one);
-    __m256i wb = _mm256_and_si256(_mm256_add_epi32(log2_8(_mm256_or_si256(_mm256_sub_epi32(R, one), one)), one), has);
+    __m256i wb = _mm256_and_si256(_mm256_add_epi32(log2_8_small(_mm256_or_si256(_mm256_sub_epi32(R, one), one)), one), has);
     *vu = _mm256_or_si256(_mm256_and_si256(_mm256_sub_epi32(_mm256_sllv_epi32(one, wb), R), has),
                           _mm256_andnot_si256(has, _mm256_set1_epi32(-1)));
     *vw = _mm256_add_epi32(wb, has);
@@ -2025,7 +2054,7 @@ LAYOUT_FN __m256i has_last8(const uint8_t *p, __m256i o, __m256i w, __m256i u, _
  * sums; then, once the leading bits' start is known, which first positions
  * have a last bit (gathers), and their prefix sums.
  * Returns 1 when done, 0 when the block is not for it (a run of 2^20 or
- * more positions, a field of 2^25 terms, a payload of 2^27 bytes, fewer
+ * more positions, a field of 2^24 terms, a payload of 2^27 bytes, fewer
  * than 8 readable bytes after the payload, ttf > tf: the scalar layout
  * takes it), or TR_ECORRUPT. */
 LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const uint32_t *ttf,
@@ -2037,8 +2066,10 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     const __m256i zero = _mm256_setzero_si256(), ones = _mm256_set1_epi32(-1);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i bigv = zero, badv = zero, titlev = zero;
-    uint32_t cg = 0, cw = 0;
-    uint64_t cl = 0;
+    /* running sums in every lane (lane 7 of each step's prefix sums,
+     * broadcast): gaps, low bits (below 2^32: under 2^28 a step), widths */
+    const __m256i seven = _mm256_set1_epi32(7);
+    __m256i cg = zero, cl = zero, cw = zero;
     for (uint32_t j = 0; j < n; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
         __m256i vf = _mm256_maskload_epi32((const int *)(tf + j), live);
@@ -2049,7 +2080,7 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         /* ttf > tf wraps vm past 2^20: the scalar layout says which */
         bigv = _mm256_or_si256(bigv, _mm256_or_si256(
                    _mm256_srli_epi32(_mm256_or_si256(vm, vt), 20),
-                   _mm256_srli_epi32(_mm256_or_si256(vtl, vbl), 25)));
+                   _mm256_srli_epi32(_mm256_or_si256(vtl, vbl), 24)));
         badv = _mm256_or_si256(badv, _mm256_or_si256(_mm256_cmpgt_epi32(vt, vtl),
                                                      _mm256_cmpgt_epi32(vm, vbl)));
         __m256i hb = _mm256_cmpgt_epi32(vm, zero), ht = _mm256_cmpgt_epi32(vt, zero);
@@ -2080,35 +2111,33 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         __m256i g8 = _mm256_add_epi32(gb, gt);
         __m256i l8 = _mm256_add_epi32(_mm256_mullo_epi32(gb, bk), _mm256_mullo_epi32(gt, tk));
         __m256i w8 = _mm256_add_epi32(bwv, twv);
-        __m256i pg = prefix8(g8), pl = prefix8(l8), pw = prefix8(w8);
-        __m256i xg = _mm256_add_epi32(_mm256_sub_epi32(pg, g8), _mm256_set1_epi32((int)cg));
-        _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), xg);
-        __m256i xw = _mm256_add_epi32(_mm256_sub_epi32(pw, w8), _mm256_set1_epi32((int)cw));
-        _mm256_storeu_si256((__m256i *)(pb->lead0 + j), xw);
+        __m256i pg = _mm256_add_epi32(prefix8(g8), cg), pl = _mm256_add_epi32(prefix8(l8), cl);
+        __m256i pw = _mm256_add_epi32(prefix8(w8), cw);
+        _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), _mm256_sub_epi32(pg, g8));
+        _mm256_storeu_si256((__m256i *)(pb->lead0 + j), _mm256_sub_epi32(pw, w8));
         __m256i xl = _mm256_sub_epi32(pl, l8);
-        __m256i cl4 = _mm256_set1_epi64x((long long)cl);
-        _mm256_storeu_si256((__m256i *)(pb->lows0 + j),
-                            _mm256_add_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)), cl4));
-        _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4),
-                            _mm256_add_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)), cl4));
-        cg += lane7(pg);
-        cl += lane7(pl);
-        cw += lane7(pw);
+        _mm256_storeu_si256((__m256i *)(pb->lows0 + j), _mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)));
+        _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)));
+        cg = _mm256_permutevar8x32_epi32(pg, seven);
+        cl = _mm256_permutevar8x32_epi32(pl, seven);
+        cw = _mm256_permutevar8x32_epi32(pw, seven);
     }
     if (!_mm256_testz_si256(bigv, bigv)) return 0;
     if (!_mm256_testz_si256(badv, badv)) return TR_ECORRUPT;
-    pb->gaps0[n] = cg;
-    pb->lows0[n] = cl;
+    const uint32_t gtot = (uint32_t)_mm256_cvtsi256_si32(cg), wtot = (uint32_t)_mm256_cvtsi256_si32(cw);
+    const uint64_t ltot = (uint32_t)_mm256_cvtsi256_si32(cl);
+    pb->gaps0[n] = gtot;
+    pb->lows0[n] = ltot;
     const uint64_t end = (uint64_t)pn * 8;
-    if (cl > end || cl + cw > end) return TR_ECORRUPT;
+    if (ltot > end || ltot + wtot > end) return TR_ECORRUPT;
     const int anytitle = !_mm256_testz_si256(titlev, titlev);
     /* Which first positions have a last bit: the leading bits at cl + lead0
      * (title) and after the title's (body), below 2^30 bits (pn < 2^27),
-     * every width below 25 (fields below 2^25). A gather reads 4 bytes
+     * every width below 24 (fields below 2^24). A gather reads 4 bytes
      * from a bit offset's byte, at most the payload's last: within the 8
      * readable after it. (Reading every first position here, a scalar
      * pass, was about half of a set-up.) */
-    const __m256i vcl = _mm256_set1_epi32((int)cl);
+    const __m256i vcl = cl;
     uint32_t nb = 0;
     for (uint32_t j = 0; j < n; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
@@ -2131,7 +2160,7 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     }
     pb->bigs0[n] = nb;
     pb->fast_loads = 1;
-    int rc = pos_block_finish(pb, cl, cw, nb, cg);
+    int rc = pos_block_finish(pb, ltot, wtot, nb, gtot);
     if (rc) return rc;
     pb->n = n;
     return 1;
@@ -2214,8 +2243,19 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
     uint32_t own = (t > 0) + (m > 0);
     uint64_t g0 = pb->gaps0[i], cnt = pb->gaps0[i + 1] - g0;
     if (cnt) {
-        uint64_t at = pb->ubit, skip = g0 - pb->useen;
-        if (g0 < pb->useen) { at = pb->unary_at; skip = g0; }  /* asked out of order */
+        /* from the last word before posting i's first quotient that
+         * has a count (at least one one to skip there, so the scan knows
+         * where the quotient starts), or from where the last posting
+         * asked for stopped when that is further on */
+        uint32_t lo = 0, hi = pb->nucum;   /* ucum[0] = 0 < g0 when g0 > 0 */
+        while (hi - lo > 1) {
+            uint32_t mid = (lo + hi) / 2;
+            if (pb->ucum[mid] < g0) lo = mid;
+            else hi = mid;
+        }
+        uint64_t at = lo ? ((pb->unary_at >> 3) + 8 * (uint64_t)lo) * 8 : pb->unary_at;
+        uint64_t skip = g0 - (pb->nucum ? pb->ucum[lo] : 0);
+        if (g0 >= pb->useen && pb->ubit >= at) { at = pb->ubit; skip = g0 - pb->useen; }
         if (pos_unary(&pb->s, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
         pb->ubit = at;
         pb->useen = g0 + cnt;

@@ -755,8 +755,7 @@ static void test_single_posting_alone(void)
  * (pos_dec_open), with fields below 2^30 only; a group holding a longer
  * one, and the last postings of a block, go the scalar way. A single
  * posting's set-up (tr_pos_block) takes the vector way only for fields
- * below 2^25 (its gathers read a first position's leading bits as 32
- * bits). Lengths at and around the powers of two where log2 from a
+ * below 2^24 (its log2 from a float's exponent, exact there). Lengths at and around the powers of two where log2 from a
  * float's exponent rounds (2^24 + 1 and up) and at 2^25, with runs as
  * long as their field (m = L) and runs of one position. Whole blocks and
  * single postings must read back exactly. */
