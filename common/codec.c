@@ -2054,15 +2054,14 @@ LAYOUT_FN __m256i has_last8(const uint8_t *p, __m256i o, __m256i w, __m256i u, _
  * sums; then, once the leading bits' start is known, which first positions
  * have a last bit (gathers), and their prefix sums.
  * Returns 1 when done, 0 when the block is not for it (a run of 2^20 or
- * more positions, a field of 2^24 terms, a payload of 2^27 bytes, fewer
- * than 8 readable bytes after the payload, ttf > tf: the scalar layout
- * takes it), or TR_ECORRUPT. */
+ * more positions, a field of 2^24 terms, a payload of 2^27 bytes, ttf >
+ * tf: the scalar layout takes it), or TR_ECORRUPT. */
 LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const uint32_t *ttf,
                                    uint32_t n, const uint32_t *tl, const uint32_t *bl)
 {
     const pos_src *s = &pb->s;
     const size_t pn = s->len;
-    if (pn >= ((size_t)1 << 27) || (size_t)(s->rend - s->p) < pn + 8 || n > TR_BLOCK_DOCS) return 0;
+    if (pn >= ((size_t)1 << 27) || n > TR_BLOCK_DOCS) return 0;
     const __m256i zero = _mm256_setzero_si256(), ones = _mm256_set1_epi32(-1);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i bigv = zero, badv = zero, titlev = zero;
@@ -2134,12 +2133,24 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     /* Which first positions have a last bit: the leading bits at cl + lead0
      * (title) and after the title's (body), below 2^30 bits (pn < 2^27),
      * every width below 24 (fields below 2^24). A gather reads 4 bytes
-     * from a bit offset's byte, at most the payload's last: within the 8
-     * readable after it. (Reading every first position here, a scalar
-     * pass, was about half of a set-up.) */
+     * from a bit offset's byte, at most the payload's last, so it needs 4
+     * readable bytes after the payload: a chunk's last block, which may
+     * have none (or a compact chunk's checksum), is read by a scalar pass
+     * with tail-checked loads instead. (Reading every first position
+     * here, a scalar pass, was about half of a set-up.) */
     const __m256i vcl = cl;
     uint32_t nb = 0;
-    for (uint32_t j = 0; j < n; j += 8) {
+    const size_t slack = (size_t)(s->rend - s->p) - pn;
+    if (slack < 4) {
+        uint64_t o = ltot;
+        for (uint32_t j = 0; j < n; j++) {
+            pb->bigs0[j] = nb;
+            nb += has_last(s, o, pb->tw[j], pb->tu[j], 0);
+            nb += has_last(s, o + pb->tw[j], pb->bw[j], pb->bu[j], 0);
+            o += pb->tw[j] + pb->bw[j];
+        }
+    }
+    for (uint32_t j = 0; j < n && slack >= 4; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
         __m256i ot = _mm256_add_epi32(vcl, _mm256_loadu_si256((const __m256i *)(pb->lead0 + j)));
         __m256i twv = _mm256_loadu_si256((const __m256i *)(pb->tw + j));
@@ -2159,7 +2170,7 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         nb += lane7(pc);
     }
     pb->bigs0[n] = nb;
-    pb->fast_loads = 1;
+    pb->fast_loads = slack >= 8;
     int rc = pos_block_finish(pb, ltot, wtot, nb, gtot);
     if (rc) return rc;
     pb->n = n;
