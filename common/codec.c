@@ -1261,6 +1261,12 @@ static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, ui
                 base += valid;
                 continue;
             }
+            /* the skip ends in this window: drop its ones up to the last
+             * one skipped (a bit clear each, not the loop below) */
+            for (uint64_t r = skip - g; r > 1; r--) w &= w - 1;
+            prev = base + (uint64_t)__builtin_ctzll(w);
+            w &= w - 1;
+            g = skip;
         }
         while (w) {
             uint64_t one = base + (uint64_t)__builtin_ctzll(w);
@@ -1786,23 +1792,40 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
 /* One block's positions set up for single postings. Laid out per posting
  * (its title run and its body run, either possibly empty) rather than per
  * run as a whole-block decode does: a set-up serves one to three postings
- * of a common word's block in a phrase query, and the per-run layout's
- * stores (nine a posting) were about half of it. Here the body runs'
- * parameters come from body_params in vectors, title runs (a few percent
- * of postings) are laid out apart, and one pass reads the first positions.
- * Where each posting's gaps and low bits start, and where the unary scan
- * stopped, so postings asked for in order scan the quotients once
- * between them. */
+ * of a common word's block in a phrase query. The set-up works out each
+ * posting's parameters and where its bits start: its gaps and low bits,
+ * its first positions' leading bits, and, the one thing that takes the
+ * payload's bits, its last bits (one for each earlier first position whose
+ * leading bits are not below u: the leading bits are compared, eight at a
+ * time with AVX2, and counted). A posting's first positions are read when
+ * it is asked for, and the unary scan goes on from where the last posting
+ * asked for stopped, so postings asked for in order scan the quotients
+ * once between them. (The set-up used to read every first position and
+ * scan the whole unary section: 56% of a phrase COUNT with a common word;
+ * see tr_pos_block_open for what is still checked.) */
+#define POS_UNARY_WORDS 64   /* 4,096 bits: a block of a common word needs a few hundred */
 struct tr_pos_block {
     pos_src s;
     uint32_t n;
     int fast_cpu;           /* AVX2, BMI2 and POPCNT: the set-up's vector build */
+    int fast_loads;         /* 8 bytes readable past the payload: no tail checks */
+    uint64_t lows_bits;     /* the leading bits start here */
+    uint64_t lasts_at;      /* the last bits start here */
     uint64_t unary_at;
     uint64_t ubit, useen;   /* the bit after the useen-th one */
+    /* ones of the unary section before each of its first 64-bit words
+     * (word w: bytes from (unary_at >> 3) + 8w), counted by the set-up's
+     * check: a posting's scan starts at the word of its first quotient */
+    uint32_t nucum;
+    uint32_t ucum[POS_UNARY_WORDS];
     uint32_t tm[TR_BLOCK_DOCS], bm[TR_BLOCK_DOCS];   /* run lengths: ttf, tf - ttf */
     uint32_t tL[TR_BLOCK_DOCS], bL[TR_BLOCK_DOCS];   /* field lengths */
     uint32_t tk[TR_BLOCK_DOCS], bk[TR_BLOCK_DOCS];   /* Rice parameters (tk: where tm > 0) */
-    uint32_t tfirst[TR_BLOCK_DOCS], bfirst[TR_BLOCK_DOCS]; /* first positions (where m > 0) */
+    /* leading-bit widths and truncated binary's u of each posting's runs:
+     * width 0 and u UINT32_MAX where there is no run (or R = 1) */
+    uint32_t tw[TR_BLOCK_DOCS], tu[TR_BLOCK_DOCS], bw[TR_BLOCK_DOCS], bu[TR_BLOCK_DOCS];
+    uint32_t lead0[TR_BLOCK_DOCS];                   /* leading bits before each posting's */
+    uint32_t bigs0[TR_BLOCK_DOCS + 1];               /* last bits before each posting's */
     uint32_t gaps0[TR_BLOCK_DOCS + 1];               /* gaps before each posting */
     uint64_t lows0[TR_BLOCK_DOCS + 1];               /* low bits before each posting */
 };
@@ -1832,27 +1855,58 @@ static inline __attribute__((always_inline)) uint32_t read_first(const pos_src *
     return (uint32_t)(((((y << 1) | bit) - u) & mb) | (y & ~mb));
 }
 
-/* Every first position of the block from bit o on, their last bits from
- * lb on (see tr_pos_block_open); returns lb after the last bits. */
-static inline __attribute__((always_inline)) uint64_t read_firsts(tr_pos_block *pb, uint64_t o,
-                                                                  uint64_t lb, uint64_t end,
-                                                                  const uint32_t *tw,
-                                                                  const uint32_t *tu,
-                                                                  const uint32_t *bw,
-                                                                  const uint32_t *bu, int anytitle,
-                                                                  int fast)
+/* Does a first position (leading bits of width w at bit o, u) have a last
+ * bit? */
+static inline __attribute__((always_inline)) uint32_t has_last(const pos_src *s, uint64_t o,
+                                                               unsigned w, uint32_t u, int fast)
+{
+    uint64_t y = (fast ? peek_fast(s->p, o) : peek_at(s->p, s->rend, o)) & ((1ull << w) - 1);
+    return y >= u;
+}
+
+/* Ones in bits [from, end) of the payload (end = its length in bits), a
+ * 64-bit word at a time from from's byte on; the counts before each of the
+ * first POS_UNARY_WORDS words go to pb->ucum. */
+static inline __attribute__((always_inline)) uint64_t unary_ones(tr_pos_block *pb, uint64_t from)
 {
     const pos_src *s = &pb->s;
-    const uint32_t n = pb->n;
-    if (anytitle) {
-        for (uint32_t j = 0; j < n; j++) {
-            if (pb->tm[j]) pb->tfirst[j] = read_first(s, &o, &lb, end, tw[j], tu[j], fast);
-            pb->bfirst[j] = read_first(s, &o, &lb, end, bw[j], bu[j], fast);
-        }
-    } else {
-        for (uint32_t j = 0; j < n; j++) pb->bfirst[j] = read_first(s, &o, &lb, end, bw[j], bu[j], fast);
+    const size_t len = s->len;
+    size_t byte = (size_t)(from >> 3);
+    uint64_t c = 0;
+    uint32_t w = 0;
+    for (; byte < len; byte += 8, w++) {
+        uint64_t x = byte + 8 <= len ? load64_le(s->p + byte) : load64_tail(s->p + byte, s->p + len);
+        if (w == 0) x &= ~0ull << (from & 7);
+        if (w < POS_UNARY_WORDS) pb->ucum[w] = (uint32_t)c;
+        c += (uint64_t)__builtin_popcountll(x);
     }
-    return lb;
+    pb->nucum = w < POS_UNARY_WORDS ? w : POS_UNARY_WORDS;
+    return c;
+}
+
+/* The end of a set-up, both builds: where the last bits and the unary
+ * section start (nb last bits in all, g gaps). The block's sections must
+ * add up to its bytes exactly, as a whole decode checks: without gaps the
+ * block ends in the byte of its last bit; with gaps the unary section
+ * holds one one per gap (a popcount of its words) and ends in the
+ * payload's last byte. Lengths that do not match the bits (a damaged
+ * norm) mostly show here, before a posting's positions are trusted. */
+static inline __attribute__((always_inline)) int pos_block_finish(tr_pos_block *pb, uint64_t lows,
+                                                                  uint64_t W, uint64_t nb, uint64_t g)
+{
+    const pos_src *s = &pb->s;
+    const uint64_t end = (uint64_t)s->len * 8;
+    uint64_t at = lows + W + nb;
+    if (at > end) return TR_ECORRUPT;
+    if (g == 0 ? (at + 7) / 8 != s->len
+               : at >= end || s->p[s->len - 1] == 0 || unary_ones(pb, at) != g) return TR_ECORRUPT;
+    pb->lows_bits = lows;
+    pb->lasts_at = lows + W;
+    pb->unary_at = at;
+    if (g == 0) pb->nucum = 0;
+    pb->ubit = at;
+    pb->useen = 0;
+    return TR_OK;
 }
 
 /* The set-up proper (see tr_pos_block_open) of the pos-block [pp, pp + pn)
@@ -1887,62 +1941,61 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
     s->p = pp;
     s->len = pn;
     s->rend = rend > pp + pn ? rend : pp + pn;
-    uint32_t bw[TR_BLOCK_DOCS], bu[TR_BLOCK_DOCS], tw[TR_BLOCK_DOCS], tu[TR_BLOCK_DOCS];
-    body_params(tf, ttf, bl, n, pb->bk, bw, bu);
-    /* Where each posting's gaps and low bits start (title run first), and
-     * the leading bits' total width W. An empty body run (a posting with
-     * title positions only) has no leading bits and no last bit. */
+    body_params(tf, ttf, bl, n, pb->bk, pb->bw, pb->bu);
+    /* Where each posting's gaps, low bits and leading bits start (title
+     * run first), and the leading bits' total width W. An empty body run
+     * (a posting with title positions only) has no leading bits and no
+     * last bit. */
     uint64_t lows = 0, g = 0, W = 0;
     for (uint32_t j = 0; j < n; j++) {
         uint32_t m = pb->bm[j], has = 0u - (m > 0);
         pb->gaps0[j] = (uint32_t)g;
         pb->lows0[j] = lows;
+        pb->lead0[j] = (uint32_t)W;   /* at most 2 x 128 runs of 32 bits */
+        pb->tw[j] = 0;
+        pb->tu[j] = UINT32_MAX;
         if (anytitle && pb->tm[j]) {
             uint32_t t = pb->tm[j], L = pb->tL[j];
             unsigned k = run_k(t, L);
             uint64_t R = (uint64_t)L - t + 1;
             unsigned wb = tb_width(R);
             pb->tk[j] = k;
-            tu[j] = wb ? (uint32_t)((1ull << wb) - R) : UINT32_MAX;
-            tw[j] = wb - (wb != 0);
-            W += tw[j];
+            pb->tu[j] = wb ? (uint32_t)((1ull << wb) - R) : UINT32_MAX;
+            pb->tw[j] = wb - (wb != 0);
+            W += pb->tw[j];
             g += t - 1;
             lows += (uint64_t)(t - 1) * k;
         }
-        bw[j] &= has;
-        bu[j] |= ~has;
+        pb->bw[j] &= has;
+        pb->bu[j] |= ~has;
         uint32_t gaps = m - (m > 0);
-        W += bw[j];
+        W += pb->bw[j];
         g += gaps;
         lows += (uint64_t)gaps * pb->bk[j];
     }
     pb->gaps0[n] = (uint32_t)g;
     pb->lows0[n] = lows;
     uint64_t end = (uint64_t)pn * 8;
-    if (lows > end) return TR_ECORRUPT;
-    /* the first positions: leading bits from lows on, last bits from lows
-     * + W on (see pos_dec_open) */
-    uint64_t o = lows, lb = lows + W;
-    if (lb > end) return TR_ECORRUPT;
-    /* the loads reach at most 8 bytes past the payload's last: mostly the
-     * next block's or the checksum's bytes, so no tail check is needed */
-    pb->n = n;
-    if ((size_t)(s->rend - s->p) >= pn + 8)
-        lb = read_firsts(pb, o, lb, end, tw, tu, bw, bu, anytitle != 0, 1);
-    else
-        lb = read_firsts(pb, o, lb, end, tw, tu, bw, bu, anytitle != 0, 0);
-    pb->n = 0;
-    if (lb > end) return TR_ECORRUPT;
-    pb->unary_at = lb;
-    /* The block's sections must add up to its bytes exactly, as a whole
-     * decode checks: the unary section (scanned a word at a time) must
-     * hold one one per gap and end in the payload's last byte. Lengths
-     * that do not match the bits (a damaged norm) mostly show here, before
-     * a posting's positions are trusted. */
-    uint64_t at = lb;
-    if (pos_unary(s, &at, g, 0, NULL, 1)) return TR_ECORRUPT;
-    pb->ubit = lb;
-    pb->useen = 0;
+    if (lows > end || lows + W > end) return TR_ECORRUPT;
+    /* the last bits before each posting's: its leading bits compared with
+     * u; the loads reach at most 8 bytes past the payload's last (mostly
+     * the next block's or the checksum's bytes: no tail check then) */
+    pb->fast_loads = (size_t)(s->rend - s->p) >= pn + 8;
+    uint64_t o = lows, nb = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        pb->bigs0[j] = (uint32_t)nb;
+        if (pb->fast_loads) {
+            nb += has_last(s, o, pb->tw[j], pb->tu[j], 1);
+            nb += has_last(s, o + pb->tw[j], pb->bw[j], pb->bu[j], 1);
+        } else {
+            nb += has_last(s, o, pb->tw[j], pb->tu[j], 0);
+            nb += has_last(s, o + pb->tw[j], pb->bw[j], pb->bu[j], 0);
+        }
+        o += pb->tw[j] + pb->bw[j];
+    }
+    pb->bigs0[n] = (uint32_t)nb;
+    int rc = pos_block_finish(pb, lows, W, nb, g);
+    if (rc) return rc;
     pb->n = n;
     return TR_OK;
 }
@@ -1951,13 +2004,21 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
 #if POS_AVX2
 #define LAYOUT_FN static inline __attribute__((always_inline, target("avx2,bmi,bmi2,popcnt")))
 
+/* floor(log2 x) of eight x in [1, 2^24): a float holds them exactly, so
+ * its exponent is the answer (log2_8 corrects for rounding above). */
+LAYOUT_FN __m256i log2_8_small(__m256i x)
+{
+    return _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(x)), 23),
+                            _mm256_set1_epi32(127));
+}
+
 /* k, leading-bit width w and u (as body_params) of eight runs of m
- * positions in fields of L, every m and L below 2^30 (m may be 0: the
+ * positions in fields of L, every m and L below 2^24 (m may be 0: the
  * caller masks those lanes). */
 LAYOUT_FN void run_params8(__m256i vm, __m256i vl, __m256i *vk, __m256i *vw, __m256i *vu)
 {
     const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    __m256i lm = log2_8(_mm256_or_si256(vm, one)), ll = log2_8(_mm256_or_si256(vl, one));
+    __m256i lm = log2_8_small(_mm256_or_si256(vm, one)), ll = log2_8_small(_mm256_or_si256(vl, one));
     __m256i d = _mm256_max_epi32(_mm256_sub_epi32(ll, lm), zero);
     __m256i over = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_sllv_epi32(vm, d), vl),
                                     _mm256_cmpgt_epi32(d, zero));
@@ -1965,7 +2026,7 @@ LAYOUT_FN void run_params8(__m256i vm, __m256i vl, __m256i *vk, __m256i *vw, __m
     __m256i fits = _mm256_cmpgt_epi32(vm, vl);
     __m256i R = _mm256_blendv_epi8(_mm256_add_epi32(_mm256_sub_epi32(vl, vm), one), one, fits);
     __m256i has = _mm256_cmpgt_epi32(R, one);
-    __m256i wb = _mm256_and_si256(_mm256_add_epi32(log2_8(_mm256_or_si256(_mm256_sub_epi32(R, one), one)), one), has);
+    __m256i wb = _mm256_and_si256(_mm256_add_epi32(log2_8_small(_mm256_or_si256(_mm256_sub_epi32(R, one), one)), one), has);
     *vu = _mm256_or_si256(_mm256_and_si256(_mm256_sub_epi32(_mm256_sllv_epi32(one, wb), R), has),
                           _mm256_andnot_si256(has, _mm256_set1_epi32(-1)));
     *vw = _mm256_add_epi32(wb, has);
@@ -1982,24 +2043,39 @@ LAYOUT_FN __m256i prefix8(__m256i x)
 
 LAYOUT_FN uint32_t lane7(__m256i x) { return (uint32_t)_mm256_extract_epi32(x, 7); }
 
+/* Which of eight first positions (leading bits of width w below 25 at bit
+ * offsets o, where live) have a last bit: all ones in those lanes. One
+ * 32-bit gather (a leading part and its bit offset fit 32 bits). */
+LAYOUT_FN __m256i has_last8(const uint8_t *p, __m256i o, __m256i w, __m256i u, __m256i live)
+{
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i at = _mm256_srli_epi32(o, 3);
+    __m256i x = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)p, at, live, 1);
+    __m256i y = _mm256_and_si256(_mm256_srlv_epi32(x, _mm256_and_si256(o, _mm256_set1_epi32(7))),
+                                 _mm256_sub_epi32(_mm256_sllv_epi32(one, w), one));
+    /* y >= u, unsigned (u may be UINT32_MAX: never) */
+    return _mm256_and_si256(_mm256_cmpeq_epi32(_mm256_max_epu32(y, u), y), live);
+}
+
 /* tr_pos_block_open's layout eight postings a step: parameters and prefix
- * sums; then the first positions as the scalar layout reads them.
+ * sums; then, once the leading bits' start is known, which first positions
+ * have a last bit (gathers), and their prefix sums.
  * Returns 1 when done, 0 when the block is not for it (a run of 2^20 or
- * more positions, a field of 2^30 terms, a payload of 2^27 bytes, fewer
- * than 8 readable bytes after the payload, ttf > tf: the scalar layout
- * takes it), or TR_ECORRUPT. */
+ * more positions, a field of 2^24 terms, a payload of 2^27 bytes, ttf >
+ * tf: the scalar layout takes it), or TR_ECORRUPT. */
 LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const uint32_t *ttf,
                                    uint32_t n, const uint32_t *tl, const uint32_t *bl)
 {
     const pos_src *s = &pb->s;
     const size_t pn = s->len;
-    if (pn >= ((size_t)1 << 27) || (size_t)(s->rend - s->p) < pn + 8 || n > TR_BLOCK_DOCS) return 0;
+    if (pn >= ((size_t)1 << 27) || n > TR_BLOCK_DOCS) return 0;
     const __m256i zero = _mm256_setzero_si256(), ones = _mm256_set1_epi32(-1);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i bigv = zero, badv = zero, titlev = zero;
-    uint32_t tw[TR_BLOCK_DOCS], tu[TR_BLOCK_DOCS], bw[TR_BLOCK_DOCS], bu[TR_BLOCK_DOCS];
-    uint32_t cg = 0, cw = 0;
-    uint64_t cl = 0;
+    /* running sums in every lane (lane 7 of each step's prefix sums,
+     * broadcast): gaps, low bits (below 2^32: under 2^28 a step), widths */
+    const __m256i seven = _mm256_set1_epi32(7);
+    __m256i cg = zero, cl = zero, cw = zero;
     for (uint32_t j = 0; j < n; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
         __m256i vf = _mm256_maskload_epi32((const int *)(tf + j), live);
@@ -2010,66 +2086,100 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         /* ttf > tf wraps vm past 2^20: the scalar layout says which */
         bigv = _mm256_or_si256(bigv, _mm256_or_si256(
                    _mm256_srli_epi32(_mm256_or_si256(vm, vt), 20),
-                   _mm256_srli_epi32(_mm256_or_si256(vtl, vbl), 30)));
+                   _mm256_srli_epi32(_mm256_or_si256(vtl, vbl), 24)));
         badv = _mm256_or_si256(badv, _mm256_or_si256(_mm256_cmpgt_epi32(vt, vtl),
                                                      _mm256_cmpgt_epi32(vm, vbl)));
         __m256i hb = _mm256_cmpgt_epi32(vm, zero), ht = _mm256_cmpgt_epi32(vt, zero);
         titlev = _mm256_or_si256(titlev, ht);
-        __m256i bk, bwv, buv, tk, twv, tuv;
+        __m256i bk, bwv, buv, tk = zero, twv = zero, tuv = ones;
         run_params8(vm, vbl, &bk, &bwv, &buv);
-        run_params8(vt, vtl, &tk, &twv, &tuv);
         bwv = _mm256_and_si256(bwv, hb);
         buv = _mm256_or_si256(buv, _mm256_andnot_si256(hb, ones));
-        twv = _mm256_and_si256(twv, ht);
-        tuv = _mm256_or_si256(tuv, _mm256_andnot_si256(ht, ones));
+        /* title runs are rare: most groups have none */
+        if (!_mm256_testz_si256(ht, ht)) {
+            run_params8(vt, vtl, &tk, &twv, &tuv);
+            twv = _mm256_and_si256(twv, ht);
+            tuv = _mm256_or_si256(tuv, _mm256_andnot_si256(ht, ones));
+        }
         _mm256_storeu_si256((__m256i *)(pb->tm + j), vt);
         _mm256_storeu_si256((__m256i *)(pb->bm + j), vm);
         _mm256_storeu_si256((__m256i *)(pb->tL + j), vtl);
         _mm256_storeu_si256((__m256i *)(pb->bL + j), vbl);
         _mm256_storeu_si256((__m256i *)(pb->bk + j), bk);
         _mm256_storeu_si256((__m256i *)(pb->tk + j), tk);
-        _mm256_storeu_si256((__m256i *)(bw + j), bwv);
-        _mm256_storeu_si256((__m256i *)(bu + j), buv);
-        _mm256_storeu_si256((__m256i *)(tw + j), twv);
-        _mm256_storeu_si256((__m256i *)(tu + j), tuv);
+        _mm256_storeu_si256((__m256i *)(pb->bw + j), bwv);
+        _mm256_storeu_si256((__m256i *)(pb->bu + j), buv);
+        _mm256_storeu_si256((__m256i *)(pb->tw + j), twv);
+        _mm256_storeu_si256((__m256i *)(pb->tu + j), tuv);
         /* gaps (m - 1 for a run there), low bits and leading-bit widths of
          * each posting; below 2^28 a step, so 32-bit sums hold */
         __m256i gb = _mm256_add_epi32(vm, hb), gt = _mm256_add_epi32(vt, ht);
         __m256i g8 = _mm256_add_epi32(gb, gt);
         __m256i l8 = _mm256_add_epi32(_mm256_mullo_epi32(gb, bk), _mm256_mullo_epi32(gt, tk));
         __m256i w8 = _mm256_add_epi32(bwv, twv);
-        __m256i pg = prefix8(g8), pl = prefix8(l8), pw = prefix8(w8);
-        __m256i xg = _mm256_add_epi32(_mm256_sub_epi32(pg, g8), _mm256_set1_epi32((int)cg));
-        _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), xg);
+        __m256i pg = _mm256_add_epi32(prefix8(g8), cg), pl = _mm256_add_epi32(prefix8(l8), cl);
+        __m256i pw = _mm256_add_epi32(prefix8(w8), cw);
+        _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), _mm256_sub_epi32(pg, g8));
+        _mm256_storeu_si256((__m256i *)(pb->lead0 + j), _mm256_sub_epi32(pw, w8));
         __m256i xl = _mm256_sub_epi32(pl, l8);
-        __m256i cl4 = _mm256_set1_epi64x((long long)cl);
-        _mm256_storeu_si256((__m256i *)(pb->lows0 + j),
-                            _mm256_add_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)), cl4));
-        _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4),
-                            _mm256_add_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)), cl4));
-        cg += lane7(pg);
-        cl += lane7(pl);
-        cw += lane7(pw);
+        _mm256_storeu_si256((__m256i *)(pb->lows0 + j), _mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)));
+        _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)));
+        cg = _mm256_permutevar8x32_epi32(pg, seven);
+        cl = _mm256_permutevar8x32_epi32(pl, seven);
+        cw = _mm256_permutevar8x32_epi32(pw, seven);
     }
     if (!_mm256_testz_si256(bigv, bigv)) return 0;
     if (!_mm256_testz_si256(badv, badv)) return TR_ECORRUPT;
-    pb->gaps0[n] = cg;
-    pb->lows0[n] = cl;
+    const uint32_t gtot = (uint32_t)_mm256_cvtsi256_si32(cg), wtot = (uint32_t)_mm256_cvtsi256_si32(cw);
+    const uint64_t ltot = (uint32_t)_mm256_cvtsi256_si32(cl);
+    pb->gaps0[n] = gtot;
+    pb->lows0[n] = ltot;
     const uint64_t end = (uint64_t)pn * 8;
-    if (cl > end || cl + cw > end) return TR_ECORRUPT;
+    if (ltot > end || ltot + wtot > end) return TR_ECORRUPT;
     const int anytitle = !_mm256_testz_si256(titlev, titlev);
-    /* first positions: one scalar pass (AVX2 gathers of the leading and
-     * last bits ran 1.04x slower on this machine, for 0.84x the
-     * instructions: bench_eval CPU time, the six slowest phrases' COUNT) */
-    pb->n = n;
-    uint64_t lb = read_firsts(pb, cl, cl + cw, end, tw, tu, bw, bu, anytitle, 1);
-    pb->n = 0;
-    if (lb > end) return TR_ECORRUPT;
-    pb->unary_at = lb;
-    uint64_t at = lb;
-    if (pos_unary(s, &at, cg, 0, NULL, 1)) return TR_ECORRUPT;
-    pb->ubit = lb;
-    pb->useen = 0;
+    /* Which first positions have a last bit: the leading bits at cl + lead0
+     * (title) and after the title's (body), below 2^30 bits (pn < 2^27),
+     * every width below 24 (fields below 2^24). A gather reads 4 bytes
+     * from a bit offset's byte, at most the payload's last, so it needs 4
+     * readable bytes after the payload: a chunk's last block, which may
+     * have none (or a compact chunk's checksum), is read by a scalar pass
+     * with tail-checked loads instead. (Reading every first position
+     * here, a scalar pass, was about half of a set-up.) */
+    const __m256i vcl = cl;
+    uint32_t nb = 0;
+    const size_t slack = (size_t)(s->rend - s->p) - pn;
+    if (slack < 4) {
+        uint64_t o = ltot;
+        for (uint32_t j = 0; j < n; j++) {
+            pb->bigs0[j] = nb;
+            nb += has_last(s, o, pb->tw[j], pb->tu[j], 0);
+            nb += has_last(s, o + pb->tw[j], pb->bw[j], pb->bu[j], 0);
+            o += pb->tw[j] + pb->bw[j];
+        }
+    }
+    for (uint32_t j = 0; j < n && slack >= 4; j += 8) {
+        __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
+        __m256i ot = _mm256_add_epi32(vcl, _mm256_loadu_si256((const __m256i *)(pb->lead0 + j)));
+        __m256i twv = _mm256_loadu_si256((const __m256i *)(pb->tw + j));
+        __m256i ob = _mm256_add_epi32(ot, twv);
+        __m256i bwv = _mm256_loadu_si256((const __m256i *)(pb->bw + j));
+        __m256i buv = _mm256_loadu_si256((const __m256i *)(pb->bu + j));
+        /* a lane with no body run has u = UINT32_MAX: never a last bit */
+        __m256i cnt = has_last8(s->p, ob, bwv, buv, live);
+        if (anytitle) {
+            __m256i tuv = _mm256_loadu_si256((const __m256i *)(pb->tu + j));
+            cnt = _mm256_add_epi32(cnt, has_last8(s->p, ot, twv, tuv, live));
+        }
+        cnt = _mm256_sub_epi32(zero, cnt);
+        __m256i pc = prefix8(cnt);
+        _mm256_storeu_si256((__m256i *)(pb->bigs0 + j),
+                            _mm256_add_epi32(_mm256_sub_epi32(pc, cnt), _mm256_set1_epi32((int)nb)));
+        nb += lane7(pc);
+    }
+    pb->bigs0[n] = nb;
+    pb->fast_loads = slack >= 8;
+    int rc = pos_block_finish(pb, ltot, wtot, nb, gtot);
+    if (rc) return rc;
     pb->n = n;
     return 1;
 }
@@ -2151,25 +2261,48 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
     uint32_t own = (t > 0) + (m > 0);
     uint64_t g0 = pb->gaps0[i], cnt = pb->gaps0[i + 1] - g0;
     if (cnt) {
-        uint64_t at = pb->ubit, skip = g0 - pb->useen;
-        if (g0 < pb->useen) { at = pb->unary_at; skip = g0; }  /* asked out of order */
+        /* from the last word before posting i's first quotient that
+         * has a count (at least one one to skip there, so the scan knows
+         * where the quotient starts), or from where the last posting
+         * asked for stopped when that is further on */
+        uint32_t lo = 0, hi = pb->nucum;   /* ucum[0] = 0 < g0 when g0 > 0 */
+        while (hi - lo > 1) {
+            uint32_t mid = (lo + hi) / 2;
+            if (pb->ucum[mid] < g0) lo = mid;
+            else hi = mid;
+        }
+        uint64_t at = lo ? ((pb->unary_at >> 3) + 8 * (uint64_t)lo) * 8 : pb->unary_at;
+        uint64_t skip = g0 - (pb->nucum ? pb->ucum[lo] : 0);
+        if (g0 >= pb->useen && pb->ubit >= at) { at = pb->ubit; skip = g0 - pb->useen; }
         if (pos_unary(&pb->s, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
         pb->ubit = at;
         pb->useen = g0 + cnt;
+    }
+    /* its first positions: leading bits and last bits where the set-up
+     * put them (offsets within the payload: checked there) */
+    const uint64_t end = (uint64_t)pb->s.len * 8;
+    uint64_t o = pb->lows_bits + pb->lead0[i], lb = pb->lasts_at + pb->bigs0[i];
+    uint32_t tfirst = 0, bfirst = 0;
+    if (pb->fast_loads) {
+        if (t) tfirst = read_first(&pb->s, &o, &lb, end, pb->tw[i], pb->tu[i], 1);
+        bfirst = read_first(&pb->s, &o, &lb, end, pb->bw[i], pb->bu[i], 1);
+    } else {
+        if (t) tfirst = read_first(&pb->s, &o, &lb, end, pb->tw[i], pb->tu[i], 0);
+        bfirst = read_first(&pb->s, &o, &lb, end, pb->bw[i], pb->bu[i], 0);
     }
     /* The quotients sit at pos[own ..]: the title run's t - 1 first, then
      * the body run's. A run's output starts at or before its first
      * quotient's slot less one, so a quotient is read before its slot is
      * written. */
     uint64_t lo = pb->lows0[i];
-    uint32_t bad = 0, o = 0;
+    uint32_t bad = 0, oo = 0;
     const uint32_t *q = pos + own;
     if (t) {
-        bad |= decode_run(&pb->s, &lo, t, pb->tk[i], pb->tL[i], pb->tfirst[i], q, pos);
-        o = t;
+        bad |= decode_run(&pb->s, &lo, t, pb->tk[i], pb->tL[i], tfirst, q, pos);
+        oo = t;
         q += t - 1;
     }
-    if (m) bad |= decode_run(&pb->s, &lo, m, pb->bk[i], pb->bL[i], pb->bfirst[i], q, pos + o);
+    if (m) bad |= decode_run(&pb->s, &lo, m, pb->bk[i], pb->bL[i], bfirst, q, pos + oo);
     if (bad) return TR_ECORRUPT;
     return (int)(t + m);
 }

@@ -664,17 +664,106 @@ static void test_single_posting_layout(void)
     }
 }
 
+/* A set-up serves whichever postings are asked for: each posting of a
+ * fresh set-up alone (its first positions and last bits found without
+ * reading the earlier postings'), and pairs asked in order, must give the
+ * whole-block decode's positions: postings 0, 1, 7, 8 (either side of an
+ * eight-posting step), 127 and the block's last, in blocks of 1, of a few
+ * and of 128 postings, with title and body runs; the last block of a
+ * chunk is read with tail-checked loads. A damaged field length must be
+ * refused or give positions inside the fields given. */
+static void single_alone(const plist *l, const char *what)
+{
+    tr_postings_in in = plist_in(l);
+    tr_buf out = {0};
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    tr_chunk c;
+    CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
+    uint32_t docs[TR_BLOCK_DOCS], tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS], bad[TR_BLOCK_DOCS];
+    tr_pos_block *pb = tr_pos_block_new();
+    uint32_t *all = NULL, *one = NULL;
+    uint32_t at = 0;
+    int fails = 0;
+    for (uint32_t b = 0; b < c.nblocks && pb; b++) {
+        int n = tr_chunk_block_decode(&c, b, 1, docs, tf, ttf);
+        CHECK(n > 0);
+        if (n <= 0) break;
+        uint64_t sum = 0, start[TR_BLOCK_DOCS + 1];
+        for (int i = 0; i < n; i++) { start[i] = sum; sum += tf[i]; }
+        start[n] = sum;
+        all = realloc(all, (sum + 1) * 4);
+        one = realloc(one, (sum + 1) * 4);
+        plist_body_len(l, at, (uint32_t)n, bl);
+        const uint32_t *tl = l->title_len + at;
+        CHECK_EQ_INT(tr_chunk_block_positions(&c, b, 1, tf, (uint32_t)n, tl, bl, all, sum), (int)sum);
+        static const int pick[] = { 0, 1, 7, 8, 127, -1 };
+        for (int a = 0; a < 6; a++) {
+            int i = pick[a] < 0 ? n - 1 : pick[a];
+            if (i >= n) continue;
+            /* i alone, then i with each later pick */
+            for (int z = a; z < 6; z++) {
+                int j = pick[z] < 0 ? n - 1 : pick[z];
+                if (j >= n || (z > a && j <= i)) continue;
+                if (tr_pos_block_open(pb, &c, b, 1, tf, ttf, (uint32_t)n, tl, bl)) { fails++; continue; }
+                int m = tr_pos_block_posting(pb, (uint32_t)i, one);
+                if (m != (int)tf[i] || memcmp(one, all + start[i], tf[i] * 4)) fails++;
+                if (z == a) continue;
+                m = tr_pos_block_posting(pb, (uint32_t)j, one);
+                if (m != (int)tf[j] || memcmp(one, all + start[j], tf[j] * 4)) fails++;
+            }
+        }
+        /* one body length off by a little or doubled: refused, or every
+         * posting's positions inside its fields */
+        for (int k = 0; k < 4; k++) {
+            memcpy(bad, bl, (size_t)n * 4);
+            uint32_t v = rnd_below((uint32_t)n);
+            bad[v] = k == 0 ? bl[v] + 1 : k == 1 ? bl[v] * 2 + 1 : k == 2 ? bl[v] - (bl[v] > 0) : bl[v] + 1000;
+            if (tr_pos_block_open(pb, &c, b, 0, tf, ttf, (uint32_t)n, tl, bad)) continue;
+            for (int i = 0; i < n; i++) {
+                int m = tr_pos_block_posting(pb, (uint32_t)i, one);
+                if (m < 0) continue;
+                if (m != (int)tf[i]) { fails++; continue; }
+                for (uint32_t x = 0; x < tf[i]; x++)
+                    if (one[x] >= (x < ttf[i] ? tl[i] : bad[i])) fails++;
+            }
+        }
+        at += (uint32_t)n;
+    }
+    if (fails) fprintf(stderr, "single postings alone (%s): %d failed\n", what, fails);
+    CHECK_EQ_INT(fails, 0);
+    tr_pos_block_free(pb);
+    free(all);
+    free(one);
+    tr_buf_free(&out);
+}
+
+static void test_single_posting_alone(void)
+{
+    static const uint32_t sizes[] = { 1, 2, 9, TR_BLOCK_DOCS, TR_BLOCK_DOCS + 1, 3 * TR_BLOCK_DOCS + 5 };
+    for (int t = 0; t < 36; t++) {
+        plist l;
+        uint32_t n = sizes[t % 6];
+        if ((t / 6) % 2) plist_titles(&l, n, (t / 12) % 3);
+        else plist_random(&l, n, 1 + rnd_below(50), 1);
+        single_alone(&l, (t / 6) % 2 ? "titles" : "random");
+        plist_free(&l);
+    }
+}
+
 /* Field lengths of every size class in one block: a block's body runs'
  * parameters are worked out eight postings at a time where the CPU allows
  * (pos_dec_open), with fields below 2^30 only; a group holding a longer
- * one, and the last postings of a block, go the scalar way. Lengths at and
- * around the powers of two where log2 from a float's exponent rounds
- * (2^24 + 1 and up), with runs as long as their field (m = L) and runs of
- * one position. Whole blocks and single postings must read back exactly. */
+ * one, and the last postings of a block, go the scalar way. A single
+ * posting's set-up (tr_pos_block) takes the vector way only for fields
+ * below 2^24 (its log2 from a float's exponent, exact there). Lengths at and around the powers of two where log2 from a
+ * float's exponent rounds (2^24 + 1 and up) and at 2^25, with runs as
+ * long as their field (m = L) and runs of one position. Whole blocks and
+ * single postings must read back exactly. */
 static void test_long_fields(void)
 {
     static const uint32_t base[] = { 1, 2, 3, 7, 8, 9, 1000, (1u << 24) - 1, 1u << 24, (1u << 24) + 1,
-                                     (1u << 25) - 3, (1u << 29) + 7, (1u << 30) - 1, 1u << 30,
+                                     (1u << 25) - 3, (1u << 25) - 1, 1u << 25, (1u << 25) + 1,
+                                     (1u << 29) + 7, (1u << 30) - 1, 1u << 30,
                                      (1u << 31) + 5, 0xFFFFFFF0u };
     const uint32_t nb = sizeof base / sizeof base[0];
     for (int t = 0; t < 40; t++) {
@@ -1072,6 +1161,7 @@ int main(void)
     test_block_sizes();
     test_random_roundtrips();
     test_single_posting_layout();
+    test_single_posting_alone();
     test_long_fields();
     test_rejects();
     test_bounds();
