@@ -666,12 +666,15 @@ static void test_single_posting_layout(void)
 
 /* A set-up serves whichever postings are asked for: each posting of a
  * fresh set-up alone (its first positions and last bits found without
- * reading the earlier postings'), and pairs asked in order, must give the
- * whole-block decode's positions: postings 0, 1, 7, 8 (either side of an
- * eight-posting step), 127 and the block's last, in blocks of 1, of a few
- * and of 128 postings, with title and body runs; the last block of a
- * chunk is read with tail-checked loads. A damaged field length must be
- * refused or give positions inside the fields given. */
+ * reading the earlier postings'), pairs and increasing sequences asked in
+ * order (the quotient scan resumed), a posting asked again after later
+ * ones, and every posting downwards or every second one upwards, must
+ * give the whole-block decode's positions: postings 0, 1, 7, 8, 9 (either
+ * side of an eight-posting step), 63, 127 and the block's last, in blocks
+ * of 1, 2, 9, 128 postings and more, with and without title runs; the
+ * last block of a chunk is read with tail-checked loads. A damaged field
+ * length must be refused or give positions inside the fields given, to
+ * every posting in order and to one posting asked alone. */
 static void single_alone(const plist *l, const char *what)
 {
     tr_postings_in in = plist_in(l);
@@ -696,12 +699,13 @@ static void single_alone(const plist *l, const char *what)
         plist_body_len(l, at, (uint32_t)n, bl);
         const uint32_t *tl = l->title_len + at;
         CHECK_EQ_INT(tr_chunk_block_positions(&c, b, 1, tf, (uint32_t)n, tl, bl, all, sum), (int)sum);
-        static const int pick[] = { 0, 1, 7, 8, 127, -1 };
-        for (int a = 0; a < 6; a++) {
+        enum { NPICK = 8 };
+        static const int pick[NPICK] = { 0, 1, 7, 8, 9, 63, 127, -1 };
+        for (int a = 0; a < NPICK; a++) {
             int i = pick[a] < 0 ? n - 1 : pick[a];
             if (i >= n) continue;
             /* i alone, then i with each later pick */
-            for (int z = a; z < 6; z++) {
+            for (int z = a; z < NPICK; z++) {
                 int j = pick[z] < 0 ? n - 1 : pick[z];
                 if (j >= n || (z > a && j <= i)) continue;
                 if (tr_pos_block_open(pb, &c, b, 1, tf, ttf, (uint32_t)n, tl, bl)) { fails++; continue; }
@@ -711,20 +715,44 @@ static void single_alone(const plist *l, const char *what)
                 m = tr_pos_block_posting(pb, (uint32_t)j, one);
                 if (m != (int)tf[j] || memcmp(one, all + start[j], tf[j] * 4)) fails++;
             }
+            /* from i on, the later picks in increasing order in one
+             * set-up (the layout extended step by step), then i again */
+            if (tr_pos_block_open(pb, &c, b, 1, tf, ttf, (uint32_t)n, tl, bl)) { fails++; continue; }
+            int last = -1;
+            for (int z = a; z <= NPICK; z++) {
+                int j = z == NPICK ? i : pick[z] < 0 ? n - 1 : pick[z];
+                if (j >= n || (z < NPICK && j <= last)) continue;
+                last = j;
+                int m = tr_pos_block_posting(pb, (uint32_t)j, one);
+                if (m != (int)tf[j] || memcmp(one, all + start[j], tf[j] * 4)) fails++;
+            }
+        }
+        /* every posting of a fresh set-up from the block's last down to
+         * its first, and every second one upwards */
+        for (int pass = 0; pass < 2; pass++) {
+            if (tr_pos_block_open(pb, &c, b, 0, tf, ttf, (uint32_t)n, tl, bl)) { fails++; continue; }
+            for (int k = 0; k < n; k += 1 + pass) {
+                int i = pass ? k : n - 1 - k;
+                int m = tr_pos_block_posting(pb, (uint32_t)i, one);
+                if (m != (int)tf[i] || memcmp(one, all + start[i], tf[i] * 4)) fails++;
+            }
         }
         /* one body length off by a little or doubled: refused, or every
          * posting's positions inside its fields */
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 8; k++) {
             memcpy(bad, bl, (size_t)n * 4);
             uint32_t v = rnd_below((uint32_t)n);
-            bad[v] = k == 0 ? bl[v] + 1 : k == 1 ? bl[v] * 2 + 1 : k == 2 ? bl[v] - (bl[v] > 0) : bl[v] + 1000;
+            bad[v] = k % 4 == 0 ? bl[v] + 1 : k % 4 == 1 ? bl[v] * 2 + 1
+                   : k % 4 == 2 ? bl[v] - (bl[v] > 0) : bl[v] + 1000;
             if (tr_pos_block_open(pb, &c, b, 0, tf, ttf, (uint32_t)n, tl, bad)) continue;
-            for (int i = 0; i < n; i++) {
+            /* k >= 4: one posting alone, the set-up left lazy */
+            for (int i = k >= 4 ? (int)rnd_below((uint32_t)n) : 0; i < n; i++) {
                 int m = tr_pos_block_posting(pb, (uint32_t)i, one);
                 if (m < 0) continue;
                 if (m != (int)tf[i]) { fails++; continue; }
                 for (uint32_t x = 0; x < tf[i]; x++)
                     if (one[x] >= (x < ttf[i] ? tl[i] : bad[i])) fails++;
+                if (k >= 4) break;
             }
         }
         at += (uint32_t)n;
@@ -740,7 +768,7 @@ static void single_alone(const plist *l, const char *what)
 static void test_single_posting_alone(void)
 {
     static const uint32_t sizes[] = { 1, 2, 9, TR_BLOCK_DOCS, TR_BLOCK_DOCS + 1, 3 * TR_BLOCK_DOCS + 5 };
-    for (int t = 0; t < 36; t++) {
+    for (int t = 0; t < 72; t++) {
         plist l;
         uint32_t n = sizes[t % 6];
         if ((t / 6) % 2) plist_titles(&l, n, (t / 12) % 3);
