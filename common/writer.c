@@ -1637,6 +1637,39 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     return put(txn, w->ix->dbi[TR_DB_META], "stats", 5, sv, sizeof sv, 0);
 }
 
+/* Sorting the batch's terms starts every commit and nothing else runs
+ * meanwhile (0.13-0.27 s a commit on the passages, ~3M terms): with two or
+ * more threads, the two halves are sorted side by side and merged. */
+#define TR_SORT_SPLIT_MIN 65536
+typedef struct sort_half { skey *k; size_t n; } sort_half;
+
+static void *sort_half_thread(void *p)
+{
+    sort_half *h = p;
+    qsort(h->k, h->n, sizeof *h->k, skey_cmp);
+    return NULL;
+}
+
+/* w->sorted[0, m) = the entries of keys[0, m) in term byte order (keys is
+ * left sorted in halves, or whole). */
+static void sort_terms(tr_writer *w, skey *keys, size_t m)
+{
+    pthread_t th;
+    sort_half lo = { keys, m / 2 };
+    if (w->nwk < 2 || m < TR_SORT_SPLIT_MIN || pthread_create(&th, NULL, sort_half_thread, &lo) != 0) {
+        qsort(keys, m, sizeof *keys, skey_cmp);
+        for (size_t i = 0; i < m; i++) w->sorted[i] = keys[i].e;
+        return;
+    }
+    qsort(keys + lo.n, m - lo.n, sizeof *keys, skey_cmp);
+    pthread_join(th, NULL);
+    const skey *a = keys, *ae = keys + lo.n, *b = ae, *be = keys + m;
+    term_ent **o = w->sorted;
+    while (a < ae && b < be) *o++ = skey_cmp(b, a) < 0 ? (b++)->e : (a++)->e;
+    while (a < ae) *o++ = (a++)->e;
+    while (b < be) *o++ = (b++)->e;
+}
+
 int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
 {
     if (w->rc) { tr_set_err(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
@@ -1660,15 +1693,12 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
         keys[m].key = k;
         keys[m++].e = e;
     }
-    qsort(keys, m, sizeof *keys, skey_cmp);
+    sort_terms(w, keys, m);
+    free(keys);
     free(w->cold);
     w->cold = calloc(m ? m : 1, sizeof *w->cold);
-    if (!w->cold) { free(keys); return w->rc = TR_ENOMEM; }
-    for (size_t i = 0; i < m; i++) {
-        w->sorted[i] = keys[i].e;
-        w->sorted[i]->c = &w->cold[i];
-    }
-    free(keys);
+    if (!w->cold) return w->rc = TR_ENOMEM;
+    for (size_t i = 0; i < m; i++) w->sorted[i]->c = &w->cold[i];
     if (w->rtxn) { mdb_txn_abort(w->rtxn); w->rtxn = NULL; }
     /* Grow the map up front to what the batch will roughly need, so that a
      * big batch is not written several times over by map-full retries
