@@ -86,6 +86,19 @@
 #define TR_ARENA_CHUNK ((size_t)256 << 10)
 /* Rough malloc overhead counted per allocation. */
 #define TR_ALLOC_OVERHEAD 16
+/* Posting buffers (term_ent.buf) start at 16 bytes and double; up to
+ * TR_POOL_MAX bytes they are carved from chunks of TR_POOL_CHUNK bytes,
+ * with a free list per size, and freed with the chunks at the end of the
+ * batch; bigger ones are malloc'ed. Most terms of a batch never pass
+ * 64 bytes (the passages: ~3M terms a batch), and a malloc'ed buffer each
+ * cost a malloc and a free per doubling and, at the batch's end, a walk of
+ * the whole term table to free them while the other threads idle. The
+ * budget counts the buffers' capacities as before. */
+#define TR_POOL_MIN_SHIFT 4
+#define TR_POOL_MAX_SHIFT 12
+#define TR_POOL_MAX ((size_t)1 << TR_POOL_MAX_SHIFT)
+#define TR_POOL_CLASSES (TR_POOL_MAX_SHIFT - TR_POOL_MIN_SHIFT + 1)
+#define TR_POOL_CHUNK ((size_t)256 << 10)
 /* The dictionary is rewritten whole (dict.h, tr_dict_apply) only while its
  * bytes are at most opts.memory / TR_REPACK_MEMORY_SHARE, because the new
  * blocks are held on the heap meanwhile. */
@@ -157,6 +170,16 @@ typedef struct arena {
     char **chunks; size_t n, cap;
     char *cur; size_t used, size;  /* the chunk being carved */
 } arena;
+
+/* The posting buffers' pool (see TR_POOL_MAX): chunks carved in order,
+ * and a free list per size class (the next pointer in the block's first
+ * bytes). big: the terms whose buffer outgrew the pool (malloc'ed). */
+typedef struct pool {
+    uint8_t **chunks; size_t n, cap;
+    uint8_t *cur; size_t used;
+    void *free[TR_POOL_CLASSES];
+    struct term_ent **big; size_t nbig, bigcap;
+} pool;
 
 /* ---- inverter ---- */
 /* What only a commit needs of a term: kept out of term_ent so that the
@@ -238,6 +261,7 @@ struct tr_writer {
     wdoc **docs; size_t ndocs, doccap, win_start; /* docs: in dmem */
     arena dmem;                 /* the batch's wdocs and their meta bytes */
     arena tmem;                 /* its term entries and id copies: freed at once */
+    pool pmem;                  /* its small posting buffers: freed at once */
     tr_buf win_text;            /* bodies of the window being queued, in doc order */
     /* window buffers (texts, analysis output) of finished windows, reused
      * by the next ones until the commit (see spare_take) */
@@ -269,6 +293,7 @@ struct tr_writer {
     atomic_size_t norm_reads;   /* norms read (doc_dl) since the map was last dropped: the
                                  * commit's encode threads count them together */
     int repacked;               /* this commit rewrote the dictionary */
+    int enc_left;               /* a commit failed: terms may hold encoded chunks */
 
 };
 
@@ -573,16 +598,116 @@ static term_ent *term_get(tr_writer *w, const uint8_t *term, size_t len, uint64_
     return e;
 }
 
+/* Under ASan, a pool's free blocks and uncarved bytes are poisoned, so that
+ * a write past a posting buffer into them is caught as it would be past a
+ * malloc'ed one. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_POISON(p, n) ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Push block b of 2^shift bytes on its free list. */
+static void pool_put(pool *pl, uint8_t *b, unsigned shift)
+{
+    void **fl = &pl->free[shift - TR_POOL_MIN_SHIFT];
+    memcpy(b, fl, sizeof *fl);
+    *fl = b;
+    POOL_POISON(b, (size_t)1 << shift);
+}
+
+/* A pool block of 2^shift bytes (TR_POOL_MIN_SHIFT..TR_POOL_MAX_SHIFT), or NULL. */
+static uint8_t *pool_get(pool *pl, unsigned shift)
+{
+    void **fl = &pl->free[shift - TR_POOL_MIN_SHIFT];
+    if (*fl) {
+        uint8_t *b = *fl;
+        POOL_UNPOISON(b, (size_t)1 << shift);
+        memcpy(fl, b, sizeof *fl);
+        return b;
+    }
+    size_t sz = (size_t)1 << shift;
+    if (!pl->cur || TR_POOL_CHUNK - pl->used < sz) {
+        if (pl->n == pl->cap) {
+            size_t cap = pl->cap ? pl->cap * 2 : 64;
+            uint8_t **c = realloc(pl->chunks, cap * sizeof *c);
+            if (!c) return NULL;
+            pl->chunks = c;
+            pl->cap = cap;
+        }
+        /* what is left of the chunk goes to the free lists */
+        for (unsigned k = TR_POOL_MAX_SHIFT; pl->cur && k >= TR_POOL_MIN_SHIFT; k--)
+            while (TR_POOL_CHUNK - pl->used >= ((size_t)1 << k)) {
+                uint8_t *b = pl->cur + pl->used;
+                POOL_UNPOISON(b, (size_t)1 << k);
+                pool_put(pl, b, k);
+                pl->used += (size_t)1 << k;
+            }
+        uint8_t *c = malloc(TR_POOL_CHUNK);
+        if (!c) return NULL;
+        POOL_POISON(c, TR_POOL_CHUNK);
+        pl->chunks[pl->n++] = c;
+        pl->cur = c;
+        pl->used = 0;
+    }
+    uint8_t *b = pl->cur + pl->used;
+    pl->used += sz;
+    POOL_UNPOISON(b, sz);
+    return b;
+}
+
+static void pool_free(pool *pl)
+{
+    for (size_t i = 0; i < pl->nbig; i++) free(pl->big[i]->buf);
+    free(pl->big);
+    for (size_t i = 0; i < pl->n; i++) {
+        POOL_UNPOISON(pl->chunks[i], TR_POOL_CHUNK);
+        free(pl->chunks[i]);
+    }
+    free(pl->chunks);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* Grow e's posting buffer to cap bytes (a power of two from 16 on). */
+static int ent_grow(tr_writer *w, term_ent *e, size_t cap)
+{
+    pool *pl = &w->pmem;
+    uint8_t *b;
+    if (cap <= TR_POOL_MAX) {
+        if (!(b = pool_get(pl, (unsigned)__builtin_ctzll(cap)))) return TR_ENOMEM;
+        if (e->blen) memcpy(b, e->buf, e->blen);
+        if (e->bcap) pool_put(pl, e->buf, (unsigned)__builtin_ctzll(e->bcap));
+    } else if (e->bcap <= TR_POOL_MAX) {
+        if (pl->nbig == pl->bigcap) {
+            size_t bc = pl->bigcap ? pl->bigcap * 2 : 1024;
+            term_ent **nb = realloc(pl->big, bc * sizeof *nb);
+            if (!nb) return TR_ENOMEM;
+            pl->big = nb;
+            pl->bigcap = bc;
+        }
+        if (!(b = malloc(cap))) return TR_ENOMEM;
+        if (e->blen) memcpy(b, e->buf, e->blen);
+        if (e->bcap) pool_put(pl, e->buf, (unsigned)__builtin_ctzll(e->bcap));
+        pl->big[pl->nbig++] = e;
+    } else {
+        if (!(b = realloc(e->buf, cap))) return TR_ENOMEM;
+    }
+    w->mem += cap - e->bcap;
+    e->buf = b;
+    e->bcap = cap;
+    return TR_OK;
+}
+
 static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uint32_t delta)
 {
     if (e->bcap - e->blen < n + 5) {
-        size_t cap = e->bcap ? e->bcap * 2 : 16;
+        size_t cap = e->bcap ? e->bcap * 2 : (size_t)1 << TR_POOL_MIN_SHIFT;
         while (cap - e->blen < n + 5) cap *= 2;
-        uint8_t *b = realloc(e->buf, cap);
-        if (!b) return TR_ENOMEM;
-        w->mem += cap - e->bcap;
-        e->buf = b;
-        e->bcap = cap;
+        int rc = ent_grow(w, e, cap);
+        if (rc) return rc;
     }
     uint8_t *q = tr_put_varint(e->buf + e->blen, delta);
     memcpy(q, p, n);
@@ -956,12 +1081,12 @@ static void batch_clear(tr_writer *w)
         free(w->blocks[i]);
     }
     w->nblocks = 0;
-    for (size_t i = 0; i < w->tabcap; i++) {
-        term_ent *e = w->tab[i].e;
-        if (!e) continue;
-        if (e->c) tr_buf_free(&e->c->enc);   /* left by a failed commit */
-        free(e->buf);
-    }
+    /* a failed commit may have left encoded chunks (write_round frees
+     * them as it writes them) */
+    for (size_t i = 0; w->cold && w->enc_left && i < w->tabcap; i++)
+        if (w->tab[i].e) tr_buf_free(&w->tab[i].e->c->enc);
+    w->enc_left = 0;
+    pool_free(&w->pmem);
     free(w->cold);
     w->cold = NULL;
     table_free(w, w->tab, w->tabcap * sizeof *w->tab);
@@ -1699,6 +1824,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
     w->cold = calloc(m ? m : 1, sizeof *w->cold);
     if (!w->cold) return w->rc = TR_ENOMEM;
     for (size_t i = 0; i < m; i++) w->sorted[i]->c = &w->cold[i];
+    w->enc_left = 1;                       /* until the commit succeeds */
     if (w->rtxn) { mdb_txn_abort(w->rtxn); w->rtxn = NULL; }
     /* Grow the map up front to what the batch will roughly need, so that a
      * big batch is not written several times over by map-full retries
@@ -1726,6 +1852,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
             rc = mdb_txn_commit(txn);
             if (rc == 0) {
                 w->committed = s;
+                w->enc_left = 0;
                 break;
             }
         } else {
