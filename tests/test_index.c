@@ -476,15 +476,17 @@ static void test_small_batches(void)
  * size class, blocks freed and reused as other lists grow past them, lists
  * that cross into malloc and grow on there, and thousands of one-posting
  * lists, in one batch and in several; every posting and position reads back
- * (verify_all). */
+ * (verify_all). With 2600 documents a batch, a commit's terms (5,000+) are
+ * looked up in two halves by two threads (TR_LOOKUP_SPLIT_MIN), with terms
+ * of the first batch (x...) in the second half. */
 static void test_posting_buffers(void)
 {
-    enum { N = 3000 };
+    enum { N = 5200 };
     doc *ds = calloc(N, sizeof *ds);
     tr_buf b = {0};
     for (int i = 0; i < N; i++) {
         tr_buf_clear(&b);
-        appendf(&b, "common u%dq", i);
+        appendf(&b, "common u%dq v%dq x%dy", i, i, i % 1500);
         /* k%d: in every (1 << k)-th document, so its list stops at one
          * size or another; r%d: repeated, for long position runs */
         for (int k = 0; k < 12; k++)
@@ -497,8 +499,8 @@ static void test_posting_buffers(void)
         ds[i].body = strndup((const char *)b.data, b.len);
         ds[i].date = i;
     }
-    uint32_t batches[2] = { 0, 700 };
-    for (int i = 0; i < 2; i++) {
+    uint32_t batches[3] = { 0, 700, 2600 };
+    for (int i = 0; i < 3; i++) {
         char dir[512];
         newdir(dir, sizeof dir);
         CHECK_EQ_INT(build(dir, ds, N, 2, batches[i], 0), 0);
