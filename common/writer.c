@@ -86,6 +86,19 @@
 #define TR_ARENA_CHUNK ((size_t)256 << 10)
 /* Rough malloc overhead counted per allocation. */
 #define TR_ALLOC_OVERHEAD 16
+/* Posting buffers (term_ent.buf) start at 16 bytes and double; up to
+ * TR_POOL_MAX bytes they are carved from chunks of TR_POOL_CHUNK bytes,
+ * with a free list per size, and freed with the chunks at the end of the
+ * batch; bigger ones are malloc'ed. Most terms of a batch never pass
+ * 64 bytes (the passages: ~3M terms a batch), and a malloc'ed buffer each
+ * cost a malloc and a free per doubling and, at the batch's end, a walk of
+ * the whole term table to free them while the other threads idle. The
+ * budget counts the buffers' capacities as before. */
+#define TR_POOL_MIN_SHIFT 4
+#define TR_POOL_MAX_SHIFT 12
+#define TR_POOL_MAX ((size_t)1 << TR_POOL_MAX_SHIFT)
+#define TR_POOL_CLASSES (TR_POOL_MAX_SHIFT - TR_POOL_MIN_SHIFT + 1)
+#define TR_POOL_CHUNK ((size_t)256 << 10)
 /* The dictionary is rewritten whole (dict.h, tr_dict_apply) only while its
  * bytes are at most opts.memory / TR_REPACK_MEMORY_SHARE, because the new
  * blocks are held on the heap meanwhile. */
@@ -157,6 +170,16 @@ typedef struct arena {
     char **chunks; size_t n, cap;
     char *cur; size_t used, size;  /* the chunk being carved */
 } arena;
+
+/* The posting buffers' pool (see TR_POOL_MAX): chunks carved in order,
+ * and a free list per size class (the next pointer in the block's first
+ * bytes). big: the terms whose buffer outgrew the pool (malloc'ed). */
+typedef struct pool {
+    uint8_t **chunks; size_t n, cap;
+    uint8_t *cur; size_t used;
+    void *free[TR_POOL_CLASSES];
+    struct term_ent **big; size_t nbig, bigcap;
+} pool;
 
 /* ---- inverter ---- */
 /* What only a commit needs of a term: kept out of term_ent so that the
@@ -238,6 +261,7 @@ struct tr_writer {
     wdoc **docs; size_t ndocs, doccap, win_start; /* docs: in dmem */
     arena dmem;                 /* the batch's wdocs and their meta bytes */
     arena tmem;                 /* its term entries and id copies: freed at once */
+    pool pmem;                  /* its small posting buffers: freed at once */
     tr_buf win_text;            /* bodies of the window being queued, in doc order */
     /* window buffers (texts, analysis output) of finished windows, reused
      * by the next ones until the commit (see spare_take) */
@@ -269,6 +293,7 @@ struct tr_writer {
     atomic_size_t norm_reads;   /* norms read (doc_dl) since the map was last dropped: the
                                  * commit's encode threads count them together */
     int repacked;               /* this commit rewrote the dictionary */
+    int enc_left;               /* a commit failed: terms may hold encoded chunks */
 
 };
 
@@ -371,10 +396,13 @@ static int on_token(void *ctx, const tr_token *t)
 }
 
 /* Output per distinct term of the doc, in first-occurrence order:
- *   hash u64 LE | term_len v | term | tail_len v |
+ *   hash u64 LE | term_len u8 | term | tail_len u32 LE |
  *   tail = tf v | ttf v | title pos deltas | body pos deltas
  * (deltas restart at each field: first position absolute). The inverter
- * copies the tail verbatim after a doc delta. */
+ * copies the tail verbatim after a doc delta. The tail length is patched in
+ * after the tail, so it has a fixed width: a u32, not a 5-byte varint,
+ * which the inverter read through tr_get_varint's general loop (106M of
+ * 6.08G instructions on 20 MB of passages). */
 static int analyse_doc(worker *w, wdoc *d, tr_buf *out)
 {
     w->ntoks = w->nterms = 0;
@@ -396,7 +424,7 @@ static int analyse_doc(worker *w, wdoc *d, tr_buf *out)
     if (rc) return rc < 0 ? rc : TR_ENOMEM;
     d->title_terms = (uint32_t)nt;
     d->body_terms = (uint32_t)(w->ntoks - nt);
-    /* worst case per term: 8 + 5 + len + 5 + (2 + tf) * 5 bytes */
+    /* worst case per term: 8 + 1 + len + 4 + (2 + tf) * 5 bytes */
     if (tr_buf_reserve(out, w->nterms * 25 + w->arena.len + w->ntoks * 5)) return TR_ENOMEM;
     uint8_t *o = out->data + out->len;
     for (size_t i = 0; i < w->nterms; i++) {
@@ -407,7 +435,7 @@ static int analyse_doc(worker *w, wdoc *d, tr_buf *out)
         memcpy(o, w->arena.data + e->off, e->len);
         o += e->len;
         uint8_t *lenp = o;
-        o += 5;                            /* tail length: fixed 5-byte varint, patched below */
+        o += 4;                            /* tail length: patched below */
         uint8_t *t0 = o;
         uint32_t v = e->tf;
         while (v >= 0x80) { *o++ = (uint8_t)(v | 0x80); v >>= 7; }
@@ -423,9 +451,7 @@ static int analyse_doc(worker *w, wdoc *d, tr_buf *out)
             while (v >= 0x80) { *o++ = (uint8_t)(v | 0x80); v >>= 7; }
             *o++ = (uint8_t)v;
         }
-        uint32_t tl = (uint32_t)(o - t0);
-        for (int b = 0; b < 4; b++) { lenp[b] = (uint8_t)(tl | 0x80); tl >>= 7; }
-        lenp[4] = (uint8_t)tl;
+        tr_put_le32(lenp, (uint32_t)(o - t0));
     }
     d->inv_off = out->len;
     d->inv_len = (size_t)(o - (out->data + out->len));
@@ -572,16 +598,116 @@ static term_ent *term_get(tr_writer *w, const uint8_t *term, size_t len, uint64_
     return e;
 }
 
+/* Under ASan, a pool's free blocks and uncarved bytes are poisoned, so that
+ * a write past a posting buffer into them is caught as it would be past a
+ * malloc'ed one. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_POISON(p, n) ((void)(p), (void)(n))
+#define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Push block b of 2^shift bytes on its free list. */
+static void pool_put(pool *pl, uint8_t *b, unsigned shift)
+{
+    void **fl = &pl->free[shift - TR_POOL_MIN_SHIFT];
+    memcpy(b, fl, sizeof *fl);
+    *fl = b;
+    POOL_POISON(b, (size_t)1 << shift);
+}
+
+/* A pool block of 2^shift bytes (TR_POOL_MIN_SHIFT..TR_POOL_MAX_SHIFT), or NULL. */
+static uint8_t *pool_get(pool *pl, unsigned shift)
+{
+    void **fl = &pl->free[shift - TR_POOL_MIN_SHIFT];
+    if (*fl) {
+        uint8_t *b = *fl;
+        POOL_UNPOISON(b, (size_t)1 << shift);
+        memcpy(fl, b, sizeof *fl);
+        return b;
+    }
+    size_t sz = (size_t)1 << shift;
+    if (!pl->cur || TR_POOL_CHUNK - pl->used < sz) {
+        if (pl->n == pl->cap) {
+            size_t cap = pl->cap ? pl->cap * 2 : 64;
+            uint8_t **c = realloc(pl->chunks, cap * sizeof *c);
+            if (!c) return NULL;
+            pl->chunks = c;
+            pl->cap = cap;
+        }
+        /* what is left of the chunk goes to the free lists */
+        for (unsigned k = TR_POOL_MAX_SHIFT; pl->cur && k >= TR_POOL_MIN_SHIFT; k--)
+            while (TR_POOL_CHUNK - pl->used >= ((size_t)1 << k)) {
+                uint8_t *b = pl->cur + pl->used;
+                POOL_UNPOISON(b, (size_t)1 << k);
+                pool_put(pl, b, k);
+                pl->used += (size_t)1 << k;
+            }
+        uint8_t *c = malloc(TR_POOL_CHUNK);
+        if (!c) return NULL;
+        POOL_POISON(c, TR_POOL_CHUNK);
+        pl->chunks[pl->n++] = c;
+        pl->cur = c;
+        pl->used = 0;
+    }
+    uint8_t *b = pl->cur + pl->used;
+    pl->used += sz;
+    POOL_UNPOISON(b, sz);
+    return b;
+}
+
+static void pool_free(pool *pl)
+{
+    for (size_t i = 0; i < pl->nbig; i++) free(pl->big[i]->buf);
+    free(pl->big);
+    for (size_t i = 0; i < pl->n; i++) {
+        POOL_UNPOISON(pl->chunks[i], TR_POOL_CHUNK);
+        free(pl->chunks[i]);
+    }
+    free(pl->chunks);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* Grow e's posting buffer to cap bytes (a power of two from 16 on). */
+static int ent_grow(tr_writer *w, term_ent *e, size_t cap)
+{
+    pool *pl = &w->pmem;
+    uint8_t *b;
+    if (cap <= TR_POOL_MAX) {
+        if (!(b = pool_get(pl, (unsigned)__builtin_ctzll(cap)))) return TR_ENOMEM;
+        if (e->blen) memcpy(b, e->buf, e->blen);
+        if (e->bcap) pool_put(pl, e->buf, (unsigned)__builtin_ctzll(e->bcap));
+    } else if (e->bcap <= TR_POOL_MAX) {
+        if (pl->nbig == pl->bigcap) {
+            size_t bc = pl->bigcap ? pl->bigcap * 2 : 1024;
+            term_ent **nb = realloc(pl->big, bc * sizeof *nb);
+            if (!nb) return TR_ENOMEM;
+            pl->big = nb;
+            pl->bigcap = bc;
+        }
+        if (!(b = malloc(cap))) return TR_ENOMEM;
+        if (e->blen) memcpy(b, e->buf, e->blen);
+        if (e->bcap) pool_put(pl, e->buf, (unsigned)__builtin_ctzll(e->bcap));
+        pl->big[pl->nbig++] = e;
+    } else {
+        if (!(b = realloc(e->buf, cap))) return TR_ENOMEM;
+    }
+    w->mem += cap - e->bcap;
+    e->buf = b;
+    e->bcap = cap;
+    return TR_OK;
+}
+
 static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uint32_t delta)
 {
     if (e->bcap - e->blen < n + 5) {
-        size_t cap = e->bcap ? e->bcap * 2 : 16;
+        size_t cap = e->bcap ? e->bcap * 2 : (size_t)1 << TR_POOL_MIN_SHIFT;
         while (cap - e->blen < n + 5) cap *= 2;
-        uint8_t *b = realloc(e->buf, cap);
-        if (!b) return TR_ENOMEM;
-        w->mem += cap - e->bcap;
-        e->buf = b;
-        e->bcap = cap;
+        int rc = ent_grow(w, e, cap);
+        if (rc) return rc;
     }
     uint8_t *q = tr_put_varint(e->buf + e->blen, delta);
     memcpy(q, p, n);
@@ -589,12 +715,19 @@ static int ent_append(tr_writer *w, term_ent *e, const uint8_t *p, size_t n, uin
     return TR_OK;
 }
 
-/* tr_get_varint with its one-byte case inline: the inverter and load_batch
+/* tr_get_varint with its one- and two-byte cases inline: the inverter and load_batch
  * read several varints per posting, most of them one byte. */
 static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
-    if (*p < end && !(**p & 0x80)) {
-        *out = *(*p)++;
+    const uint8_t *q = *p;
+    if (q < end && !(q[0] & 0x80)) {
+        *out = q[0];
+        *p = q + 1;
+        return TR_OK;
+    }
+    if (end - q >= 2 && !(q[1] & 0x80)) {  /* positions past 127 */
+        *out = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+        *p = q + 2;
         return TR_OK;
     }
     return tr_get_varint(p, end, out);
@@ -633,15 +766,17 @@ static int invert_doc(tr_writer *w, const window_job *job, wdoc *d)
         while ((w->nterms + TR_INVERT_AHEAD + 1) * 4 > w->tabcap * 3)
             if (tab_grow(w)) return TR_ENOMEM;
         for (; n < TR_INVERT_AHEAD && p < end; n++) {
-            uint64_t len, tl;
             if (end - p < 9) return TR_ECORRUPT;
             grp[n].hash = tr_get_le64(p);
             p += 8;
-            if (get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return TR_ECORRUPT;
+            size_t len = *p++;
+            if (len > TR_MAX_TERM_BYTES || (size_t)(end - p) < len + 4) return TR_ECORRUPT;
             grp[n].term = p;
             grp[n].len = (uint32_t)len;
             p += len;
-            if (get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return TR_ECORRUPT;
+            uint32_t tl = tr_get_le32(p);
+            p += 4;
+            if (tl > (size_t)(end - p)) return TR_ECORRUPT;
             grp[n].tail = p;
             grp[n].tl = (uint32_t)tl;
             p += tl;
@@ -946,12 +1081,12 @@ static void batch_clear(tr_writer *w)
         free(w->blocks[i]);
     }
     w->nblocks = 0;
-    for (size_t i = 0; i < w->tabcap; i++) {
-        term_ent *e = w->tab[i].e;
-        if (!e) continue;
-        if (e->c) tr_buf_free(&e->c->enc);   /* left by a failed commit */
-        free(e->buf);
-    }
+    /* a failed commit may have left encoded chunks (write_round frees
+     * them as it writes them) */
+    for (size_t i = 0; w->cold && w->enc_left && i < w->tabcap; i++)
+        if (w->tab[i].e) tr_buf_free(&w->tab[i].e->c->enc);
+    w->enc_left = 0;
+    pool_free(&w->pmem);
     free(w->cold);
     w->cold = NULL;
     table_free(w, w->tab, w->tabcap * sizeof *w->tab);
@@ -1067,36 +1202,40 @@ static int load_inline(tr_writer *w, tr_enc_scratch *sc, MDB_txn *txn, const uin
     return TR_OK;
 }
 
-/* Append the batch postings of e to the scratch arrays after n / np. */
+/* Append the batch postings of e to the scratch arrays after n / np. The
+ * arrays are reserved once for the term (ndocs postings, cf positions), not
+ * per posting; positions are checked against cf instead. */
 static int load_batch(const tr_writer *w, tr_enc_scratch *sc, const term_ent *e, size_t *n, size_t *np)
 {
-    int rc = tr_enc_scratch_reserve(sc, *n + e->ndocs, 0);
+    int rc = tr_enc_scratch_reserve(sc, *n + e->ndocs, *np + e->cf);
     if (rc) return rc;
     const uint8_t *p = e->buf, *end = p + e->blen;
     uint32_t doc = 0;
     uint32_t first = w->committed.next_doc;
+    uint32_t *pos = sc->spos + *np, *pos_end = pos + e->cf;
+    uint32_t *sd = sc->sd + *n, *stf = sc->stf + *n, *sttf = sc->sttf + *n;
+    uint32_t *sdl = sc->sdl + *n, *stl = sc->stl + *n;
     for (uint32_t i = 0; i < e->ndocs; i++) {
         uint64_t dd, tf, ttf, v;
         if (get_varint(&p, end, &dd) || get_varint(&p, end, &tf) || get_varint(&p, end, &ttf))
             return TR_ECORRUPT;
+        if (tf > (uint64_t)(pos_end - pos)) return TR_ECORRUPT;
         doc += (uint32_t)dd;
-        rc = tr_enc_scratch_reserve(sc, 0, *np + tf);
-        if (rc) return rc;
         uint32_t prev = 0;
         for (uint64_t k = 0; k < tf; k++) {
             if (get_varint(&p, end, &v)) return TR_ECORRUPT;
-            uint32_t pos = (k == 0 || k == ttf) ? (uint32_t)v : prev + (uint32_t)v;
-            sc->spos[(*np)++] = pos;
-            prev = pos;
+            uint32_t q = (k == 0 || k == ttf) ? (uint32_t)v : prev + (uint32_t)v;
+            *pos++ = q;
+            prev = q;
         }
-        size_t j = *n + i;
-        sc->sd[j] = doc;
-        sc->stf[j] = (uint32_t)tf;
-        sc->sttf[j] = (uint32_t)ttf;
-        sc->sdl[j] = w->dls[doc - first];
-        sc->stl[j] = w->tls[doc - first];
+        sd[i] = doc;
+        stf[i] = (uint32_t)tf;
+        sttf[i] = (uint32_t)ttf;
+        sdl[i] = w->dls[doc - first];
+        stl[i] = w->tls[doc - first];
     }
     *n += e->ndocs;
+    *np = (size_t)(pos - sc->spos);
     return TR_OK;
 }
 
@@ -1497,6 +1636,56 @@ static size_t round_end(term_ent *const *order, size_t no, size_t start, size_t 
     return end;
 }
 
+/* Look the sorted terms [from, to) up in the dictionary (step 1 of
+ * write_batch): each found one is marked existing, with its term id and a
+ * copy of its old inline chunk or generation list; new ones get their ids
+ * after. */
+static int lookup_terms(tr_writer *w, MDB_txn *txn, size_t from, size_t to)
+{
+    tr_dict_seek seek;
+    int rc = tr_dict_seek_open(&seek, txn, w->ix->dbi[TR_DB_TERMS]);
+    if (rc) return rc;
+    for (size_t i = from; i < to; i++) {
+        term_ent *e = w->sorted[i];
+        rc = tr_dict_seek_find(&seek, e->term, e->len, &e->c->old);
+        if (rc == TR_ENOTFOUND) {
+            e->c->existing = 0;
+            rc = TR_OK;
+            continue;
+        }
+        if (rc) break;
+        if (e->c->old.inline_chunk) {
+            memcpy(e->c->oldinl, e->c->old.inline_chunk, e->c->old.inline_len);
+            e->c->old.inline_chunk = e->c->oldinl;
+        } else {
+            memcpy(e->c->oldinl, e->c->old.gens, e->c->old.gens_len);
+            e->c->old.gens = e->c->oldinl;
+        }
+        e->c->existing = 1;
+        e->term_id = e->c->old.term_id;
+    }
+    tr_dict_seek_close(&seek);
+    return rc;
+}
+
+/* The lookups of a commit's terms ran on the main thread while the others
+ * idled (0.10-0.23 s a commit on the passages, more as the dictionary
+ * grows). The second half is looked up by another thread in a read txn:
+ * nothing is written before step 1, so its snapshot (the last commit) holds
+ * the same dictionary as the write txn. */
+#define TR_LOOKUP_SPLIT_MIN 4096
+typedef struct lookup_job { tr_writer *w; MDB_txn *txn; size_t from, to; int rc; } lookup_job;
+
+static void *lookup_thread(void *p)
+{
+    lookup_job *j = p;
+    MDB_txn *rt;
+    if (mdb_txn_begin(j->w->ix->env, NULL, MDB_RDONLY, &rt)) { j->rc = TR_ENOMEM; return NULL; }
+    j->rc = lookup_terms(j->w, rt, j->from, j->to);
+    mdb_txn_abort(rt);
+    return NULL;
+}
+
 /* Everything of one commit inside txn. Leaves the in-memory batch untouched
  * (besides term ids and the copies of old term values) so that a map-full
  * retry can run it again. */
@@ -1508,33 +1697,26 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     w->repacked = 0;
     w->regen_left = w->o.memory / TR_REGEN_MEMORY_SHARE;
     /* 1: look terms up (a merge-walk of the sorted batch against the
-     * dictionary's blocks), give new ones ids in sorted order */
-    tr_dict_seek seek;
-    rc = tr_dict_seek_open(&seek, txn, terms);
-    if (rc) return rc;
+     * dictionary's blocks; the second half in a read txn of another thread
+     * meanwhile, see lookup_terms), give new ones ids in sorted order */
+    size_t half = w->nterms / 2;
+    lookup_job lj = { w, NULL, half, w->nterms, TR_OK };
+    pthread_t lt;
+    int split = w->nwk >= 2 && w->nterms >= TR_LOOKUP_SPLIT_MIN &&
+                pthread_create(&lt, NULL, lookup_thread, &lj) == 0;
+    rc = lookup_terms(w, txn, 0, split ? half : w->nterms);
+    if (split) {
+        pthread_join(lt, NULL);
+        /* a thread that got no read txn (or failed) leaves its half here */
+        if (!rc && lj.rc) rc = lookup_terms(w, txn, half, w->nterms);
+    }
+    if (rc) return rc == TR_EFULL ? MDB_MAP_FULL : rc;
     for (size_t i = 0; i < w->nterms; i++) {
         term_ent *e = w->sorted[i];
-        rc = tr_dict_seek_find(&seek, e->term, e->len, &e->c->old);
-        if (rc == TR_ENOTFOUND) {
-            e->c->existing = 0;
-            e->term_id = s->next_term++;
-            s->terms++;
-        } else if (rc) {
-            tr_dict_seek_close(&seek);
-            return rc == TR_EFULL ? MDB_MAP_FULL : rc;
-        } else {
-            if (e->c->old.inline_chunk) {
-                memcpy(e->c->oldinl, e->c->old.inline_chunk, e->c->old.inline_len);
-                e->c->old.inline_chunk = e->c->oldinl;
-            } else {
-                memcpy(e->c->oldinl, e->c->old.gens, e->c->old.gens_len);
-                e->c->old.gens = e->c->oldinl;
-            }
-            e->c->existing = 1;
-            e->term_id = e->c->old.term_id;
-        }
+        if (e->c->existing) continue;
+        e->term_id = s->next_term++;
+        s->terms++;
     }
-    tr_dict_seek_close(&seek);
     drop_map_pages(w);
     /* 2: existing terms by term id, then new ones (their ids follow, in
      * byte order), encoded in parallel a round at a time and written in
@@ -1623,6 +1805,39 @@ static int write_batch(tr_writer *w, MDB_txn *txn, tr_stats *s)
     return put(txn, w->ix->dbi[TR_DB_META], "stats", 5, sv, sizeof sv, 0);
 }
 
+/* Sorting the batch's terms starts every commit and nothing else runs
+ * meanwhile (0.13-0.27 s a commit on the passages, ~3M terms): with two or
+ * more threads, the two halves are sorted side by side and merged. */
+#define TR_SORT_SPLIT_MIN 65536
+typedef struct sort_half { skey *k; size_t n; } sort_half;
+
+static void *sort_half_thread(void *p)
+{
+    sort_half *h = p;
+    qsort(h->k, h->n, sizeof *h->k, skey_cmp);
+    return NULL;
+}
+
+/* w->sorted[0, m) = the entries of keys[0, m) in term byte order (keys is
+ * left sorted in halves, or whole). */
+static void sort_terms(tr_writer *w, skey *keys, size_t m)
+{
+    pthread_t th;
+    sort_half lo = { keys, m / 2 };
+    if (w->nwk < 2 || m < TR_SORT_SPLIT_MIN || pthread_create(&th, NULL, sort_half_thread, &lo) != 0) {
+        qsort(keys, m, sizeof *keys, skey_cmp);
+        for (size_t i = 0; i < m; i++) w->sorted[i] = keys[i].e;
+        return;
+    }
+    qsort(keys + lo.n, m - lo.n, sizeof *keys, skey_cmp);
+    pthread_join(th, NULL);
+    const skey *a = keys, *ae = keys + lo.n, *b = ae, *be = keys + m;
+    term_ent **o = w->sorted;
+    while (a < ae && b < be) *o++ = skey_cmp(b, a) < 0 ? (b++)->e : (a++)->e;
+    while (a < ae) *o++ = (a++)->e;
+    while (b < be) *o++ = (b++)->e;
+}
+
 int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
 {
     if (w->rc) { tr_set_err(err, errcap, "writer failed earlier: %s", tr_strerror(w->rc)); return w->rc; }
@@ -1646,15 +1861,13 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
         keys[m].key = k;
         keys[m++].e = e;
     }
-    qsort(keys, m, sizeof *keys, skey_cmp);
+    sort_terms(w, keys, m);
+    free(keys);
     free(w->cold);
     w->cold = calloc(m ? m : 1, sizeof *w->cold);
-    if (!w->cold) { free(keys); return w->rc = TR_ENOMEM; }
-    for (size_t i = 0; i < m; i++) {
-        w->sorted[i] = keys[i].e;
-        w->sorted[i]->c = &w->cold[i];
-    }
-    free(keys);
+    if (!w->cold) return w->rc = TR_ENOMEM;
+    for (size_t i = 0; i < m; i++) w->sorted[i]->c = &w->cold[i];
+    w->enc_left = 1;                       /* until the commit succeeds */
     if (w->rtxn) { mdb_txn_abort(w->rtxn); w->rtxn = NULL; }
     /* Grow the map up front to what the batch will roughly need, so that a
      * big batch is not written several times over by map-full retries
@@ -1682,6 +1895,7 @@ int tr_writer_commit(tr_writer *w, char *err, size_t errcap)
             rc = mdb_txn_commit(txn);
             if (rc == 0) {
                 w->committed = s;
+                w->enc_left = 0;
                 break;
             }
         } else {

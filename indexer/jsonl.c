@@ -216,6 +216,13 @@ static int valid_utf8(const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s, *end = p + n;
     while (p < end) {
+        /* eight ASCII bytes at a time: most text is ASCII (this loop was
+         * 1.7% of the instructions of indexing the passages, byte by byte) */
+        uint64_t w8;
+        if (end - p >= 8 && (memcpy(&w8, p, 8), !(w8 & 0x8080808080808080ull))) {
+            p += 8;
+            continue;
+        }
         if (*p < 0x80) {
             p++;
             continue;

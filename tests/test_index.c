@@ -471,6 +471,46 @@ static void test_small_batches(void)
     }
 }
 
+/* The writer's posting buffers come from a pool up to 4 KiB and from
+ * malloc past it (writer.c, TR_POOL_MAX): lists that stop growing in every
+ * size class, blocks freed and reused as other lists grow past them, lists
+ * that cross into malloc and grow on there, and thousands of one-posting
+ * lists, in one batch and in several; every posting and position reads back
+ * (verify_all). With 2600 documents a batch, a commit's terms (5,000+) are
+ * looked up in two halves by two threads (TR_LOOKUP_SPLIT_MIN), with terms
+ * of the first batch (x...) in the second half. */
+static void test_posting_buffers(void)
+{
+    enum { N = 5200 };
+    doc *ds = calloc(N, sizeof *ds);
+    tr_buf b = {0};
+    for (int i = 0; i < N; i++) {
+        tr_buf_clear(&b);
+        appendf(&b, "common u%dq v%dq x%dy", i, i, i % 1500);
+        /* k%d: in every (1 << k)-th document, so its list stops at one
+         * size or another; r%d: repeated, for long position runs */
+        for (int k = 0; k < 12; k++)
+            if (i % (1 << k) == 0) appendf(&b, " k%dz", k);
+        for (int r = 0; r < i % 23; r++) appendf(&b, " r%dx", i % 5);
+        appendf(&b, " common");
+        snprintf(ds[i].id, sizeof ds[i].id, "p%d", i);
+        snprintf(ds[i].title, sizeof ds[i].title, "t%d", i % 97);
+        snprintf(ds[i].url, sizeof ds[i].url, "u%d", i);
+        ds[i].body = strndup((const char *)b.data, b.len);
+        ds[i].date = i;
+    }
+    uint32_t batches[3] = { 0, 700, 2600 };
+    for (int i = 0; i < 3; i++) {
+        char dir[512];
+        newdir(dir, sizeof dir);
+        CHECK_EQ_INT(build(dir, ds, N, 2, batches[i], 0), 0);
+        verify_all(dir, ds, N, NULL);
+    }
+    for (int i = 0; i < N; i++) free(ds[i].body);
+    free(ds);
+    tr_buf_free(&b);
+}
+
 static void test_tiny_map(void)
 {
     /* many distinct words: the index outgrows 64 KiB several times */
@@ -1444,6 +1484,7 @@ int main(void)
     test_roundtrip();
     test_threads_identical();
     test_small_batches();
+    test_posting_buffers();
     test_tiny_map();
     test_dictionary_repacked();
     test_small_commit_rewrites_few_blocks();

@@ -338,6 +338,47 @@ static void test_jsonl_errors(void)
  * the strings after them), the last duplicate member wins, members of
  * nested objects are not mistaken for the record's, strict UTF-8 holds for
  * the members kept, and deep nesting is refused or accepted without a crash. */
+/* Members are held to strict UTF-8 after yajl (no surrogates, no overlong
+ * forms), whether the bad bytes come first, after a run of ASCII that the
+ * check skips eight bytes at a time, or in the run's last bytes; and valid
+ * multi-byte characters at the same places pass. */
+static void test_jsonl_utf8(void)
+{
+    static const char *bad[] = { "\xED\xA0\x80", "\xC0\xAF", "\xF4\x90\x80\x80" };
+    static const char *good[] = { "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80" };
+    tr_buf b = {0};
+    char line[200];
+    int nrec = 0;
+    for (int k = 0; k < 3; k++)
+        for (int lead = 0; lead < 20; lead++) {
+            for (int g = 0; g < 2; g++) {
+                int n = snprintf(line, sizeof line, "{\"id\":\"r%d\",\"body\":\"%.*s%sxyz\"}\n", nrec,
+                                 lead, "abcdefghijklmnopqrstuvwxyz", g ? good[k] : bad[k]);
+                tr_buf_append(&b, line, (size_t)n);
+                nrec++;
+            }
+        }
+    write_file("utf8.jsonl", b.data, b.len);
+    tr_buf_free(&b);
+    tr_source *s;
+    char err[700];
+    CHECK_EQ_INT(tr_source_open(path_of("utf8.jsonl"), NULL, &s, err, sizeof err), 0);
+    for (int i = 0; i < nrec; i++) {
+        tr_doc_in d;
+        err[0] = 0;
+        int rc = tr_source_next(s, &d, err, sizeof err);
+        if (i % 2) {
+            CHECK_EQ_INT(rc, 1);
+        } else {
+            CHECK_EQ_INT(rc, TR_EINPUT);
+            CHECK(strstr(err, "member \"body\" is not valid UTF-8") != NULL);
+        }
+    }
+    tr_doc_in d;
+    CHECK_EQ_INT(tr_source_next(s, &d, err, sizeof err), 0);
+    tr_source_close(s);
+}
+
 static void test_jsonl_stream(void)
 {
     tr_buf b = {0};
@@ -791,6 +832,7 @@ int main(void)
     }
     test_plain_jsonl();
     test_jsonl_errors();
+    test_jsonl_utf8();
     test_jsonl_stream();
     test_record_limit();
     test_compressed();
