@@ -163,32 +163,49 @@ AVX2_INLINE void avx2_group(uint32_t *out, const uint8_t *in, const unsigned w,
                         _mm256_add_epi32(avx2_group_vec(in, w, shuf, shift, mask), add));
 }
 
-/* w in 1..24. Group g reads bytes g*w .. g*w + (4w)/8 + 15, or + 7 for
- * w <= AVX2_NARROW, so fewer of the last groups need the padded copy. */
+/* Width w's group constants, and how many of n values' groups of 8 can be
+ * read in place from avail bytes: group g reads bytes g*w .. g*w + (4w)/8 +
+ * 15, or + 7 for w <= AVX2_NARROW, so fewer of the last groups need the
+ * padded copy (avx2_tail). w in 1..24. */
+typedef struct avx2_width { __m256i shuf, shift, mask; size_t fast; } avx2_width;
+
+AVX2_INLINE avx2_width avx2_width_of(size_t n, const unsigned w, size_t avail)
+{
+    avx2_width a;
+    a.shuf = _mm256_setr_epi8(SHUF4(0, w), SHUF4(1, w), SHUF4(2, w), SHUF4(3, w),
+                              SHUF4(4, w), SHUF4(5, w), SHUF4(6, w), SHUF4(7, w));
+    a.shift = _mm256_setr_epi32((0 * w) % 8, (1 * w) % 8, (2 * w) % 8, (3 * w) % 8,
+                                (4 * w) % 8, (5 * w) % 8, (6 * w) % 8, (7 * w) % 8);
+    a.mask = _mm256_set1_epi32((int)((1u << w) - 1));
+    size_t reach = (4 * w) / 8 + (w <= AVX2_NARROW ? 8 : 16);
+    a.fast = avail >= reach ? (avail - reach) / w + 1 : 0;
+    if (a.fast > n / 8) a.fast = n / 8;
+    return a;
+}
+
+/* The values after the a.fast groups: fewer than reach <= 28 bytes (so at
+ * most 224 values), copied into tmp zero-padded, whose groups then read
+ * below byte 28 + 28. Returns how many values are left. */
+AVX2_INLINE size_t avx2_tail(uint8_t tmp[64], const uint8_t *in, size_t n, const unsigned w,
+                             const avx2_width *a)
+{
+    size_t rb = (n * w + 7) / 8 - a->fast * w;
+    memcpy(tmp, in + a->fast * w, rb);
+    memset(tmp + rb, 0, 64 - rb);
+    return n - a->fast * 8;
+}
+
 AVX2_INLINE void avx2_unpack_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w,
                                __m256i add, size_t avail)
 {
-    const __m256i shuf = _mm256_setr_epi8(SHUF4(0, w), SHUF4(1, w), SHUF4(2, w), SHUF4(3, w),
-                                          SHUF4(4, w), SHUF4(5, w), SHUF4(6, w), SHUF4(7, w));
-    const __m256i shift = _mm256_setr_epi32((0 * w) % 8, (1 * w) % 8, (2 * w) % 8, (3 * w) % 8,
-                                            (4 * w) % 8, (5 * w) % 8, (6 * w) % 8, (7 * w) % 8);
-    const __m256i mask = _mm256_set1_epi32((int)((1u << w) - 1));
-    size_t bytes = (n * w + 7) / 8;
-    size_t reach = (4 * w) / 8 + (w <= AVX2_NARROW ? 8 : 16);
-    size_t fast = avail >= reach ? (avail - reach) / w + 1 : 0;
-    if (fast > n / 8) fast = n / 8;
-    for (size_t g = 0; g < fast; g++) avx2_group(out + 8 * g, in + g * w, w, shuf, shift, mask, add);
-    size_t done = fast * 8;
-    if (done == n) return;
-    /* The rest: fewer than reach <= 28 bytes (so at most 224 values),
-     * decoded from a zero-padded copy; its groups read below byte 28 + 28. */
+    const avx2_width a = avx2_width_of(n, w, avail);
+    for (size_t g = 0; g < a.fast; g++) avx2_group(out + 8 * g, in + g * w, w, a.shuf, a.shift, a.mask, add);
+    if (a.fast * 8 == n) return;
     uint8_t tmp[64];
     uint32_t vals[224 + 8];
-    size_t rb = bytes - fast * w, rem = n - done;
-    memcpy(tmp, in + fast * w, rb);
-    memset(tmp + rb, 0, sizeof tmp - rb);
-    for (size_t g = 0; g * 8 < rem; g++) avx2_group(vals + 8 * g, tmp + g * w, w, shuf, shift, mask, add);
-    memcpy(out + done, vals, rem * sizeof *out);
+    size_t rem = avx2_tail(tmp, in, n, w, &a);
+    for (size_t g = 0; g * 8 < rem; g++) avx2_group(vals + 8 * g, tmp + g * w, w, a.shuf, a.shift, a.mask, add);
+    memcpy(out + a.fast * 8, vals, rem * sizeof *out);
 }
 
 __attribute__((target("avx2"))) static void unpack_avx2(uint32_t *out, const uint8_t *in,
@@ -244,38 +261,26 @@ __attribute__((target("avx2"))) static uint64_t gaps_avx2(uint32_t *v, size_t n,
 AVX2_INLINE uint64_t avx2_unpack_docs_w(uint32_t *out, const uint8_t *in, size_t n, const unsigned w,
                                         size_t avail, uint32_t base)
 {
-    const __m256i shuf = _mm256_setr_epi8(SHUF4(0, w), SHUF4(1, w), SHUF4(2, w), SHUF4(3, w),
-                                          SHUF4(4, w), SHUF4(5, w), SHUF4(6, w), SHUF4(7, w));
-    const __m256i shift = _mm256_setr_epi32((0 * w) % 8, (1 * w) % 8, (2 * w) % 8, (3 * w) % 8,
-                                            (4 * w) % 8, (5 * w) % 8, (6 * w) % 8, (7 * w) % 8);
-    const __m256i mask = _mm256_set1_epi32((int)((1u << w) - 1));
+    const avx2_width a = avx2_width_of(n, w, avail);
     const __m256i one = _mm256_set1_epi32(1), last = _mm256_set1_epi32(7);
     __m256i run = _mm256_set1_epi32((int)(base - 1u)); /* mod 2^32 */
-    size_t bytes = (n * w + 7) / 8;
-    size_t reach = (4 * w) / 8 + (w <= AVX2_NARROW ? 8 : 16);
-    size_t fast = avail >= reach ? (avail - reach) / w + 1 : 0;
-    if (fast > n / 8) fast = n / 8;
-    for (size_t g = 0; g < fast; g++) {
-        __m256i x = _mm256_add_epi32(avx2_group_vec(in + g * w, w, shuf, shift, mask), one);
+    for (size_t g = 0; g < a.fast; g++) {
+        __m256i x = _mm256_add_epi32(avx2_group_vec(in + g * w, w, a.shuf, a.shift, a.mask), one);
         x = scan8(x, run);
         _mm256_storeu_si256((__m256i *)(out + 8 * g), x);
         run = _mm256_permutevar8x32_epi32(x, last);
     }
-    size_t done = fast * 8;
-    if (done < n) {
-        /* the rest from a zero-padded copy, as in avx2_unpack_w */
+    if (a.fast * 8 < n) {
         uint8_t tmp[64];
         uint32_t vals[224 + 8];
-        size_t rb = bytes - fast * w, rem = n - done;
-        memcpy(tmp, in + fast * w, rb);
-        memset(tmp + rb, 0, sizeof tmp - rb);
+        size_t rem = avx2_tail(tmp, in, n, w, &a);
         for (size_t g = 0; g * 8 < rem; g++) {
-            __m256i x = _mm256_add_epi32(avx2_group_vec(tmp + g * w, w, shuf, shift, mask), one);
+            __m256i x = _mm256_add_epi32(avx2_group_vec(tmp + g * w, w, a.shuf, a.shift, a.mask), one);
             x = scan8(x, run);
             _mm256_storeu_si256((__m256i *)(vals + 8 * g), x);
             run = _mm256_permutevar8x32_epi32(x, last);
         }
-        memcpy(out + done, vals, rem * sizeof *out);
+        memcpy(out + a.fast * 8, vals, rem * sizeof *out);
     }
     uint32_t sum = out[n - 1] - (base - 1u); /* exact: below 2^32 */
     return (uint64_t)base - 1 + sum;
