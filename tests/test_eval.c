@@ -242,6 +242,28 @@ static int same_hits(const tq_result *ex, const tq_result *pr)
     return 1;
 }
 
+/* q's top k pruned and exhaustive with o's settings: 1 when both searches
+ * succeed with the same hits, 0 when the hits differ, -1 when a search
+ * fails (a failed CHECK then). *nhits (if given): the exhaustive hits. */
+static int pruned_as_exhaustive(tr_reader *r, const tq_query *q, const tq_eval_opts *o, size_t *nhits)
+{
+    tq_eval_opts ox = *o;
+    ox.exhaustive = 1;
+    tq_result ex, pr;
+    char err[256];
+    int rc1 = tq_search(r, q, o, &pr, err, sizeof err);
+    int rc2 = tq_search(r, q, &ox, &ex, err, sizeof err);
+    CHECK(rc1 == 0 && rc2 == 0);
+    int same = -1;
+    if (rc1 == 0 && rc2 == 0) {
+        same = same_hits(&ex, &pr);
+        if (nhits) *nhits = ex.nhits;
+    }
+    if (rc1 == 0) tq_result_free(&pr);
+    if (rc2 == 0) tq_result_free(&ex);
+    return same;
+}
+
 /* A word at two offsets of a phrase: a match needs two of its occurrences,
  * and overlapping matches share them ("buffalo buffalo" matches twice in
  * "buffalo buffalo buffalo"), so the bound on the matches before positions
@@ -957,17 +979,7 @@ static size_t check_repeated_word_phrases(tr_reader *r, const coll *c, tr_analyz
                     w2[0], w2[1], o2[1], (unsigned long long)n2, (unsigned long long)n3);
         CHECK(n2 == n3);
         done += n2 > 0;
-        tq_result ex, pr;
-        int rc1 = tq_search(r, &q3, &o, &pr, err, sizeof err);
-        o.exhaustive = 1;
-        int rc2 = tq_search(r, &q3, &o, &ex, err, sizeof err);
-        CHECK(rc1 == 0 && rc2 == 0);
-        if (rc1 == 0 && rc2 == 0) {
-            int same = same_hits(&ex, &pr);
-            CHECK(same);
-        }
-        if (rc1 == 0) tq_result_free(&pr);
-        if (rc2 == 0) tq_result_free(&ex);
+        CHECK(pruned_as_exhaustive(r, &q3, &o, NULL) == 1);
         /* the same for a required word given twice: +a +b +a counts like
          * +a +b, its top 10 pruned as exhaustive */
         tq_node *k2[2] = { occ(term(w2[0]), TQ_MUST), occ(term(w2[1]), TQ_MUST) };
@@ -977,10 +989,11 @@ static size_t check_repeated_word_phrases(tr_reader *r, const coll *c, tr_analyz
         CHECK_EQ_INT(tq_count(r, &a2, &o, &n2, err, sizeof err), 0);
         CHECK_EQ_INT(tq_count(r, &a3, &o, &n3, err, sizeof err), 0);
         CHECK(n2 == n3);
-        rc1 = tq_search(r, &a3, &o, &pr, err, sizeof err);
+        tq_result ex, pr;
+        int rc1 = tq_search(r, &a3, &o, &pr, err, sizeof err);
         o.exhaustive = 1;
         o.want_total = 1;
-        rc2 = tq_search(r, &a3, &o, &ex, err, sizeof err);
+        int rc2 = tq_search(r, &a3, &o, &ex, err, sizeof err);
         CHECK(rc1 == 0 && rc2 == 0);
         if (rc1 == 0 && rc2 == 0) {
             int same = same_hits(&ex, &pr) && ex.total == n3;
@@ -1040,21 +1053,13 @@ static size_t check_lead_first(tr_reader *r, const dict *d, const coll *c, tr_an
         tq_eval_opts_default(&o);
         static const size_t ks[3] = { 1, 10, 100 };
         o.k = ks[q % 3];
-        tq_result ex, pr;
-        char err[256];
-        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
-        o.exhaustive = 1;
-        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
-        CHECK(rc1 == 0 && rc2 == 0);
-        if (rc1 == 0 && rc2 == 0) {
-            if (!same_hits(&ex, &pr)) {
-                if (*bad < 5) { fprintf(stderr, "lead-first query %zu differs:\n", q); tq_print(&qq, stderr); }
-                (*bad)++;
-            }
-            done += ex.nhits > 0;
+        size_t nhits = 0;
+        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
+        if (same == 0) {
+            if (*bad < 5) { fprintf(stderr, "lead-first query %zu differs:\n", q); tq_print(&qq, stderr); }
+            (*bad)++;
         }
-        if (rc1 == 0) tq_result_free(&pr);
-        if (rc2 == 0) tq_result_free(&ex);
+        done += same >= 0 && nhits > 0;
         free_nodes();
     }
     return done;
@@ -1142,25 +1147,16 @@ static size_t check_union_mixes(tr_reader *r, const dict *d, int fields, int *ba
          * collection is too small for TQ_TIGHT_SPAN to pick a list that
          * has more than one block */
         if ((q / 4) & 1) o.tight_span = 1;
-        tq_result ex, pr;
-        char err[256];
-        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
-        o.exhaustive = 1;
-        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
-        CHECK(rc1 == 0 && rc2 == 0);
-        if (rc1 == 0 && rc2 == 0) {
-            int same = same_hits(&ex, &pr);
-            if (!same) {
-                if (*bad < 5) {
-                    fprintf(stderr, "union mix %zu (k %zu, fields %d) differs:\n", q, o.k, fields);
-                    tq_print(&qq, stderr);
-                }
-                (*bad)++;
+        size_t nhits = 0;
+        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
+        if (same == 0) {
+            if (*bad < 5) {
+                fprintf(stderr, "union mix %zu (k %zu, fields %d) differs:\n", q, o.k, fields);
+                tq_print(&qq, stderr);
             }
-            done += same && ex.nhits > 0;
+            (*bad)++;
         }
-        if (rc1 == 0) tq_result_free(&pr);
-        if (rc2 == 0) tq_result_free(&ex);
+        done += same == 1 && nhits > 0;
         free_nodes();
     }
     return done;
@@ -1367,21 +1363,13 @@ static void test_window_block_ends(void)
         static const size_t ks[5] = { 1, 10, 30, 100, 300 };
         o.k = ks[q % 5];
         o.tight_span = 1;
-        tq_result ex, pr;
-        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
-        o.exhaustive = 1;
-        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
-        CHECK(rc1 == 0 && rc2 == 0);
-        if (rc1 == 0 && rc2 == 0) {
-            int same = same_hits(&ex, &pr);
-            if (!same && bad++ < 3) {
-                fprintf(stderr, "window block ends %d (k %zu) differs:\n", q, o.k);
-                tq_print(&qq, stderr);
-            }
-            withhits += ex.nhits > 0;
+        size_t nhits = 0;
+        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
+        if (same == 0 && bad++ < 3) {
+            fprintf(stderr, "window block ends %d (k %zu) differs:\n", q, o.k);
+            tq_print(&qq, stderr);
         }
-        if (rc1 == 0) tq_result_free(&pr);
-        if (rc2 == 0) tq_result_free(&ex);
+        withhits += same >= 0 && nhits > 0;
         free_nodes();
     }
     CHECK_EQ_INT(bad, 0);
@@ -1457,22 +1445,14 @@ static void test_union_zero_scores(void)
         o.title_weight = ws[q % 3];
         o.k = ks[(q / 3) % 4];
         if ((q / 12) & 1) o.tight_span = 1;
-        tq_result ex, pr;
-        int rc1 = tq_search(r, &qq, &o, &pr, err, sizeof err);
-        o.exhaustive = 1;
-        int rc2 = tq_search(r, &qq, &o, &ex, err, sizeof err);
-        CHECK(rc1 == 0 && rc2 == 0);
-        if (rc1 == 0 && rc2 == 0) {
-            nq++;
-            int same = same_hits(&ex, &pr);
-            if (!same && bad++ < 3) {
-                fprintf(stderr, "zero-score union %d (k %zu, title weight %g) differs:\n", q, o.k, o.title_weight);
-                tq_print(&qq, stderr);
-            }
-            withhits += ex.nhits > 0;
+        size_t nhits = 0;
+        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
+        nq += same >= 0;
+        if (same == 0 && bad++ < 3) {
+            fprintf(stderr, "zero-score union %d (k %zu, title weight %g) differs:\n", q, o.k, o.title_weight);
+            tq_print(&qq, stderr);
         }
-        if (rc1 == 0) tq_result_free(&pr);
-        if (rc2 == 0) tq_result_free(&ex);
+        withhits += same >= 0 && nhits > 0;
         free_nodes();
     }
     CHECK_EQ_INT(bad, 0);
