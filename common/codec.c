@@ -131,10 +131,10 @@
  */
 #include "codec.h"
 #include "bitpack.h"
+#include "csum.h"
 
 #include <limits.h>
 #include <stdlib.h>
-#include <xxhash.h>
 
 #define FORMAT_FULL 0x07
 #define FORMAT_COMPACT 0x08
@@ -150,10 +150,6 @@
 /* Offsets in a full chunk are u32. */
 #define MAX_CHUNK_BYTES ((uint64_t)UINT32_MAX)
 
-static uint32_t csum32(const void *p, size_t n)
-{
-    return (uint32_t)XXH3_64bits(p, n);
-}
 
 /* ---- bit packing --------------------------------------------------------- */
 
@@ -763,7 +759,7 @@ static int encode_compact(const tr_postings_in *in, tr_buf *out)
     if (!rc && in->pos) rc = encode_pos_block(in, 0, in->n, in->pos, out);
     if (!rc) rc = tr_buf_reserve(out, 4);
     if (!rc) {
-        tr_put_le32(out->data + out->len, csum32(out->data + base, out->len - base));
+        tr_put_le32(out->data + out->len, tr_csum32(out->data + base, out->len - base));
         out->len += 4;
     }
     return rc;
@@ -843,8 +839,8 @@ static int encode_blocks(const tr_postings_in *in, enc_blocks *eb)
         bi->last = in->docs[start + n - 1];
         bi->doc_end = (uint32_t)eb->docbuf.len;
         bi->pos_end = (uint32_t)eb->posbuf.len;
-        bi->doc_csum = csum32(eb->docbuf.data + d0, eb->docbuf.len - d0);
-        bi->pos_csum = csum32(eb->posbuf.data ? eb->posbuf.data + p0 : (const uint8_t *)"", eb->posbuf.len - p0);
+        bi->doc_csum = tr_csum32(eb->docbuf.data + d0, eb->docbuf.len - d0);
+        bi->pos_csum = tr_csum32(eb->posbuf.data ? eb->posbuf.data + p0 : (const uint8_t *)"", eb->posbuf.len - p0);
     }
     return TR_OK;
 }
@@ -875,7 +871,7 @@ static int assemble_full(const tr_postings_in *in, const enc_blocks *eb, uint32_
         rc = encode_doc_block(in, start, n, in->docs[start], &first);
         fdoc = first.data;
         flen = first.len;
-        fcsum = csum32(first.data, first.len);
+        fcsum = tr_csum32(first.data, first.len);
     }
     size_t rest = eb->info[b1 - 1].doc_end - eb->info[b0].doc_end;
     size_t doclen = flen + rest, poslen = eb->info[b1 - 1].pos_end - p0;
@@ -911,8 +907,8 @@ static int assemble_full(const tr_postings_in *in, const enc_blocks *eb, uint32_
             put_bound_codes(e + l.bound, &bi->bd);
         }
         size_t dirlen = (size_t)l.stride * nb;
-        uint64_t seed = XXH3_64bits(h, FULL_CSUM_OFFSET);
-        tr_put_le32(h + FULL_CSUM_OFFSET, (uint32_t)XXH3_64bits_withSeed(dir, dirlen, seed));
+        uint64_t seed = tr_hash64(h, FULL_CSUM_OFFSET);
+        tr_put_le32(h + FULL_CSUM_OFFSET, (uint32_t)tr_hash64_seed(dir, dirlen, seed));
         uint8_t *q = dir + dirlen;
         if (flen) memcpy(q, fdoc, flen);
         if (rest) memcpy(q + flen, eb->docbuf.data + eb->info[b0].doc_end, rest);
@@ -1551,7 +1547,7 @@ static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
 {
     if (len < 2 + 4) return TR_ECORRUPT;
     size_t body = len - 4;
-    if (tr_get_le32(p + body) != csum32(p, body)) return TR_ECORRUPT;
+    if (tr_get_le32(p + body) != tr_csum32(p, body)) return TR_ECORRUPT;
     return parse_compact(c, p + 1, p + body);
 }
 
@@ -1570,8 +1566,8 @@ static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
     uint64_t dirlen = (uint64_t)l.stride * nblocks;
     if (FULL_HEADER_BYTES + dirlen > len) return TR_ECORRUPT;
     const uint8_t *dir = p + FULL_HEADER_BYTES;
-    uint64_t seed = XXH3_64bits(p, FULL_CSUM_OFFSET);
-    if ((uint32_t)XXH3_64bits_withSeed(dir, (size_t)dirlen, seed) !=
+    uint64_t seed = tr_hash64(p, FULL_CSUM_OFFSET);
+    if ((uint32_t)tr_hash64_seed(dir, (size_t)dirlen, seed) !=
         tr_get_le32(p + FULL_CSUM_OFFSET))
         return TR_ECORRUPT;
     /* The last entry ends both areas and the chunk. */
@@ -1728,7 +1724,7 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
     block_slices(c, b, &dp, &dn, &pp, &pn);
     doc_block_ref r;
     if (doc_block_parse(dp, dn, n, &r) != dn) return TR_ECORRUPT;
-    if (verify && c->dir && csum32(dp, dn) != block_csum(c, b, 0)) return TR_ECORRUPT;
+    if (verify && c->dir && tr_csum32(dp, dn) != block_csum(c, b, 0)) return TR_ECORRUPT;
     /* the doc and position areas are contiguous: loads may run on to the end */
     const uint8_t *rend = c->posdata + c->poslen;
     uint64_t base = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
@@ -1767,7 +1763,7 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
     block_slices(c, b, &dp, &dn, &pp, &pn);
     doc_block_ref blk;
     if (doc_block_parse(dp, dn, n, &blk) != dn) return TR_ECORRUPT;
-    if (verify && c->dir && csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
+    if (verify && c->dir && tr_csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
     /* The title/body split needs ttf, which the caller does not pass. */
     uint32_t mytf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS];
     const uint8_t *rend = c->posdata + c->poslen; /* readable: see block_decode */
@@ -2219,7 +2215,7 @@ int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verif
     const uint8_t *dp, *pp;
     size_t dn, pn;
     block_slices(c, b, &dp, &dn, &pp, &pn);
-    if (verify && c->dir && csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
+    if (verify && c->dir && tr_csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
     const uint8_t *rend = c->posdata + c->poslen;
 #if POS_AVX2
     pb->fast_cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&

@@ -22,14 +22,9 @@
  * order check costs one compare per entry. A block node stays within
  * tr_dict_node_max (a whole number of blocks per leaf page). */
 #include "dict.h"
+#include "csum.h"
 
 #include <stdlib.h>
-#include <xxhash.h>
-
-static uint32_t csum32(const void *p, size_t n)
-{
-    return (uint32_t)XXH3_64bits(p, n);
-}
 
 static uint64_t zigzag(uint32_t id, uint32_t prev)
 {
@@ -83,7 +78,7 @@ int tr_dict_block_open(tr_dict_iter *it, const void *block, size_t len)
     it->vlen = 0;
     it->n = 0;
     const uint8_t *b = block;
-    if (len < 4 + 2 || tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
+    if (len < 4 + 2 || tr_get_le32(b) != tr_csum32(b + 4, len - 4)) return TR_ECORRUPT;
     it->p = b + 4;
     it->end = b + len;
     return TR_OK;
@@ -282,7 +277,7 @@ static void builder_init(builder *b, size_t node_max, int (*emit)(void *, const 
 static int builder_flush(builder *b)
 {
     if (!b->n) return TR_OK;
-    tr_put_le32(b->blk, csum32(b->blk + 4, b->len - 4));
+    tr_put_le32(b->blk, tr_csum32(b->blk + 4, b->len - 4));
     int rc = b->emit(b->ctx, b->prev, b->prevlen, b->blk, b->len);
     b->len = 4;
     b->n = 0;

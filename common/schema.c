@@ -61,6 +61,7 @@
  *   deleted   doc u32 BE -> empty
  */
 #include "schema.h"
+#include "csum.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,7 +69,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 const char *const tr_db_names[TR_DB_COUNT] = {
@@ -82,10 +82,6 @@ const char *const tr_db_names[TR_DB_COUNT] = {
  * nothing by itself, and the writer doubles it on MDB_MAP_FULL anyway. */
 #define TR_DEFAULT_MAP (64u << 20)
 
-static uint32_t csum32(const void *p, size_t n)
-{
-    return (uint32_t)XXH3_64bits(p, n);
-}
 
 int tr_schema_lmdb_rc(int rc)
 {
@@ -420,7 +416,7 @@ int tr_doc_value_encode(const tr_doc_rec *d, tr_buf *out)
         p = tr_put_varint(p, d->block_off);
     }
     out->len = (size_t)(p - b);
-    tr_put_le32(b, csum32(b + 4, out->len - 4));
+    tr_put_le32(b, tr_csum32(b + 4, out->len - 4));
     return TR_OK;
 }
 
@@ -438,7 +434,7 @@ int tr_doc_value_decode(tr_doc_rec *d, const void *pv, size_t len)
 {
     memset(d, 0, sizeof *d);
     const uint8_t *b = pv, *end = b + len;
-    if (len < 4 || tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
+    if (len < 4 || tr_get_le32(b) != tr_csum32(b + 4, len - 4)) return TR_ECORRUPT;
     const uint8_t *p = b + 4;
     uint64_t tt, bt, bl, ahead = 0, off = 0;
     if (get_bytes(&p, end, TR_MAX_ID_BYTES, &d->id, &d->id_len) ||
@@ -469,7 +465,7 @@ size_t tr_doc_block_finish(uint8_t *buf, uint64_t raw_len, size_t zlen, size_t *
     size_t hl = (size_t)(tr_put_varint(hdr + 4, raw_len) - hdr);
     size_t start = TR_DOC_BLOCK_HDR_MAX - hl;
     memcpy(buf + start + 4, hdr + 4, hl - 4);
-    tr_put_le32(buf + start, csum32(buf + start + 4, hl - 4 + zlen));
+    tr_put_le32(buf + start, tr_csum32(buf + start + 4, hl - 4 + zlen));
     *vlen = hl + zlen;
     return start;
 }
@@ -480,7 +476,7 @@ int tr_doc_block_decode(const void *pv, size_t len, uint64_t *raw_len, const uin
     *raw_len = 0;
     *z = NULL;
     *zlen = 0;
-    if (len < 4 || tr_get_le32(b) != csum32(b + 4, len - 4)) return TR_ECORRUPT;
+    if (len < 4 || tr_get_le32(b) != tr_csum32(b + 4, len - 4)) return TR_ECORRUPT;
     const uint8_t *p = b + 4;
     uint64_t raw;
     if (tr_get_varint(&p, end, &raw) || raw == 0 || p == end) return TR_ECORRUPT;
