@@ -1450,23 +1450,21 @@ static int unpack_stream(const stream_ref *s, uint32_t n, uint32_t *out, unsigne
     /* The high parts are unpacked together, rounded up to a multiple of 8
      * values when the bytes are there (a partial group of the unpacker
      * goes through a padded copy, which cost more than the patching), then
-     * added in place. No branch per exception: a bad index is noted, and
-     * its write kept inside out[] (room for TR_BLOCK_DOCS) by the mask. */
+     * added in place, once the indexes are known to be in order and in
+     * range. */
     const unsigned w = s->wexc;
     const uint8_t *idx = s->idx;
     uint32_t hi[TR_BLOCK_DOCS];
     size_t avail = (size_t)(rend - s->highs);
     unsigned n8 = (nexc + 7) & ~7u;
     tr_bitpack_unpack_avail(hi, s->highs, tr_packed_size(n8, w) + 32 <= avail ? n8 : nexc, w, avail);
-    unsigned bad = 0;
-    int prev = -1;
-    for (unsigned j = 0; j < nexc; j++) {
-        int i = idx[j];
-        bad |= (unsigned)(i <= prev) | (unsigned)((uint32_t)i >= n);
-        out[i & (TR_BLOCK_DOCS - 1)] += hi[j] << b;
-        prev = i;
-    }
+    /* strictly increasing and the last below n (then all are): a loop
+     * that vectorises, so the patching loop is a load, shift and add an
+     * exception (checked inside it: q300 unions 0.993x the instructions) */
+    unsigned bad = idx[nexc - 1] >= n;
+    for (unsigned j = 1; j < nexc; j++) bad |= idx[j] <= idx[j - 1];
     if (bad) return -1;
+    for (unsigned j = 0; j < nexc; j++) out[idx[j]] += hi[j] << b;
     return (int)(b + w);
 }
 

@@ -415,6 +415,41 @@ static void test_patched_streams(void)
         CHECK_EQ_INT(rc, TR_ECORRUPT);
     }
     plist_free(&l);
+    /* two exceptions (gaps 1000 at postings 3 and 7): their indexes swapped
+     * or equal are corrupt, in range as they are */
+    plist_alloc(&l, 10);
+    for (uint32_t i = 0; i < 10; i++) {
+        l.docs[i] = 100 + i + (i >= 3 ? 1000 : 0) + (i >= 7 ? 1000 : 0);
+        l.tf[i] = 1;
+        l.dl[i] = 10;
+    }
+    in = plist_in(&l);
+    tr_buf_clear(&out);
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    roundtrip(&l, "two exceptions");
+    /* format, flags, first 100, ndocs - 1, span 2009 (2 bytes), max_ttf,
+     * point (1, 10); then the gap head at 9: width 0 + exceptions, count 2,
+     * width 10, indexes 3 and 7 */
+    CHECK(out.len > 14 && out.data[9] == 0x40 && out.data[10] == 2 && out.data[12] == 3 &&
+          out.data[13] == 7);
+    static const uint8_t idx_bad[][2] = { {7, 3}, {3, 3}, {7, 7}, {3, 10} };
+    for (size_t k = 0; k < sizeof idx_bad / sizeof *idx_bad && out.len > 14; k++) {
+        uint8_t p[64];
+        CHECK(out.len <= sizeof p);
+        if (out.len > sizeof p) break;
+        memcpy(p, out.data, out.len);
+        p[12] = idx_bad[k][0];
+        p[13] = idx_bad[k][1];
+        tr_put_le32(p + out.len - 4, (uint32_t)XXH3_64bits(p, out.len - 4));
+        tr_chunk c;
+        int rc = tr_chunk_open(&c, p, out.len);
+        if (rc == 0) {
+            uint32_t d[TR_BLOCK_DOCS], t[TR_BLOCK_DOCS], tt[TR_BLOCK_DOCS];
+            rc = tr_chunk_block_decode(&c, 0, 1, d, t, tt);
+        }
+        CHECK_EQ_INT(rc, TR_ECORRUPT);
+    }
+    plist_free(&l);
 
     /* a dense block (every gap below 16) takes no exceptions: the same
      * list with gaps of 1 keeps tf's outlier in a 10-bit stream */
