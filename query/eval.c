@@ -2092,6 +2092,32 @@ static uint32_t pool_survivors(const uint16_t *restrict off, uint32_t npool, dou
     return n;
 }
 
+/* An upper bound (inflated) on a term's score in document d, from the
+ * bound points of the pointer block (the one that would hold d) and d's
+ * lengths in p->tl, p->bl, before the block is decoded: every posting of
+ * the block has a point with tf >= its tf and dl <= its dl (title + body
+ * terms, stored rounded down), so d's tf is at most the largest tf among
+ * the points with dl <= d's dl, and when no point has, d is not in the
+ * block: -1. INFINITY when the points make no claim (another field, a
+ * saturated tf, no points). */
+static double term_doc_ub(const plan *p, const xnode *n, const tr_bound *bd)
+{
+    if (n->field != TR_FIELD_ANY || !(n->bm.num > 0) || bd->npoints == 0) return INFINITY;
+    uint64_t dl = (uint64_t)p->tl + p->bl;
+    unsigned tfm = 0, any = 0;
+    for (unsigned k = 0; k < bd->npoints && k < TR_BOUND_POINTS; k++)
+        if (bd->pt[k].dl <= dl) {
+            any = 1;
+            if (bd->pt[k].tf > tfm) tfm = bd->pt[k].tf;
+        }
+    if (!any) return -1.0;
+    if (tfm >= TR_SAT16) return INFINITY;
+    /* tf' = w ttf + (tf - ttf) with ttf <= min(tf, max_ttf) */
+    double w = p->bm.w, tfp = tfm;
+    if (w > 1.0) tfp += (w - 1.0) * (double)(bd->max_ttf < tfm ? bd->max_ttf : tfm);
+    return bound_inflate(tr_bm25_score(&n->bm, tfp, tr_bm25_dl(TR_FIELD_ANY, w, p->tl, p->bl)));
+}
+
 static int run_maxscore_window(plan *p, xnode *root, topk *t)
 {
     size_t nt = root->type == X_TERM ? 1 : root->nshould;
@@ -2265,6 +2291,16 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     double bb = term_block_ub(p, s->n, d, &last);
                     if (last == TR_DOC_END) { bound -= wb; continue; }
                     if (bound - wb + bb <= thr) { skip = 1; break; }
+                    tr_cursor *pc = s->n->cur;
+                    if (pc->n == 0 || pc->docs[pc->n - 1] < d) {
+                        /* the seek would decode a block: first d's own
+                         * bound there, from the block's points and d's
+                         * lengths (term_doc_ub) */
+                        load_dl(p, d);
+                        double db = term_doc_ub(p, s->n, tr_cursor_block_bound(pc));
+                        if (db < 0) { bound -= wb; continue; }
+                        if (bound - wb + db <= thr) { skip = 1; break; }
+                    }
                     cursor_seek(p, s->n->cur, d);
                     if (s->n->cur->doc == d && term_present(s->n)) {
                         load_dl(p, d);
