@@ -1465,7 +1465,9 @@ static void test_union_zero_scores(void)
 
 /* Unions whose probed lists are bounded per document before a block is
  * decoded (term_doc_ub: the block's (tf, dl) points and the candidate's
- * lengths). Body lengths vary from 3 to ~400 words; 'cw' is in half the
+ * lengths), and unions with a repeated word (one list read for all its
+ * clauses of the same field and weight, slots_group; a copy at weight 2 or
+ * in the title field is a list of its own). Body lengths vary from 3 to ~400 words; 'cw' is in half the
  * documents with a tf that grows with the length, 'lw' only in documents
  * of 150 words or more (so a short candidate is absent from every block of
  * it by the points alone), 'tw' in titles (title weights 0, 0.5, 1, 2, 3:
@@ -1520,7 +1522,7 @@ static void test_union_doc_bounds(void)
     int bad = 0, withhits = 0, nq = 0;
     static const char *common[4] = { "cw", "lw", "tw", "mw" };
     for (int q = 0; q < 900; q++) {
-        tq_node *k[8];
+        tq_node *k[12];
         size_t n = 0;
         char words[4][16];
         size_t nr = 1 + wr_below(4);
@@ -1530,6 +1532,18 @@ static void test_union_doc_bounds(void)
         }
         for (size_t i = 0; i < 4; i++)
             if (q % 5 == 0 || wr_below(4) != 0) k[n++] = term(common[i]);
+        if (q % 3 == 2) {
+            /* repeated words (read once for all their clauses), and a
+             * word in two fields (two lists) */
+            size_t base = n;
+            for (size_t c = 1 + wr_below(4); c > 0 && n < 11; c--) {
+                size_t at = wr_below(base);
+                tq_node *src = k[at];
+                k[n++] = term(src->text);
+                if (wr_below(5) == 0) k[n - 1]->weight = 2.0; /* another weight: its own list */
+            }
+            if (n < 12 && wr_below(2)) k[n++] = term_f("tw", TQ_FIELD_TITLE, TQ_SHOULD);
+        }
         tq_query qq = query(with_kids(TQ_BOOL, n, k));
         tq_eval_opts o;
         tq_eval_opts_default(&o);
