@@ -1500,6 +1500,10 @@ static int must_not_hit(plan *p, xnode *root, uint32_t d)
 /* Scratch per term clause of a flat root. */
 typedef struct slot {
     xnode *n; double ub, sc; int present; size_t kid;
+    /* run_maxscore_window: the slot that reads this clause's list (itself,
+     * or an earlier clause of the same word, field and weight) and, on
+     * that slot, how many clauses it serves */
+    struct slot *prim; double mult;
     /* lengths of every doc in the cursor's decoded block, fetched in one
      * call when a candidate first needs them: the independent loads overlap,
      * where one lookup per candidate waits on memory each time */
@@ -1600,6 +1604,48 @@ static void slots_init(xnode *root, slot *sl, slot **ord, size_t nt)
     }
     for (size_t i = 0; i < nt; i++) { sl[i].ub = sl[i].n->max_score; ord[i] = &sl[i]; }
     qsort(ord, nt, sizeof *ord, cmp_slot_ub);
+}
+
+/* Do two term clauses score every document the same (one word, field and
+ * weight)? */
+static int same_list(const xnode *a, const xnode *b)
+{
+    const tr_term_info *x = a->cur->term, *y = b->cur->term;
+    return x && y && x->term_id == y->term_id && a->field == b->field && a->bm.num == b->bm.num &&
+           a->bm.ca == b->bm.ca && a->bm.cb == b->bm.cb;
+}
+
+/* slots_init for run_maxscore_window, with a word repeated in the union
+ * ('to be or not to be') read once: clauses of the same list, field and
+ * weight score the same doubles, so one slot reads the list for all of them
+ * (mult: how many; its bound their bounds' sum) and each clause takes that
+ * slot's score in its own place of the sum. ord: the reading slots by
+ * bound, smallest first; returns how many. */
+static size_t slots_group(xnode *root, slot *sl, slot **ord, size_t nk)
+{
+    if (root->type == X_TERM) {
+        sl[0].n = root;
+    } else {
+        size_t j = 0;
+        for (size_t i = 0; i < root->nkids; i++)
+            if (root->kids[i]->occur == TQ_SHOULD) { sl[j].n = root->kids[i]; sl[j].kid = i; j++; }
+    }
+    size_t nt = 0;
+    for (size_t i = 0; i < nk; i++) {
+        sl[i].prim = &sl[i];
+        sl[i].mult = 1.0;
+        sl[i].ub = sl[i].n->max_score;
+        for (size_t j = 0; j < i; j++)
+            if (sl[j].prim == &sl[j] && same_list(sl[i].n, sl[j].n)) {
+                sl[i].prim = &sl[j];
+                sl[j].mult += 1.0;
+                sl[j].ub += sl[i].n->max_score;
+                break;
+            }
+        if (sl[i].prim == &sl[i]) ord[nt++] = &sl[i];
+    }
+    qsort(ord, nt, sizeof *ord, cmp_slot_ub);
+    return nt;
 }
 
 /* MaxScore over a disjunction of terms (the root's SHOULD kids, or the root
@@ -2092,13 +2138,49 @@ static uint32_t pool_survivors(const uint16_t *restrict off, uint32_t npool, dou
     return n;
 }
 
+/* An upper bound (inflated) on a term's score in document d, from the
+ * bound points of the pointer block (the one that would hold d) and d's
+ * lengths in p->tl, p->bl, before the block is decoded: every posting of
+ * the block has a point with tf >= its tf and dl <= its dl (title + body
+ * terms, stored rounded down), so d's tf is at most the largest tf among
+ * the points with dl <= d's dl, and when no point has, d is not in the
+ * block: -1. INFINITY when the points make no claim (another field, a
+ * saturated tf, no points). */
+static double term_doc_ub(const plan *p, const xnode *n, const tr_bound *bd)
+{
+    if (n->field != TR_FIELD_ANY || !(n->bm.num > 0) || bd->npoints == 0) return INFINITY;
+    uint64_t dl = (uint64_t)p->tl + p->bl;
+    unsigned tfm = 0, any = 0;
+    for (unsigned k = 0; k < bd->npoints && k < TR_BOUND_POINTS; k++)
+        if (bd->pt[k].dl <= dl) {
+            any = 1;
+            if (bd->pt[k].tf > tfm) tfm = bd->pt[k].tf;
+        }
+    if (!any) return -1.0;
+    if (tfm >= TR_SAT16) return INFINITY;
+    /* tf' = w ttf + (tf - ttf) with ttf <= min(tf, max_ttf) */
+    double w = p->bm.w, tfp = tfm;
+    if (w > 1.0) tfp += (w - 1.0) * (double)(bd->max_ttf < tfm ? bd->max_ttf : tfm);
+    return bound_inflate(tr_bm25_score(&n->bm, tfp, tr_bm25_dl(TR_FIELD_ANY, w, p->tl, p->bl)));
+}
+
+/* A list read for mult > 1 clauses: the window_gather it has just done
+ * added each posting's score once to acc; add the other clauses' share
+ * (acc sums only select candidates; their scores are summed exactly from
+ * the pool). */
+static void window_mult(const slot *s, const wlist *w, const wpool *wp, double *restrict acc)
+{
+    double more = s->mult - 1.0;
+    for (uint32_t q = w->first; q < w->first + w->cnt; q++) acc[wp->off[q]] += more * wp->sc[q];
+}
+
 static int run_maxscore_window(plan *p, xnode *root, topk *t)
 {
-    size_t nt = root->type == X_TERM ? 1 : root->nshould;
-    slot *sl = calloc(nt, sizeof *sl);
-    slot **ord = calloc(nt, sizeof *ord);
-    double *cum = calloc(nt, sizeof *cum);
-    wlist *wl = calloc(nt, sizeof *wl);
+    size_t nk = root->type == X_TERM ? 1 : root->nshould; /* clauses */
+    slot *sl = calloc(nk, sizeof *sl);
+    slot **ord = calloc(nk, sizeof *ord);
+    double *cum = calloc(nk, sizeof *cum);
+    wlist *wl = calloc(nk, sizeof *wl);
     wpool wp = { NULL, NULL, 0, 0 };
     double *acc = calloc(TQ_WINDOW, sizeof *acc); /* zero outside a window's postings */
     /* bits are zero outside the words of the window's summary, and
@@ -2111,9 +2193,10 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     uint16_t surv[TQ_WINDOW];
     double surv_part[TQ_WINDOW];      /* their partial sums */
     int rc = 0;
-    if (nt > TQ_WINDOW_MAX_LISTS) { rc = TR_EINPUT; goto out; } /* the caller's limit */
+    if (nk > TQ_WINDOW_MAX_LISTS) { rc = TR_EINPUT; goto out; } /* the caller's limit */
     if (!sl || !ord || !cum || !wl || !acc) { rc = TR_ENOMEM; goto out; }
-    slots_init(root, sl, ord, nt);
+    size_t nt = slots_group(root, sl, ord, nk); /* lists read: ord[0, nt) */
+    int dups = nt < nk;                          /* a list serves several clauses */
     double tight_span = p->o->tight_span > 0 ? p->o->tight_span : TQ_TIGHT_SPAN;
     for (size_t i = 0; i < nt; i++) {
         const tr_term_info *ti = ord[i]->n->cur->term;
@@ -2139,6 +2222,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
             if (wl[j].tight) {
                 uint32_t last;
                 wl[j].bb = term_block_ub(p, ord[j]->n, d0, &last);
+                if (dups) wl[j].bb *= ord[j]->mult;
                 if (last == TR_DOC_END) wl[j].bb = 0.0;
                 else if (last < wend) wend = last;
             }
@@ -2149,6 +2233,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
         for (size_t j = first_ess; j < nt; j++) {
             uint32_t last;
             wl[j].bb = term_block_ub(p, ord[j]->n, d0, &last);
+            if (dups) wl[j].bb *= ord[j]->mult;
             if (last == TR_DOC_END) wl[j].bb = 0.0; /* exhausted: nothing in the window */
             bub += wl[j].bb;
             if (last < wend) wend = last;
@@ -2207,13 +2292,20 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
         for (size_t j = first_ess; j < nt && !p->rc; j++)
             if (!wl[j].marked) {
                 gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched, 0, use_bits);
+                if (dups && ord[j]->mult > 1.0) window_mult(ord[j], &wl[j], &wp, acc);
                 nmarking++;
             }
         uint32_t npool_marking = wp.n;      /* their postings: the pool's first */
         for (size_t j = first_ess; j < nt && !p->rc; j++)
-            if (wl[j].marked) gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched, 1, use_bits);
+            if (wl[j].marked) {
+                gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched, 1, use_bits);
+                if (dups && ord[j]->mult > 1.0) window_mult(ord[j], &wl[j], &wp, acc);
+            }
         for (size_t j = 0; j < first_ess && !p->rc; j++)
-            if (wl[j].gather) gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched, 1, use_bits);
+            if (wl[j].gather) {
+                gathered += window_gather(p, ord[j], &wl[j], &wp, d0, wend, bits, acc, &touched, 1, use_bits);
+                if (dups && ord[j]->mult > 1.0) window_mult(ord[j], &wl[j], &wp, acc);
+            }
         /* the candidates that pass the threshold at the window's start: a
          * superset of those that pass any later (higher) one */
         uint32_t nsurv;
@@ -2263,14 +2355,26 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                     uint32_t last;
                     double wb = wl[jj].bb;
                     double bb = term_block_ub(p, s->n, d, &last);
+                    if (dups) bb *= s->mult;
                     if (last == TR_DOC_END) { bound -= wb; continue; }
                     if (bound - wb + bb <= thr) { skip = 1; break; }
+                    tr_cursor *pc = s->n->cur;
+                    if (pc->n == 0 || pc->docs[pc->n - 1] < d) {
+                        /* the seek would decode a block: first d's own
+                         * bound there, from the block's points and d's
+                         * lengths (term_doc_ub) */
+                        load_dl(p, d);
+                        double db = term_doc_ub(p, s->n, tr_cursor_block_bound(pc));
+                        if (db < 0) { bound -= wb; continue; }
+                        if (dups) db *= s->mult;
+                        if (bound - wb + db <= thr) { skip = 1; break; }
+                    }
                     cursor_seek(p, s->n->cur, d);
                     if (s->n->cur->doc == d && term_present(s->n)) {
                         load_dl(p, d);
                         s->present = 1;
                         s->sc = term_score(p, s->n);
-                        bound = bound - wb + s->sc;
+                        bound = bound - wb + (dups ? s->mult * s->sc : s->sc);
                     } else {
                         bound -= wb;
                     }
@@ -2287,9 +2391,16 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
                         s->present = w->at < w->cnt && off[w->at] == o;
                         if (s->present) s->sc = wp.sc[w->first + w->at];
                     }
+                    /* in clause order, a repeated word's score in each
+                     * of its places (the exhaustive sum's order) */
                     double score = 0.0;
-                    for (size_t i = 0; i < nt; i++)
-                        if (sl[i].present) score += sl[i].sc;
+                    if (!dups) {
+                        for (size_t i = 0; i < nk; i++)
+                            if (sl[i].present) score += sl[i].sc;
+                    } else {
+                        for (size_t i = 0; i < nk; i++)
+                            if (sl[i].prim->present) score += sl[i].prim->sc;
+                    }
                     topk_push(t, d, score);
                     thr = topk_threshold(t);
                 }

@@ -129,7 +129,7 @@ static const sdoc small_docs[] = {
     { "d7", "red", "big cat", TR_NO_DATE },
 };
 
-#define MAX_TMPDIRS 12
+#define MAX_TMPDIRS 16
 static char tmpdirs[MAX_TMPDIRS][64];
 static int ntmp;
 
@@ -1463,6 +1463,112 @@ static void test_union_zero_scores(void)
     tr_index_close(ix);
 }
 
+/* Unions whose probed lists are bounded per document before a block is
+ * decoded (term_doc_ub: the block's (tf, dl) points and the candidate's
+ * lengths), and unions with a repeated word (one list read for all its
+ * clauses of the same field and weight, slots_group; a copy at weight 2 or
+ * in the title field is a list of its own). Body lengths vary from 3 to ~400 words; 'cw' is in half the
+ * documents with a tf that grows with the length, 'lw' only in documents
+ * of 150 words or more (so a short candidate is absent from every block of
+ * it by the points alone), 'tw' in titles (title weights 0, 0.5, 1, 2, 3:
+ * above 1 the bound uses the block's max title tf), 'mw' in one in eight;
+ * one document in seven repeats the previous one (equal scores, ties by
+ * id). Unions of up to eight words (long ones are where probes happen),
+ * k 1, 10 and 100, pruned top k against exhaustive. */
+static void test_union_doc_bounds(void)
+{
+    enum { NDOCS = 24000, NRARE = 16 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    static char body[8192], title[256];
+    size_t len = 0;
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        if (d % 7 != 1) {
+            len = 0;
+            size_t tlen = 0;
+            title[0] = 0;
+            uint32_t nf = wr_below(8) == 0 ? 150 + wr_below(250) : 3 + wr_below(60);
+            for (uint32_t i = 0; i < nf; i++)
+                len += (size_t)snprintf(body + len, sizeof body - len, "h%u ", wr_below(60));
+            if (wr_below(2))
+                for (uint32_t i = 0, tf = 1 + wr_below(1 + nf / 20); i < tf; i++)
+                    len += (size_t)snprintf(body + len, sizeof body - len, "cw ");
+            if (nf >= 150 && wr_below(3) == 0)
+                for (uint32_t i = 0, tf = 1 + wr_below(6); i < tf; i++)
+                    len += (size_t)snprintf(body + len, sizeof body - len, "lw ");
+            if (wr_below(8) == 0)
+                for (uint32_t i = 0, tf = 1 + wr_below(3); i < tf; i++)
+                    len += (size_t)snprintf(body + len, sizeof body - len, "mw ");
+            if (wr_below(4) == 0)
+                for (uint32_t i = 0, tf = 1 + wr_below(3); i < tf; i++)
+                    tlen += (size_t)snprintf(title + tlen, sizeof title - tlen, "tw ");
+            if (wr_below(3) == 0) len += (size_t)snprintf(body + len, sizeof body - len, "tw ");
+            for (uint32_t k = 0; k < NRARE; k++)
+                if (wr_below(250) == 0) len += (size_t)snprintf(body + len, sizeof body - len, "rare%u ", k);
+        }
+        char id[16];
+        snprintf(id, sizeof id, "b%u", d);
+        if (add_doc(w, id, title, body, TR_NO_DATE)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    int bad = 0, withhits = 0, nq = 0;
+    static const char *common[4] = { "cw", "lw", "tw", "mw" };
+    for (int q = 0; q < 900; q++) {
+        tq_node *k[12];
+        size_t n = 0;
+        char words[4][16];
+        size_t nr = 1 + wr_below(4);
+        for (size_t i = 0; i < nr; i++) {
+            snprintf(words[i], sizeof words[i], "rare%u", wr_below(NRARE));
+            k[n++] = term(words[i]);
+        }
+        for (size_t i = 0; i < 4; i++)
+            if (q % 5 == 0 || wr_below(4) != 0) k[n++] = term(common[i]);
+        if (q % 3 == 2) {
+            /* repeated words (read once for all their clauses), and a
+             * word in two fields (two lists) */
+            size_t base = n;
+            for (size_t c = 1 + wr_below(4); c > 0 && n < 11; c--) {
+                size_t at = wr_below(base);
+                tq_node *src = k[at];
+                k[n++] = term(src->text);
+                if (wr_below(5) == 0) k[n - 1]->weight = 2.0; /* another weight: its own list */
+            }
+            if (n < 12 && wr_below(2)) k[n++] = term_f("tw", TQ_FIELD_TITLE, TQ_SHOULD);
+        }
+        tq_query qq = query(with_kids(TQ_BOOL, n, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const double ws[5] = { 0.0, 0.5, 1.0, 2.0, 3.0 };
+        static const size_t ks[3] = { 1, 10, 100 };
+        o.title_weight = ws[q % 5];
+        o.k = ks[(q / 5) % 3];
+        size_t nhits = 0;
+        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
+        nq += same >= 0;
+        if (same == 0 && bad++ < 3) {
+            fprintf(stderr, "doc-bounded union %d (k %zu, title weight %g) differs:\n", q, o.k, o.title_weight);
+            tq_print(&qq, stderr);
+        }
+        withhits += same >= 0 && nhits > 0;
+        free_nodes();
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(nq, 900);
+    CHECK(withhits == 900);
+    printf("doc-bounded unions: 900 pruned as exhaustive at title weights 0 to 3, %d differ\n", bad);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* Counting a conjunction of dense lists with window bitmaps
  * (count_and_bitmap): 140,000 documents span three TQ_COUNT_WINDOW windows
  * (65,536 ids), 'gap' has no posting in the middle one (jumped over), and
@@ -1556,6 +1662,7 @@ int main(void)
     test_collection();
     test_window_block_ends();
     test_union_zero_scores();
+    test_union_doc_bounds();
     test_count_dense();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
