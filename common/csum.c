@@ -9,14 +9,9 @@
 #if defined(__x86_64__) && defined(TRAWL_CSUM_AVX2)
 uint64_t tr_hash64_avx2(const void *p, size_t n, uint64_t seed);
 
-static int have_avx2(void)
-{
-    static int v = -1;   /* races write the same value */
-    if (v < 0) v = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return v;
-}
+/* __builtin_cpu_supports reads what libgcc's start-up code set: one load */
 #define LONG_AVX2(p, n, seed) \
-    if ((n) > XXH3_MIDSIZE_MAX && have_avx2()) return tr_hash64_avx2(p, n, seed)
+    if ((n) > XXH3_MIDSIZE_MAX && __builtin_cpu_supports("avx2")) return tr_hash64_avx2(p, n, seed)
 #else
 #define LONG_AVX2(p, n, seed) (void)0
 #endif
