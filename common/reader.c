@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <zstd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Largest body we agree to decompress: a damaged length must not make us
  * allocate without bound. */
@@ -680,17 +683,37 @@ static void set_pointer(tr_cursor *c, const tr_chunk *ch, uint32_t b)
 
 /* The first index >= i of docs[0, n) whose doc is >= target, given
  * docs[n - 1] >= target. Eight at a time, counting the docs below target
- * without a branch per doc (sorted, so the count is where the first one >=
- * target is): a seek in a dense list usually lands within eight, and a
- * branchy scan mispredicted its exit about once a seek. */
+ * without a branch per doc (ascending, so the count is where the first one
+ * >= target is): a seek in a dense list usually lands within eight, and a
+ * branchy scan mispredicted its exit about once a seek. With SSE2 (every
+ * x86-64) the eight are two compares and a mask, whose trailing ones are
+ * the count: the scalar eight were 40% of a seek's instructions in a
+ * phrase's leapfrog. */
 static inline uint32_t first_at_least(const uint32_t *docs, uint32_t i, uint32_t n, uint32_t target)
 {
+#ifdef __SSE2__
+    /* unsigned compare through the sign flip */
+    const __m128i flip = _mm_set1_epi32(INT32_MIN);
+    const __m128i t = _mm_xor_si128(_mm_set1_epi32((int)target), flip);
+    while (i + 8 <= n) {
+        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(docs + i)), flip);
+        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(docs + i + 4)), flip);
+        unsigned below = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, a))) |
+                         (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, b))) << 4;
+        /* ascending docs: the docs below target are a run of low bits
+         * (ctz of the complement stays in 0..8 whatever the docs) */
+        uint32_t k = (uint32_t)__builtin_ctz(~below);
+        i += k;
+        if (k < 8) return i;
+    }
+#else
     while (i + 8 <= n) {
         uint32_t below = 0;
         for (uint32_t k = 0; k < 8; k++) below += docs[i + k] < target;
         i += below;
         if (below < 8) return i;
     }
+#endif
     while (docs[i] < target) i++;
     return i;
 }
@@ -717,8 +740,7 @@ static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t ta
     p->have_len = 0;
     p->pb_open = 0;
     if (c->docs[n - 1] < target || c->docs[n - 1] != c->blk_last) return cur_fail(c, TR_ECORRUPT);
-    uint32_t i = 0;
-    while (c->docs[i] < target) i++;
+    uint32_t i = first_at_least(c->docs, 0, (uint32_t)n, target);
     c->i = i;
     c->doc = c->docs[i];
     return 0;

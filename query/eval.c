@@ -710,9 +710,29 @@ static inline int pos_enough(const xnode *n, const tr_cursor *c, uint32_t mult)
     return (n->field != TR_FIELD_BODY && ttf >= mult) || (n->field != TR_FIELD_TITLE && tf - ttf >= mult);
 }
 
-/* The next document >= target in every list of the clause. A word at
- * several offsets of a unit without that many occurrences in the field
- * rules the document out before the longer lists are moved. */
+/* Move a cursor of a word at mult > 1 offsets of its unit from its current
+ * posting to the first with the occurrences the unit needs (pos_enough):
+ * a posting without them can match nowhere, whatever the other lists hold.
+ * 1 when the list ran out (or failed). */
+static int pos_skip_short(plan *p, const xnode *n, tr_cursor *c, uint32_t mult)
+{
+    while (!pos_enough(n, c, mult)) {
+        int rc = tr_cursor_next(c);
+        if (rc || c->rc) {
+            cursor_failed(p, c, rc);
+            c->doc = TR_DOC_END;
+        }
+        if (c->doc == TR_DOC_END) return 1;
+    }
+    return 0;
+}
+
+/* The next document >= target in every list of the clause. A list whose
+ * word is at several offsets of a unit first moves on, by itself, past the
+ * postings without that many occurrences in the field (pos_skip_short):
+ * the candidate it lands on is the next the list can give, so the other
+ * lists are not moved for the documents it rules out. ("to be or not to
+ * be": 'to' and 'be' skip about half their postings this way.) */
 static void pos_advance(plan *p, xnode *n, uint32_t target)
 {
     uint32_t d = target;
@@ -722,12 +742,8 @@ again:
         tr_cursor *c = n->curs[ci];
         cursor_seek(p, c, d);
         if (c->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
+        if (n->mult[ci] > 1 && pos_skip_short(p, n, c, n->mult[ci])) { n->doc = TR_DOC_END; return; }
         if (c->doc > d) { d = c->doc; goto again; }
-        if (n->mult[ci] > 1 && !pos_enough(n, c, n->mult[ci])) {
-            if (d == TR_DOC_END - 1) { n->doc = TR_DOC_END; return; }
-            d++;
-            goto again;
-        }
     }
     n->doc = d;
 }
