@@ -1818,8 +1818,10 @@ struct tr_pos_block {
      * check: a posting's scan starts at the word of its first quotient */
     uint32_t nucum;
     uint32_t ucum[POS_UNARY_WORDS];
-    uint32_t tm[TR_BLOCK_DOCS], bm[TR_BLOCK_DOCS];   /* run lengths: ttf, tf - ttf */
-    uint32_t tL[TR_BLOCK_DOCS], bL[TR_BLOCK_DOCS];   /* field lengths */
+    /* the block's tf, ttf and field lengths, borrowed from the caller of
+     * tr_pos_block_open until the next open (a posting's runs are ttf and
+     * tf - ttf long; open checked those against the lengths) */
+    const uint32_t *tf, *ttf, *tL, *bL;
     uint32_t tk[TR_BLOCK_DOCS], bk[TR_BLOCK_DOCS];   /* Rice parameters (tk: where tm > 0) */
     /* leading-bit widths and truncated binary's u of each posting's runs:
      * width 0 and u UINT32_MAX where there is no run (or R = 1) */
@@ -1924,10 +1926,6 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
         total += tf[j];
         bad |= (t > tf[j]) | (t > tl[j]) | (m > bl[j]);
         anytitle |= t;
-        pb->tm[j] = t;
-        pb->bm[j] = m;
-        pb->tL[j] = tl[j];
-        pb->bL[j] = bl[j];
     }
     if (bad & 1) {
         /* ttf > tf is the caller's mistake; a run longer than its field
@@ -1948,14 +1946,14 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
      * last bit. */
     uint64_t lows = 0, g = 0, W = 0;
     for (uint32_t j = 0; j < n; j++) {
-        uint32_t m = pb->bm[j], has = 0u - (m > 0);
+        uint32_t m = tf[j] - ttf[j], has = 0u - (m > 0);
         pb->gaps0[j] = (uint32_t)g;
         pb->lows0[j] = lows;
         pb->lead0[j] = (uint32_t)W;   /* at most 2 x 128 runs of 32 bits */
         pb->tw[j] = 0;
         pb->tu[j] = UINT32_MAX;
-        if (anytitle && pb->tm[j]) {
-            uint32_t t = pb->tm[j], L = pb->tL[j];
+        if (anytitle && ttf[j]) {
+            uint32_t t = ttf[j], L = tl[j];
             unsigned k = run_k(t, L);
             uint64_t R = (uint64_t)L - t + 1;
             unsigned wb = tb_width(R);
@@ -2101,10 +2099,6 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
             twv = _mm256_and_si256(twv, ht);
             tuv = _mm256_or_si256(tuv, _mm256_andnot_si256(ht, ones));
         }
-        _mm256_storeu_si256((__m256i *)(pb->tm + j), vt);
-        _mm256_storeu_si256((__m256i *)(pb->bm + j), vm);
-        _mm256_storeu_si256((__m256i *)(pb->tL + j), vtl);
-        _mm256_storeu_si256((__m256i *)(pb->bL + j), vbl);
         _mm256_storeu_si256((__m256i *)(pb->bk + j), bk);
         _mm256_storeu_si256((__m256i *)(pb->tk + j), tk);
         _mm256_storeu_si256((__m256i *)(pb->bw + j), bwv);
@@ -2221,6 +2215,10 @@ int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verif
     block_slices(c, b, &dp, &dn, &pp, &pn);
     if (verify && c->dir && csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
     const uint8_t *rend = c->posdata + c->poslen;
+    pb->tf = tf;
+    pb->ttf = ttf;
+    pb->tL = tl;
+    pb->bL = bl;
 #if POS_AVX2
     pb->fast_cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
                    __builtin_cpu_supports("popcnt");
@@ -2257,7 +2255,7 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
                                                                    uint32_t *pos)
 {
     if (i >= pb->n) return TR_EINPUT;
-    uint32_t t = pb->tm[i], m = pb->bm[i];
+    uint32_t t = pb->ttf[i], m = pb->tf[i] - t;
     uint32_t own = (t > 0) + (m > 0);
     uint64_t g0 = pb->gaps0[i], cnt = pb->gaps0[i + 1] - g0;
     if (cnt) {

@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <zstd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 /* Largest body we agree to decompress: a damaged length must not make us
  * allocate without bound. */
@@ -576,6 +573,7 @@ typedef struct cur_priv {
 static int cur_fail(tr_cursor *c, int rc)
 {
     if (!c->rc) c->rc = rc;
+    c->near_last = 0;
     c->doc = TR_DOC_END;
     c->blk_last = TR_DOC_END;
     c->i = c->n = 0;
@@ -585,6 +583,7 @@ static int cur_fail(tr_cursor *c, int rc)
 
 static void cur_end(tr_cursor *c)
 {
+    c->near_last = 0;
     c->doc = TR_DOC_END;
     c->i = c->n = 0;
     c->decoded = 0;
@@ -681,43 +680,6 @@ static void set_pointer(tr_cursor *c, const tr_chunk *ch, uint32_t b)
     c->blk_bound_ok = 0;
 }
 
-/* The first index >= i of docs[0, n) whose doc is >= target, given
- * docs[n - 1] >= target. Eight at a time, counting the docs below target
- * without a branch per doc (ascending, so the count is where the first one
- * >= target is): a seek in a dense list usually lands within eight, and a
- * branchy scan mispredicted its exit about once a seek. With SSE2 (every
- * x86-64) the eight are two compares and a mask, whose trailing ones are
- * the count: the scalar eight were 40% of a seek's instructions in a
- * phrase's leapfrog. */
-static inline uint32_t first_at_least(const uint32_t *docs, uint32_t i, uint32_t n, uint32_t target)
-{
-#ifdef __SSE2__
-    /* unsigned compare through the sign flip */
-    const __m128i flip = _mm_set1_epi32(INT32_MIN);
-    const __m128i t = _mm_xor_si128(_mm_set1_epi32((int)target), flip);
-    while (i + 8 <= n) {
-        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(docs + i)), flip);
-        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(docs + i + 4)), flip);
-        unsigned below = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, a))) |
-                         (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, b))) << 4;
-        /* ascending docs: the docs below target are a run of low bits
-         * (ctz of the complement stays in 0..8 whatever the docs) */
-        uint32_t k = (uint32_t)__builtin_ctz(~below);
-        i += k;
-        if (k < 8) return i;
-    }
-#else
-    while (i + 8 <= n) {
-        uint32_t below = 0;
-        for (uint32_t k = 0; k < 8; k++) below += docs[i + k] < target;
-        i += below;
-        if (below < 8) return i;
-    }
-#endif
-    while (docs[i] < target) i++;
-    return i;
-}
-
 /* Decode block b of ch, make it current and the pointer, and move to the
  * first posting >= target in it. */
 static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t target)
@@ -740,9 +702,10 @@ static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t ta
     p->have_len = 0;
     p->pb_open = 0;
     if (c->docs[n - 1] < target || c->docs[n - 1] != c->blk_last) return cur_fail(c, TR_ECORRUPT);
-    uint32_t i = first_at_least(c->docs, 0, (uint32_t)n, target);
+    uint32_t i = tr_docs_first_at_least(c->docs, 0, (uint32_t)n, target);
     c->i = i;
     c->doc = c->docs[i];
+    c->near_last = c->docs[n - 1];
     return 0;
 }
 
@@ -856,6 +819,7 @@ static int move_in_block(tr_cursor *c, uint32_t i)
         }
         p->ptr_end = 0;
         set_pointer(c, &p->dchunk, p->dblk);
+        c->near_last = c->docs[c->n - 1];
     }
     return 0;
 }
@@ -864,7 +828,7 @@ int tr_cursor_seek(tr_cursor *c, uint32_t target)
 {
     if (c->doc >= target) return c->rc;       /* includes TR_DOC_END */
     if (c->decoded && target <= c->docs[c->n - 1])
-        return move_in_block(c, first_at_least(c->docs, c->i + 1, c->n, target));
+        return move_in_block(c, tr_docs_first_at_least(c->docs, c->i + 1, c->n, target));
     return seek_slow(c, target);
 }
 
@@ -887,6 +851,7 @@ int tr_cursor_shallow(tr_cursor *c, uint32_t target)
     cur_priv *p = c->mc;
     if (c->rc) return c->rc;
     if (!p || c->blk_last == TR_DOC_END || target <= c->blk_last) return 0;
+    c->near_last = 0;           /* the pointer leaves the decoded block */
     tr_chunk ch = c->chunk;
     if (target > ch.last_doc) {
         if (!p->mc) { c->blk_last = TR_DOC_END; p->ptr_end = 1; return 0; }
