@@ -747,8 +747,8 @@ static int pos_skip_short(plan *p, const xnode *n, tr_cursor *c, uint32_t mult)
  * word is at several offsets of a unit first moves on, by itself, past the
  * postings without that many occurrences in the field (pos_skip_short):
  * the candidate it lands on is the next the list can give, so the other
- * lists are not moved for the documents it rules out. ("to be or not to
- * be": 'to' and 'be' skip about half their postings this way.) */
+ * lists are not moved for the documents it rules out ("to be or not to
+ * be": 'to' and 'be' need two occurrences each). */
 static void pos_advance(plan *p, xnode *n, uint32_t target)
 {
     uint32_t d = target;
