@@ -1812,8 +1812,10 @@ struct tr_pos_block {
      * check: a posting's scan starts at the word of its first quotient */
     uint32_t nucum;
     uint32_t ucum[POS_UNARY_WORDS];
-    uint32_t tm[TR_BLOCK_DOCS], bm[TR_BLOCK_DOCS];   /* run lengths: ttf, tf - ttf */
-    uint32_t tL[TR_BLOCK_DOCS], bL[TR_BLOCK_DOCS];   /* field lengths */
+    /* the block's tf, ttf and field lengths, borrowed from the caller of
+     * tr_pos_block_open until the next open (a posting's runs are ttf and
+     * tf - ttf long; open checked those against the lengths) */
+    const uint32_t *tf, *ttf, *tL, *bL;
     uint32_t tk[TR_BLOCK_DOCS], bk[TR_BLOCK_DOCS];   /* Rice parameters (tk: where tm > 0) */
     /* leading-bit widths and truncated binary's u of each posting's runs:
      * width 0 and u UINT32_MAX where there is no run (or R = 1) */
@@ -1918,10 +1920,6 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
         total += tf[j];
         bad |= (t > tf[j]) | (t > tl[j]) | (m > bl[j]);
         anytitle |= t;
-        pb->tm[j] = t;
-        pb->bm[j] = m;
-        pb->tL[j] = tl[j];
-        pb->bL[j] = bl[j];
     }
     if (bad & 1) {
         /* ttf > tf is the caller's mistake; a run longer than its field
@@ -1942,14 +1940,14 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
      * last bit. */
     uint64_t lows = 0, g = 0, W = 0;
     for (uint32_t j = 0; j < n; j++) {
-        uint32_t m = pb->bm[j], has = 0u - (m > 0);
+        uint32_t m = tf[j] - ttf[j], has = 0u - (m > 0);
         pb->gaps0[j] = (uint32_t)g;
         pb->lows0[j] = lows;
         pb->lead0[j] = (uint32_t)W;   /* at most 2 x 128 runs of 32 bits */
         pb->tw[j] = 0;
         pb->tu[j] = UINT32_MAX;
-        if (anytitle && pb->tm[j]) {
-            uint32_t t = pb->tm[j], L = pb->tL[j];
+        if (anytitle && ttf[j]) {
+            uint32_t t = ttf[j], L = tl[j];
             unsigned k = run_k(t, L);
             uint64_t R = (uint64_t)L - t + 1;
             unsigned wb = tb_width(R);
@@ -1998,32 +1996,30 @@ static inline __attribute__((always_inline)) int pos_block_layout(tr_pos_block *
 #if POS_AVX2
 #define LAYOUT_FN static inline __attribute__((always_inline, target("avx2,bmi,bmi2,popcnt")))
 
-/* floor(log2 x) of eight x in [1, 2^24): a float holds them exactly, so
- * its exponent is the answer (log2_8 corrects for rounding above). */
-LAYOUT_FN __m256i log2_8_small(__m256i x)
-{
-    return _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(x)), 23),
-                            _mm256_set1_epi32(127));
-}
-
 /* k, leading-bit width w and u (as body_params) of eight runs of m
  * positions in fields of L, every m and L below 2^24 (m may be 0: the
- * caller masks those lanes). */
-LAYOUT_FN void run_params8(__m256i vm, __m256i vl, __m256i *vk, __m256i *vw, __m256i *vu)
+ * caller masks those lanes), for runs that fit their fields (m <= L; a
+ * lane where not gives garbage, and the caller refuses the block as
+ * corrupt): so R = L - m + 1 >= 1, and d = 0 needs no test (m << 0 = m <=
+ * L). floor(log2 x) of x in [1, 2^24) is x's exponent as a float (which
+ * holds it exactly); the exponents' bias cancels in log2 L - log2 m and
+ * folds into ceil(log2 R) = floor(log2 (R - 1)) + 1. */
+LAYOUT_FN void run_params8_fit(__m256i vm, __m256i vl, __m256i *vk, __m256i *vw, __m256i *vu)
 {
     const __m256i one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    __m256i lm = log2_8_small(_mm256_or_si256(vm, one)), ll = log2_8_small(_mm256_or_si256(vl, one));
-    __m256i d = _mm256_max_epi32(_mm256_sub_epi32(ll, lm), zero);
-    __m256i over = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_sllv_epi32(vm, d), vl),
-                                    _mm256_cmpgt_epi32(d, zero));
+    __m256i em = _mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(_mm256_or_si256(vm, one))), 23);
+    __m256i el = _mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(_mm256_or_si256(vl, one))), 23);
+    __m256i d = _mm256_max_epi32(_mm256_sub_epi32(el, em), zero);
+    __m256i over = _mm256_cmpgt_epi32(_mm256_sllv_epi32(vm, d), vl);   /* -1: one less */
     *vk = _mm256_min_epi32(_mm256_add_epi32(d, over), _mm256_set1_epi32((int)POS_MAX_K));
-    __m256i fits = _mm256_cmpgt_epi32(vm, vl);
-    __m256i R = _mm256_blendv_epi8(_mm256_add_epi32(_mm256_sub_epi32(vl, vm), one), one, fits);
-    __m256i has = _mm256_cmpgt_epi32(R, one);
-    __m256i wb = _mm256_and_si256(_mm256_add_epi32(log2_8_small(_mm256_or_si256(_mm256_sub_epi32(R, one), one)), one), has);
+    __m256i r1 = _mm256_sub_epi32(vl, vm);                 /* R - 1 */
+    __m256i has = _mm256_cmpgt_epi32(r1, zero);            /* R > 1 */
+    __m256i er = _mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(_mm256_or_si256(r1, one))), 23);
+    __m256i wb = _mm256_and_si256(_mm256_sub_epi32(er, _mm256_set1_epi32(126)), has);
+    __m256i R = _mm256_add_epi32(r1, one);
     *vu = _mm256_or_si256(_mm256_and_si256(_mm256_sub_epi32(_mm256_sllv_epi32(one, wb), R), has),
                           _mm256_andnot_si256(has, _mm256_set1_epi32(-1)));
-    *vw = _mm256_add_epi32(wb, has);
+    *vw = _mm256_add_epi32(wb, has);                       /* has = -1: wb - 1 */
 }
 
 /* Inclusive prefix sums of eight lanes. */
@@ -2069,48 +2065,53 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     /* running sums in every lane (lane 7 of each step's prefix sums,
      * broadcast): gaps, low bits (below 2^32: under 2^28 a step), widths */
     const __m256i seven = _mm256_set1_epi32(7);
-    __m256i cg = zero, cl = zero, cw = zero;
+    __m256i cg = zero, cl = zero, cw = zero, orm = zero, orl = zero;
     for (uint32_t j = 0; j < n; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
         __m256i vf = _mm256_maskload_epi32((const int *)(tf + j), live);
         __m256i vt = _mm256_maskload_epi32((const int *)(ttf + j), live);
-        __m256i vtl = _mm256_maskload_epi32((const int *)(tl + j), live);
         __m256i vbl = _mm256_maskload_epi32((const int *)(bl + j), live);
         __m256i vm = _mm256_sub_epi32(vf, vt);
         /* ttf > tf wraps vm past 2^20: the scalar layout says which */
-        bigv = _mm256_or_si256(bigv, _mm256_or_si256(
-                   _mm256_srli_epi32(_mm256_or_si256(vm, vt), 20),
-                   _mm256_srli_epi32(_mm256_or_si256(vtl, vbl), 24)));
-        badv = _mm256_or_si256(badv, _mm256_or_si256(_mm256_cmpgt_epi32(vt, vtl),
-                                                     _mm256_cmpgt_epi32(vm, vbl)));
-        __m256i hb = _mm256_cmpgt_epi32(vm, zero), ht = _mm256_cmpgt_epi32(vt, zero);
-        titlev = _mm256_or_si256(titlev, ht);
-        __m256i bk, bwv, buv, tk = zero, twv = zero, tuv = ones;
-        run_params8(vm, vbl, &bk, &bwv, &buv);
+        orm = _mm256_or_si256(orm, _mm256_or_si256(vm, vt));
+        orl = _mm256_or_si256(orl, vbl);
+        badv = _mm256_or_si256(badv, _mm256_cmpgt_epi32(vm, vbl));
+        __m256i hb = _mm256_cmpgt_epi32(vm, zero);
+        __m256i bk, bwv, buv;
+        run_params8_fit(vm, vbl, &bk, &bwv, &buv);
         bwv = _mm256_and_si256(bwv, hb);
         buv = _mm256_or_si256(buv, _mm256_andnot_si256(hb, ones));
-        /* title runs are rare: most groups have none */
-        if (!_mm256_testz_si256(ht, ht)) {
-            run_params8(vt, vtl, &tk, &twv, &tuv);
-            twv = _mm256_and_si256(twv, ht);
-            tuv = _mm256_or_si256(tuv, _mm256_andnot_si256(ht, ones));
-        }
-        _mm256_storeu_si256((__m256i *)(pb->tm + j), vt);
-        _mm256_storeu_si256((__m256i *)(pb->bm + j), vm);
-        _mm256_storeu_si256((__m256i *)(pb->tL + j), vtl);
-        _mm256_storeu_si256((__m256i *)(pb->bL + j), vbl);
-        _mm256_storeu_si256((__m256i *)(pb->bk + j), bk);
-        _mm256_storeu_si256((__m256i *)(pb->tk + j), tk);
-        _mm256_storeu_si256((__m256i *)(pb->bw + j), bwv);
-        _mm256_storeu_si256((__m256i *)(pb->bu + j), buv);
-        _mm256_storeu_si256((__m256i *)(pb->tw + j), twv);
-        _mm256_storeu_si256((__m256i *)(pb->tu + j), tuv);
         /* gaps (m - 1 for a run there), low bits and leading-bit widths of
          * each posting; below 2^28 a step, so 32-bit sums hold */
-        __m256i gb = _mm256_add_epi32(vm, hb), gt = _mm256_add_epi32(vt, ht);
-        __m256i g8 = _mm256_add_epi32(gb, gt);
-        __m256i l8 = _mm256_add_epi32(_mm256_mullo_epi32(gb, bk), _mm256_mullo_epi32(gt, tk));
-        __m256i w8 = _mm256_add_epi32(bwv, twv);
+        __m256i g8 = _mm256_add_epi32(vm, hb);
+        __m256i l8 = _mm256_mullo_epi32(g8, bk);
+        __m256i w8 = bwv;
+        /* title runs are rare: most groups have none, and then their
+         * parameters are constants (tk is read only where ttf > 0) */
+        if (_mm256_testz_si256(vt, vt)) {
+            _mm256_storeu_si256((__m256i *)(pb->tw + j), zero);
+            _mm256_storeu_si256((__m256i *)(pb->tu + j), ones);
+        } else {
+            __m256i vtl = _mm256_maskload_epi32((const int *)(tl + j), live);
+            __m256i ht = _mm256_cmpgt_epi32(vt, zero);
+            orl = _mm256_or_si256(orl, vtl);
+            badv = _mm256_or_si256(badv, _mm256_cmpgt_epi32(vt, vtl));
+            titlev = _mm256_or_si256(titlev, ht);
+            __m256i tk, twv, tuv;
+            run_params8_fit(vt, vtl, &tk, &twv, &tuv);
+            twv = _mm256_and_si256(twv, ht);
+            tuv = _mm256_or_si256(tuv, _mm256_andnot_si256(ht, ones));
+            _mm256_storeu_si256((__m256i *)(pb->tk + j), tk);
+            _mm256_storeu_si256((__m256i *)(pb->tw + j), twv);
+            _mm256_storeu_si256((__m256i *)(pb->tu + j), tuv);
+            __m256i gt = _mm256_add_epi32(vt, ht);
+            g8 = _mm256_add_epi32(g8, gt);
+            l8 = _mm256_add_epi32(l8, _mm256_mullo_epi32(gt, tk));
+            w8 = _mm256_add_epi32(w8, twv);
+        }
+        _mm256_storeu_si256((__m256i *)(pb->bk + j), bk);
+        _mm256_storeu_si256((__m256i *)(pb->bw + j), bwv);
+        _mm256_storeu_si256((__m256i *)(pb->bu + j), buv);
         __m256i pg = _mm256_add_epi32(prefix8(g8), cg), pl = _mm256_add_epi32(prefix8(l8), cl);
         __m256i pw = _mm256_add_epi32(prefix8(w8), cw);
         _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), _mm256_sub_epi32(pg, g8));
@@ -2122,6 +2123,9 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         cl = _mm256_permutevar8x32_epi32(pl, seven);
         cw = _mm256_permutevar8x32_epi32(pw, seven);
     }
+    /* runs of 2^20 positions or more, fields of 2^24 terms (title fields
+     * only where the group has title runs: no other reads them) */
+    bigv = _mm256_or_si256(_mm256_srli_epi32(orm, 20), _mm256_srli_epi32(orl, 24));
     if (!_mm256_testz_si256(bigv, bigv)) return 0;
     if (!_mm256_testz_si256(badv, badv)) return TR_ECORRUPT;
     const uint32_t gtot = (uint32_t)_mm256_cvtsi256_si32(cg), wtot = (uint32_t)_mm256_cvtsi256_si32(cw);
@@ -2215,6 +2219,10 @@ int tr_pos_block_open(tr_pos_block *pb, const tr_chunk *c, uint32_t b, int verif
     block_slices(c, b, &dp, &dn, &pp, &pn);
     if (verify && c->dir && tr_csum32(pp, pn) != block_csum(c, b, 1)) return TR_ECORRUPT;
     const uint8_t *rend = c->posdata + c->poslen;
+    pb->tf = tf;
+    pb->ttf = ttf;
+    pb->tL = tl;
+    pb->bL = bl;
 #if POS_AVX2
     pb->fast_cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
                    __builtin_cpu_supports("popcnt");
@@ -2251,7 +2259,7 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
                                                                    uint32_t *pos)
 {
     if (i >= pb->n) return TR_EINPUT;
-    uint32_t t = pb->tm[i], m = pb->bm[i];
+    uint32_t t = pb->ttf[i], m = pb->tf[i] - t;
     uint32_t own = (t > 0) + (m > 0);
     uint64_t g0 = pb->gaps0[i], cnt = pb->gaps0[i + 1] - g0;
     if (cnt) {

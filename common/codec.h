@@ -125,8 +125,8 @@ int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
 /* The same for several postings of one block, the block's set-up done
  * once: tr_pos_block_open takes what tr_chunk_posting_positions takes
  * (without i), checks that the block's bits add up with the lengths
- * given (TR_ECORRUPT otherwise), and borrows the chunk's memory until the
- * next open;
+ * given (TR_ECORRUPT otherwise), and borrows the chunk's memory and the
+ * tf, ttf, tl and bl arrays (which must not change) until the next open;
  * tr_pos_block_posting then gives posting i's positions (pos has room for
  * tf[i]) and returns tf[i], TR_EINPUT (i out of range, or the block did not
  * open), TR_ECORRUPT. Postings asked in increasing order cost their own

@@ -9,6 +9,10 @@
 #include "analyze.h"
 #include "codec.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define TR_FORMAT_VERSION 5
 #define TR_NO_DATE INT64_MIN
 /* Longest external document id (bytes): LMDB keys are at most 511 bytes. */
@@ -198,6 +202,10 @@ typedef struct tr_cursor {
     uint32_t doc;                 /* current doc, or TR_DOC_END */
     uint32_t i, n;                /* index into the decoded block, its size */
     uint32_t docs[TR_BLOCK_DOCS], tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS];
+    /* docs[n - 1] while the block pointer is on the decoded block, else 0:
+     * a seek to a target up to it moves within docs[] and nothing else
+     * (tr_cursor_seek_near) */
+    uint32_t near_last;
     int rc;                       /* first error met (TR_ECORRUPT, ...) */
     /* block pointer: the block that holds (or would hold) the target of the
      * last shallow seek; its last doc is valid once positioned, its bound
@@ -225,6 +233,57 @@ void tr_cursor_close(tr_cursor *c);
 
 int tr_cursor_next(tr_cursor *c);                 /* advance by one posting */
 int tr_cursor_seek(tr_cursor *c, uint32_t target); /* first posting with doc >= target */
+
+/* The first index >= i of docs[0, n) whose doc is >= target, given
+ * docs[n - 1] >= target and docs ascending. Eight at a time, counting the
+ * docs below target without a branch per doc (the count is where the first
+ * one >= target is): a seek in a dense list usually lands within eight, and
+ * a branchy scan mispredicted its exit about once a seek. With SSE2 (every
+ * x86-64) the eight are two compares and a mask whose trailing ones are the
+ * count (and stay in 0..8 whatever the docs). */
+static inline uint32_t tr_docs_first_at_least(const uint32_t *docs, uint32_t i, uint32_t n,
+                                              uint32_t target)
+{
+#ifdef __SSE2__
+    /* unsigned compare through the sign flip */
+    const __m128i flip = _mm_set1_epi32(INT32_MIN);
+    const __m128i t = _mm_xor_si128(_mm_set1_epi32((int)target), flip);
+    while (i + 8 <= n) {
+        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(docs + i)), flip);
+        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(docs + i + 4)), flip);
+        unsigned below = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, a))) |
+                         (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, b))) << 4;
+        uint32_t k = (uint32_t)__builtin_ctz(~below);
+        i += k;
+        if (k < 8) return i;
+    }
+#else
+    while (i + 8 <= n) {
+        uint32_t below = 0;
+        for (uint32_t k = 0; k < 8; k++) below += docs[i + k] < target;
+        i += below;
+        if (below < 8) return i;
+    }
+#endif
+    while (docs[i] < target) i++;
+    return i;
+}
+
+/* tr_cursor_seek with its commonest case inline: a target in the decoded
+ * block, the block pointer on it (near_last), only moves i and doc. A
+ * leapfrog's seeks are mostly that case; the call and the pointer checks
+ * around it cost more than the search. */
+static inline int tr_cursor_seek_near(tr_cursor *c, uint32_t target)
+{
+    if (c->doc >= target) return c->rc;       /* includes TR_DOC_END */
+    if (target <= c->near_last) {
+        uint32_t i = tr_docs_first_at_least(c->docs, c->i + 1, c->n, target);
+        c->i = i;
+        c->doc = c->docs[i];
+        return 0;
+    }
+    return tr_cursor_seek(c, target);
+}
 /* Move to posting i (> c->i, < c->n) of the decoded block: tr_cursor_seek
  * to docs[i] without the search, for a caller that has already found i.
  * TR_EINPUT when i is not such a posting. */

@@ -333,6 +333,63 @@ static void test_repeated_word_bound(void)
     free_nodes();
 }
 
+/* A word at two offsets of a phrase moves its list past the postings
+ * without two occurrences in the field by itself (pos_skip_short), through
+ * block ends and off the end of the list: 700 documents (six blocks), the
+ * phrase's matches spread over them, the list's last postings all short,
+ * and in the title, the body or both fields. Counts against the documents'
+ * own, top 10 pruned as exhaustive, in every field. */
+static void test_repeated_word_skip(void)
+{
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    enum { NDOCS = 700 };
+    uint64_t want_any = 0, want_body = 0, want_title = 0, want_bxb = 0;
+    char id[16];
+    for (int i = 0; i < NDOCS; i++) {
+        const char *title = "", *body = "buffalo ox";
+        int tail = i >= NDOCS - 40;                /* the list ends in short postings */
+        if (!tail && i % 7 == 3) body = "ox buffalo buffalo";
+        else if (!tail && i % 5 == 0) body = "buffalo x buffalo";
+        else if (!tail && i % 13 == 1) { title = "buffalo buffalo"; body = "buffalo ox"; }
+        else if (i % 17 == 2) { title = "buffalo"; body = "x buffalo"; } /* one in each field */
+        int b = strcmp(body, "ox buffalo buffalo") == 0, t = strcmp(title, "buffalo buffalo") == 0;
+        want_body += b;
+        want_title += t;
+        want_any += b || t;
+        want_bxb += strcmp(body, "buffalo x buffalo") == 0;
+        snprintf(id, sizeof id, "d%d", i);
+        CHECK_EQ_INT(add_doc(w, id, title, body, TR_NO_DATE), 0);
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    if (tr_index_open(dir, &ix, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); CHECK(0); return; }
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    const char *bb[2] = { "buffalo", "buffalo" }, *bxb[3] = { "buffalo", "x", "buffalo" };
+    const int fields[3] = { TQ_FIELD_ANY, TQ_FIELD_BODY, TQ_FIELD_TITLE };
+    const uint64_t want[3] = { want_any, want_body, want_title };
+    for (int f = 0; f < 4; f++) {
+        tq_query q = query(f < 3 ? phrase_n(2, bb, NULL, fields[f]) : phrase_n(3, bxb, NULL, TQ_FIELD_ANY));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        uint64_t n = 0;
+        CHECK_EQ_INT(tq_count(r, &q, &o, &n, err, sizeof err), 0);
+        CHECK_EQ_INT(n, f < 3 ? want[f] : want_bxb);
+        size_t nh = 0;
+        CHECK(pruned_as_exhaustive(r, &q, &o, &nh) == 1);
+        CHECK_EQ_INT(nh, (f < 3 ? want[f] : want_bxb) < 10 ? (f < 3 ? want[f] : want_bxb) : 10);
+    }
+    CHECK(want_body > 0 && want_title > 0 && want_bxb > 0);
+    tr_reader_end(r);
+    tr_index_close(ix);
+    free_nodes();
+}
+
 static void test_small(void)
 {
     const char *dir = make_tmpdir();
@@ -1657,6 +1714,7 @@ int main(void)
     test_block_pass();
     test_small();
     test_repeated_word_bound();
+    test_repeated_word_skip();
     test_damaged();
     test_prefix_cap();
     test_collection();

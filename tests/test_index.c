@@ -1421,6 +1421,7 @@ static void test_cursor(uint32_t batch, uint32_t min_chunks)
             int op = rng() % 4;
             if (op == 0) {
                 tr_cursor_shallow(&c, t);
+                if (c.near_last && (c.blk_last != c.near_last || c.docs[c.n - 1] != c.near_last)) bad++;
                 size_t j = lower(want, nwant, t);
                 if (j == nwant ? c.blk_last != TR_DOC_END : (c.blk_last < t || want[j] > c.blk_last)) bad++;
                 if (j < nwant && c.blk_last != TR_DOC_END) {
@@ -1450,12 +1451,19 @@ static void test_cursor(uint32_t batch, uint32_t min_chunks)
                 while (c.docs[i] < t) i++;
                 if (tr_cursor_seek_index(&c, i)) bad++;
                 if (tr_cursor_seek_index(&c, c.i) != TR_EINPUT) bad++; /* not a later one */
-            } else {
+            } else if (rng() % 2) {
                 tr_cursor_seek(&c, t);
+            } else {
+                /* the inline path: only while the pointer is on the block */
+                tr_cursor_seek_near(&c, t);
             }
             size_t j = lower(want, nwant, t);
             uint32_t exp = before >= t ? before : j < nwant ? want[j] : TR_DOC_END;
             if (c.doc != exp) bad++;
+            /* a seek leaves the pointer on the decoded block, and near_last
+             * says so (or is 0) */
+            if (c.doc != TR_DOC_END && c.blk_last != c.docs[c.n - 1]) bad++;
+            if (c.near_last && (c.near_last != c.docs[c.n - 1] || c.near_last != c.blk_last)) bad++;
             if (c.doc != TR_DOC_END) {
                 size_t q = lower(want, nwant, c.doc);
                 if (q >= nwant || want[q] != c.doc || c.tf[c.i] != wtf[q]) bad++;

@@ -85,6 +85,64 @@ static void *reader_thread(void *p)
     return NULL;
 }
 
+/* An index of short documents (the 16-bit table: at most one in 64
+ * escapes) with lengths at and past its limits (5 bits of title, 11 of
+ * body, the all-ones entry being the escape): every length exact, one by
+ * one and in batches of 8 and more (the vector path, escapes mixed in). */
+static void test_narrow_table(void)
+{
+    enum { NSHORT = 700 };
+    char dir[256], err[256], id[32];
+    snprintf(dir, sizeof dir, "%s/ix16", tmproot);
+    tr_writer_opts o;
+    tr_writer_opts_default(&o);
+    tr_writer *w;
+    CHECK_EQ_INT(tr_writer_open(dir, &o, &w, err, sizeof err), 0);
+    /* title and body words: fits, fits, both at the limit (the escape
+     * value), body past it, title past it, far past both */
+    static const uint32_t edge[][2] = { { 31, 2046 }, { 30, 2047 }, { 31, 2047 },
+                                        { 0, 2048 }, { 32, 1 }, { 1500, 5000 } };
+    size_t nedge = sizeof edge / sizeof edge[0];
+    for (uint32_t i = 0; i < NSHORT + nedge; i++) {
+        snprintf(id, sizeof id, "s%u", i);
+        char *t, *b;
+        if (i % 100 == 50 && (i / 100) < nedge) {
+            t = repeat_word("kiwi", edge[i / 100][0]);
+            b = repeat_word("plum", edge[i / 100][1]);
+        } else {
+            t = repeat_word("fig", i % 7);
+            b = repeat_word("pear", 1 + i % 300);
+        }
+        CHECK_EQ_INT(add(w, id, t, b), 0);
+        free(t);
+        free(b);
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    CHECK_EQ_INT(tr_reader_begin(ix, &r, err, sizeof err), 0);
+    check_against_docs(r);
+    for (size_t e = 0; e < nedge; e++) {
+        uint32_t d = (uint32_t)(e * 100 + 50) + 1;   /* ids start at 1 */
+        CHECK_EQ_INT(tr_reader_title_len(r, d), edge[e][0]);
+        CHECK_EQ_INT(tr_reader_body_len(r, d), edge[e][1]);
+    }
+    /* every doc in batches from each start: equal one by one */
+    uint32_t n = tr_reader_stats(r)->next_doc + 3, docs[64], t[64], b[64];
+    for (uint32_t from = 0; from + 64 <= n; from += 17) {
+        for (uint32_t k = 0; k < 64; k++) docs[k] = from + k;
+        tr_reader_lengths(r, docs, 64, t, b);
+        for (uint32_t k = 0; k < 64; k++) {
+            uint32_t t1, b1;
+            tr_reader_lengths(r, docs + k, 1, &t1, &b1);
+            CHECK(t[k] == t1 && b[k] == b1);
+        }
+    }
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmproot)) skip("cannot make a temporary directory");
@@ -208,6 +266,7 @@ int main(void)
     tr_reader_end(r2);
     tr_index_close(ix);
     free(long_title);
+    test_narrow_table();
 
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmproot);
