@@ -1869,7 +1869,11 @@ static int run_maxscore(plan *p, xnode *root, topk *t)
 #define TQ_GATHER_DF_RATIO 2.0       /* q300 unions: 0.5x, 1x, 2x, 4x measured; 2x best */
 #endif
 #ifndef TQ_TIGHT_SPAN
-#define TQ_TIGHT_SPAN 2000.0         /* doc ids a block (q300 unions: 500, 1000, 2000 measured) */
+/* doc ids a block: a list is bounded per block only when its blocks are as
+ * long as a window (at 4,096-doc windows 2,000 was best of 500, 1,000 and
+ * 2,000; at 16,384, the q300 unions: 2,000 535.8M instructions, 4,000
+ * 530.7M, 8,000 528.4M, 16,000 527.6M, never 527.4M) */
+#define TQ_TIGHT_SPAN ((double)TQ_WINDOW)
 #endif
 /* one bit of a window's summary word per TQ_TOUCH_WORDS words of bits (64
  * documents each): one word up to 4,096 docs, more past it; offsets in
