@@ -1626,6 +1626,94 @@ static void test_union_doc_bounds(void)
     tr_index_close(ix);
 }
 
+/* Windows of the windowed MaxScore wider than 4,096 documents (TQ_WINDOW:
+ * the window's summary bit stands for several words of bits): 70,000
+ * documents, rare words (one document in ~1,000: one block each, so a
+ * window they start ends at the width limit, not at a block end), "wa" in
+ * one in three with tf runs that change every 5,000 docs (many blocks,
+ * bounds that rise and fall), "wb" in one in 50, "we" only below doc
+ * 30,500 (a list that ends mid-window) and "wl" only from doc 61,000 on
+ * (one that starts mid-window and runs to the last doc); one document in
+ * nine repeats the previous one (equal scores, ties by id). Unions of one to
+ * three rare words and some of the others, k 1, 10 and 100, every other
+ * query with every non-essential list bounded per block. Pruned top k
+ * against exhaustive. */
+static void test_union_wide_windows(void)
+{
+    enum { NDOCS = 70000, NRARE = 16 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    static char body[1024];
+    size_t len = 0;
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        if (d % 9 != 1) {
+            len = 0;
+            uint32_t nf = 2 + wr_below(10);
+            for (uint32_t i = 0; i < nf; i++)
+                len += (size_t)snprintf(body + len, sizeof body - len, "v%u ", wr_below(30));
+            if (wr_below(3) == 0)
+                for (uint32_t i = 0, tf = (d / 5000) % 2 ? 1 + wr_below(6) : 1; i < tf; i++)
+                    len += (size_t)snprintf(body + len, sizeof body - len, "wa ");
+            if (wr_below(50) == 0)
+                for (uint32_t i = 0, tf = 1 + wr_below(3); i < tf; i++)
+                    len += (size_t)snprintf(body + len, sizeof body - len, "wb ");
+            if (d < 30500 && wr_below(20) == 0) len += (size_t)snprintf(body + len, sizeof body - len, "we ");
+            if (d >= 61000 && wr_below(10) == 0) len += (size_t)snprintf(body + len, sizeof body - len, "wl ");
+            for (uint32_t k = 0; k < NRARE; k++)
+                if (wr_below(1000) == 0)
+                    for (uint32_t i = 0, tf = 1 + wr_below(2); i < tf; i++)
+                        len += (size_t)snprintf(body + len, sizeof body - len, "rare%u ", k);
+        }
+        char id[16];
+        snprintf(id, sizeof id, "x%u", d);
+        if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    int bad = 0, withhits = 0, nq = 0;
+    static const char *others[4] = { "wa", "wb", "we", "wl" };
+    for (int q = 0; q < 600; q++) {
+        tq_node *k[7];
+        size_t n = 0;
+        char words[3][16];
+        size_t nr = 1 + wr_below(3);
+        for (size_t i = 0; i < nr; i++) {
+            snprintf(words[i], sizeof words[i], "rare%u", wr_below(NRARE));
+            k[n++] = term(words[i]);
+        }
+        for (size_t i = 0; i < 4; i++)
+            if (wr_below(2)) k[n++] = term(others[i]);
+        tq_query qq = query(with_kids(TQ_BOOL, n, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const size_t ks[3] = { 1, 10, 100 };
+        o.k = ks[q % 3];
+        if ((q / 3) & 1) o.tight_span = 1;
+        size_t nhits = 0;
+        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
+        nq += same >= 0;
+        if (same == 0 && bad++ < 3) {
+            fprintf(stderr, "wide-window union %d (k %zu) differs:\n", q, o.k);
+            tq_print(&qq, stderr);
+        }
+        withhits += same >= 0 && nhits > 0;
+        free_nodes();
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(nq, 600);
+    CHECK(withhits == 600);
+    printf("wide-window unions: 600 pruned as exhaustive over %d docs, %d differ\n", NDOCS, bad);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* Counting a conjunction of dense lists with window bitmaps
  * (count_and_bitmap): 140,000 documents span three TQ_COUNT_WINDOW windows
  * (65,536 ids), 'gap' has no posting in the middle one (jumped over), and
@@ -1721,6 +1809,7 @@ int main(void)
     test_window_block_ends();
     test_union_zero_scores();
     test_union_doc_bounds();
+    test_union_wide_windows();
     test_count_dense();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
