@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <lmdb.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1714,6 +1715,88 @@ static void test_union_wide_windows(void)
     tr_index_close(ix);
 }
 
+/* Unions on several threads at once, each with its own reader, return the
+ * exhaustive top k; a thread's window scratch (the accumulator kept from
+ * one union to the next) is freed when the thread exits: the asan
+ * workflow's leak check fails this test otherwise. */
+typedef struct uthread {
+    tr_index *ix;
+    const tq_query *q;
+    const tq_eval_opts *o;
+    const tq_result *want;
+    int rc, same;
+} uthread;
+
+static void *union_thread(void *arg)
+{
+    uthread *u = arg;
+    tr_reader *r;
+    char err[256];
+    if ((u->rc = tr_reader_begin(u->ix, &r, err, sizeof err)) != 0) return NULL;
+    for (int i = 0; i < 3 && !u->rc; i++) {
+        tq_result res;
+        u->rc = tq_search(r, u->q, u->o, &res, err, sizeof err);
+        if (!u->rc) {
+            u->same += same_hits(u->want, &res);
+            tq_result_free(&res);
+        }
+    }
+    tr_reader_end(r);
+    return NULL;
+}
+
+static void test_union_threads(void)
+{
+    enum { NDOCS = 3000, NTHREADS = 3 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        char body[256], id[16];
+        size_t len = 0;
+        for (uint32_t i = 0, nw = 3 + wr_below(12); i < nw; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len, "u%u ", wr_below(40));
+        snprintf(id, sizeof id, "t%u", d);
+        if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tq_node *k[4] = { term("u1"), term("u7"), term("u19"), term("u33") };
+    tq_query q = query(with_kids(TQ_BOOL, 4, k));
+    tq_eval_opts o, ox;
+    tq_eval_opts_default(&o);
+    ox = o;
+    ox.exhaustive = 1;
+    tq_result want;
+    CHECK_EQ_INT(tq_search(r, &q, &ox, &want, err, sizeof err), 0);
+    CHECK_EQ_INT(want.nhits, 10);
+    uthread u[NTHREADS];
+    pthread_t th[NTHREADS];
+    int started[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) {
+        u[i] = (uthread){ ix, &q, &o, &want, 0, 0 };
+        started[i] = pthread_create(&th[i], NULL, union_thread, &u[i]) == 0;
+        CHECK(started[i]);
+    }
+    for (int i = 0; i < NTHREADS; i++) {
+        if (!started[i]) continue;
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(u[i].rc, 0);
+        CHECK_EQ_INT(u[i].same, 3);
+    }
+    printf("threaded unions: %d threads x 3, each its own reader, as exhaustive\n", NTHREADS);
+    tq_result_free(&want);
+    free_nodes();
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* Counting a conjunction of dense lists with window bitmaps
  * (count_and_bitmap): 140,000 documents span three TQ_COUNT_WINDOW windows
  * (65,536 ids), 'gap' has no posting in the middle one (jumped over), and
@@ -1810,6 +1893,7 @@ int main(void)
     test_union_zero_scores();
     test_union_doc_bounds();
     test_union_wide_windows();
+    test_union_threads();
     test_count_dense();
     if (!getenv("TEST_EVAL_KEEP")) cleanup_tmpdirs();
     if (!collection_ran && check_failures == 0) {
