@@ -791,7 +791,9 @@ static int enter_block(tr_cursor *c, const tr_chunk *ch, uint32_t b, uint32_t ta
     p->have_len = 0;
     p->pb_open = 0;
     if (c->docs[n - 1] < target || c->docs[n - 1] != c->blk_last) return cur_fail(c, TR_ECORRUPT);
-    uint32_t i = tr_docs_first_at_least(c->docs, 0, (uint32_t)n, target);
+    /* most entries land on the block's first posting (a list read in
+     * order, a count's window): no search then */
+    uint32_t i = c->docs[0] >= target ? 0 : tr_docs_first_at_least(c->docs, 0, (uint32_t)n, target);
     c->i = i;
     c->doc = c->docs[i];
     c->near_last = c->docs[n - 1];

@@ -1339,6 +1339,28 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
 /* Set the bit of every posting of c in [lo, hi) (c->doc >= lo, hi - lo =
  * TQ_COUNT_WINDOW) and move c to its first posting >= hi. A failure or
  * corrupt order sets p->rc. */
+/* The ones in n words: with the popcnt instruction where the CPU has it
+ * (built without it, __builtin_popcountll is a call to libgcc's software
+ * count, 3.9% of the q300 union COUNTs' instructions). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("popcnt"))) static uint64_t popcount_words_hw(const uint64_t *w, size_t n)
+{
+    uint64_t c = 0;
+    for (size_t i = 0; i < n; i++) c += (uint64_t)__builtin_popcountll(w[i]);
+    return c;
+}
+#endif
+
+static uint64_t popcount_words(const uint64_t *w, size_t n)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (__builtin_cpu_supports("popcnt")) return popcount_words_hw(w, n);
+#endif
+    uint64_t c = 0;
+    for (size_t i = 0; i < n; i++) c += (uint64_t)__builtin_popcountll(w[i]);
+    return c;
+}
+
 static void window_mark(plan *p, tr_cursor *c, uint64_t *bits, uint64_t lo, uint64_t hi)
 {
     while (c->doc < hi && !p->rc) {
@@ -1381,7 +1403,7 @@ static uint64_t count_and_bitmap(plan *p, tr_cursor **cs, size_t n)
             if (c->doc > next) next = c->doc;
         }
         if (p->rc) break;
-        for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) cnt += (uint64_t)__builtin_popcountll(acc[w]);
+        cnt += popcount_words(acc, TQ_COUNT_WINDOW / 64);
         for (size_t i = 0; i < n; i++)
             if (cs[i]->doc == TR_DOC_END) return cnt;
         /* jump over windows before the list that is furthest ahead */
@@ -1466,7 +1488,7 @@ static int count_terms_fast(plan *p, xnode *root, uint64_t *count)
                 window_mark(p, c, bits, lo, hi);
                 if (c->doc < next) next = c->doc;
             }
-            for (size_t w = 0; w < TQ_COUNT_WINDOW / 64; w++) cnt += (uint64_t)__builtin_popcountll(bits[w]);
+            cnt += popcount_words(bits, TQ_COUNT_WINDOW / 64);
             if (next == TR_DOC_END) break;
             /* jump over windows no list has postings in */
             uint64_t nl = (uint64_t)next & ~(uint64_t)(TQ_COUNT_WINDOW - 1);
