@@ -1646,17 +1646,24 @@ static uint32_t ess_min_doc(slot *const *ord, size_t first, size_t nt)
     return d;
 }
 
-/* The lists of a disjunction (the root's SHOULD kids, or the root itself)
- * into sl, and ord sorted by their upper bounds, smallest first. */
-static void slots_init(xnode *root, slot *sl, slot **ord, size_t nt)
+/* The clauses of a disjunction (the root's SHOULD kids, or the root
+ * itself) into sl. */
+static void slots_fill(xnode *root, slot *sl)
 {
     if (root->type == X_TERM) {
         sl[0].n = root;
-    } else {
-        size_t j = 0;
-        for (size_t i = 0; i < root->nkids; i++)
-            if (root->kids[i]->occur == TQ_SHOULD) { sl[j].n = root->kids[i]; sl[j].kid = i; j++; }
+        return;
     }
+    size_t j = 0;
+    for (size_t i = 0; i < root->nkids; i++)
+        if (root->kids[i]->occur == TQ_SHOULD) { sl[j].n = root->kids[i]; sl[j].kid = i; j++; }
+}
+
+/* The lists of a disjunction into sl, and ord sorted by their upper
+ * bounds, smallest first. */
+static void slots_init(xnode *root, slot *sl, slot **ord, size_t nt)
+{
+    slots_fill(root, sl);
     for (size_t i = 0; i < nt; i++) { sl[i].ub = sl[i].n->max_score; ord[i] = &sl[i]; }
     qsort(ord, nt, sizeof *ord, cmp_slot_ub);
 }
@@ -1678,13 +1685,7 @@ static int same_list(const xnode *a, const xnode *b)
  * bound, smallest first; returns how many. */
 static size_t slots_group(xnode *root, slot *sl, slot **ord, size_t nk)
 {
-    if (root->type == X_TERM) {
-        sl[0].n = root;
-    } else {
-        size_t j = 0;
-        for (size_t i = 0; i < root->nkids; i++)
-            if (root->kids[i]->occur == TQ_SHOULD) { sl[j].n = root->kids[i]; sl[j].kid = i; j++; }
-    }
+    slots_fill(root, sl);
     size_t nt = 0;
     for (size_t i = 0; i < nk; i++) {
         sl[i].prim = &sl[i];

@@ -265,6 +265,24 @@ static int pruned_as_exhaustive(tr_reader *r, const tq_query *q, const tq_eval_o
     return same;
 }
 
+/* One pruned-against-exhaustive comparison counted into a tally: the
+ * first three differences are printed (what, the query's number, k, title
+ * weight and the query). */
+typedef struct tally { int bad, nq, withhits; } tally;
+
+static void tally_query(tally *t, tr_reader *r, const tq_query *q, const tq_eval_opts *o,
+                        const char *what, int qno)
+{
+    size_t nhits = 0;
+    int same = pruned_as_exhaustive(r, q, o, &nhits);
+    t->nq += same >= 0;
+    if (same == 0 && t->bad++ < 3) {
+        fprintf(stderr, "%s %d (k %zu, title weight %g) differs:\n", what, qno, o->k, o->title_weight);
+        tq_print(q, stderr);
+    }
+    t->withhits += same >= 0 && nhits > 0;
+}
+
 /* A word at two offsets of a phrase: a match needs two of its occurrences,
  * and overlapping matches share them ("buffalo buffalo" matches twice in
  * "buffalo buffalo buffalo"), so the bound on the matches before positions
@@ -1482,7 +1500,7 @@ static void test_union_zero_scores(void)
     tr_reader *r;
     CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
     if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
-    int bad = 0, withhits = 0, nq = 0;
+    tally tl = { 0, 0, 0 };
     for (int q = 0; q < 450; q++) {
         tq_node *k[5];
         size_t n = 0;
@@ -1503,20 +1521,13 @@ static void test_union_zero_scores(void)
         o.title_weight = ws[q % 3];
         o.k = ks[(q / 3) % 4];
         if ((q / 12) & 1) o.tight_span = 1;
-        size_t nhits = 0;
-        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
-        nq += same >= 0;
-        if (same == 0 && bad++ < 3) {
-            fprintf(stderr, "zero-score union %d (k %zu, title weight %g) differs:\n", q, o.k, o.title_weight);
-            tq_print(&qq, stderr);
-        }
-        withhits += same >= 0 && nhits > 0;
+        tally_query(&tl, r, &qq, &o, "zero-score union", q);
         free_nodes();
     }
-    CHECK_EQ_INT(bad, 0);
-    CHECK_EQ_INT(nq, 450);
-    CHECK(withhits == 450);
-    printf("zero-score unions: 450 pruned as exhaustive at title weights 0, 0.5, 1, %d differ\n", bad);
+    CHECK_EQ_INT(tl.bad, 0);
+    CHECK_EQ_INT(tl.nq, 450);
+    CHECK(tl.withhits == 450);
+    printf("zero-score unions: 450 pruned as exhaustive at title weights 0, 0.5, 1, %d differ\n", tl.bad);
     tr_reader_end(r);
     tr_index_close(ix);
 }
@@ -1577,7 +1588,7 @@ static void test_union_doc_bounds(void)
     tr_reader *r;
     CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
     if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
-    int bad = 0, withhits = 0, nq = 0;
+    tally tl = { 0, 0, 0 };
     static const char *common[4] = { "cw", "lw", "tw", "mw" };
     for (int q = 0; q < 900; q++) {
         tq_node *k[12];
@@ -1609,20 +1620,13 @@ static void test_union_doc_bounds(void)
         static const size_t ks[3] = { 1, 10, 100 };
         o.title_weight = ws[q % 5];
         o.k = ks[(q / 5) % 3];
-        size_t nhits = 0;
-        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
-        nq += same >= 0;
-        if (same == 0 && bad++ < 3) {
-            fprintf(stderr, "doc-bounded union %d (k %zu, title weight %g) differs:\n", q, o.k, o.title_weight);
-            tq_print(&qq, stderr);
-        }
-        withhits += same >= 0 && nhits > 0;
+        tally_query(&tl, r, &qq, &o, "doc-bounded union", q);
         free_nodes();
     }
-    CHECK_EQ_INT(bad, 0);
-    CHECK_EQ_INT(nq, 900);
-    CHECK(withhits == 900);
-    printf("doc-bounded unions: 900 pruned as exhaustive at title weights 0 to 3, %d differ\n", bad);
+    CHECK_EQ_INT(tl.bad, 0);
+    CHECK_EQ_INT(tl.nq, 900);
+    CHECK(tl.withhits == 900);
+    printf("doc-bounded unions: 900 pruned as exhaustive at title weights 0 to 3, %d differ\n", tl.bad);
     tr_reader_end(r);
     tr_index_close(ix);
 }
@@ -1678,7 +1682,7 @@ static void test_union_wide_windows(void)
     tr_reader *r;
     CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
     if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
-    int bad = 0, withhits = 0, nq = 0;
+    tally tl = { 0, 0, 0 };
     static const char *others[4] = { "wa", "wb", "we", "wl" };
     for (int q = 0; q < 600; q++) {
         tq_node *k[7];
@@ -1697,20 +1701,13 @@ static void test_union_wide_windows(void)
         static const size_t ks[3] = { 1, 10, 100 };
         o.k = ks[q % 3];
         if ((q / 3) & 1) o.tight_span = 1;
-        size_t nhits = 0;
-        int same = pruned_as_exhaustive(r, &qq, &o, &nhits);
-        nq += same >= 0;
-        if (same == 0 && bad++ < 3) {
-            fprintf(stderr, "wide-window union %d (k %zu) differs:\n", q, o.k);
-            tq_print(&qq, stderr);
-        }
-        withhits += same >= 0 && nhits > 0;
+        tally_query(&tl, r, &qq, &o, "wide-window union", q);
         free_nodes();
     }
-    CHECK_EQ_INT(bad, 0);
-    CHECK_EQ_INT(nq, 600);
-    CHECK(withhits == 600);
-    printf("wide-window unions: 600 pruned as exhaustive over %d docs, %d differ\n", NDOCS, bad);
+    CHECK_EQ_INT(tl.bad, 0);
+    CHECK_EQ_INT(tl.nq, 600);
+    CHECK(tl.withhits == 600);
+    printf("wide-window unions: 600 pruned as exhaustive over %d docs, %d differ\n", NDOCS, tl.bad);
     tr_reader_end(r);
     tr_index_close(ix);
 }
