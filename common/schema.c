@@ -158,6 +158,14 @@ int tr_schema_open(const char *dir, int rdonly, size_t mapsize, tr_index **out,
             seterr(err, errcap, "%s is not an index (no %s)", dir, "data.mdb");
             return TR_ENOTFOUND;
         }
+        /* a writer killed between creating the environment and writing its
+         * first pages leaves data.mdb empty: LMDB would try to initialise it
+         * through a read-only descriptor ("Bad file descriptor") */
+        if (st.st_size == 0) {
+            seterr(err, errcap, "%s holds no trawl index yet (%s is empty: nothing was committed)",
+                   dir, "data.mdb");
+            return TR_ENOTFOUND;
+        }
     }
     tr_index *ix = calloc(1, sizeof *ix);
     if (!ix) return TR_ENOMEM;

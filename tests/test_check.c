@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -192,6 +193,23 @@ int main(void)
 
     /* a directory that is not an index: an error, not a report */
     CHECK_EQ_INT(tr_check_index(tmproot, 0, NULL, NULL, NULL, err, sizeof err) < 0, 1);
+    /* an empty data.mdb (a writer killed before its first pages; a crash
+     * trial found "Bad file descriptor" here): not an index, said so */
+    {
+        char edir[4200], epath[4300];
+        snprintf(edir, sizeof edir, "%s/emptyenv", tmproot);
+        snprintf(epath, sizeof epath, "%s/data.mdb", edir);
+        CHECK_EQ_INT(mkdir(edir, 0777), 0);
+        FILE *ef = fopen(epath, "w");
+        CHECK(ef != NULL);
+        if (ef) fclose(ef);
+        tr_index *eix = NULL;
+        err[0] = 0;
+        CHECK_EQ_INT(tr_index_open(edir, &eix, err, sizeof err), TR_ENOTFOUND);
+        CHECK(strstr(err, "holds no trawl index yet") != NULL);
+        CHECK_EQ_INT(tr_check_index(edir, 0, NULL, NULL, NULL, err, sizeof err) < 0, 1);
+        CHECK(strstr(err, "holds no trawl index yet") != NULL);
+    }
 
     /* stats re-encoded with one live document too many */
     {

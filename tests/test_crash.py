@@ -173,9 +173,11 @@ def main():
             keys, why = stored_ids(ix)
             if chk.returncode != 0:
                 # killed before the first commit: an LMDB environment holding no
-                # trawl database yet (nothing committed, so nothing to lose);
+                # trawl database yet, or an empty data.mdb (nothing committed, so
+                # nothing to lose);
                 # the next trial that resumes into it must work
-                if not keys and ("format record" in chk.stderr or "no 'meta' database" in chk.stderr):
+                if not keys and ("format record" in chk.stderr or "no 'meta' database" in chk.stderr
+                                 or "holds no trawl index yet" in chk.stderr):
                     survived += 1
                     before_first += 1
                     continue

@@ -231,6 +231,9 @@ mkdir "$T/empty"
 expect_status "a directory that is not an index" 2 "$T/empty" etna
 expect_err "a directory that is not an index" "trawl-query: $T/empty: no trawl index here (run trawl-index first)"
 check "not an index: nothing was created there" test -z "$(ls -A "$T/empty")"
+mkdir "$T/emptyenv" && : > "$T/emptyenv/data.mdb"
+expect_status "an empty data.mdb (a writer killed before its first pages)" 2 "$T/emptyenv" etna
+expect_err "an empty data.mdb" "trawl-query: $T/emptyenv: no trawl index here (run trawl-index first)"
 expect_status "a query over a limit is a located error" 2 "$IX" 'etna NEAR/5000 gotthard'
 expect_err "bad query" "trawl-query: query column 6: NEAR/5000 is over the limit of 1000 (TQ_MAX_NEAR)"
 expect_status "unbalanced parentheses and quotes parse leniently" 0 "$IX" '((( etna ) "lava'
