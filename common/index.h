@@ -273,13 +273,19 @@ static inline uint32_t tr_docs_first_at_least(const uint32_t *docs, uint32_t i, 
  * block, the block pointer on it (near_last), only moves i and doc. A
  * leapfrog's seeks are mostly that case; the call and the pointer checks
  * around it cost more than the search. */
+/* The move itself: c->doc < target <= c->near_last. */
+static inline void tr_cursor_move_near(tr_cursor *c, uint32_t target)
+{
+    uint32_t i = tr_docs_first_at_least(c->docs, c->i + 1, c->n, target);
+    c->i = i;
+    c->doc = c->docs[i];
+}
+
 static inline int tr_cursor_seek_near(tr_cursor *c, uint32_t target)
 {
     if (c->doc >= target) return c->rc;       /* includes TR_DOC_END */
     if (target <= c->near_last) {
-        uint32_t i = tr_docs_first_at_least(c->docs, c->i + 1, c->n, target);
-        c->i = i;
-        c->doc = c->docs[i];
+        tr_cursor_move_near(c, target);
         return 0;
     }
     return tr_cursor_seek(c, target);

@@ -706,9 +706,7 @@ static inline __attribute__((always_inline)) int pos_seek(plan *p, tr_cursor *c,
 {
     if (c->doc >= target) return 0;
     if (target <= c->near_last) {
-        uint32_t i = tr_docs_first_at_least(c->docs, c->i + 1, c->n, target);
-        c->i = i;
-        c->doc = c->docs[i];
+        tr_cursor_move_near(c, target);
         return 0;
     }
     return cursor_seek(p, c, target);
