@@ -1557,6 +1557,9 @@ typedef struct slot {
      * or an earlier clause of the same word, field and weight) and, on
      * that slot, how many clauses it serves */
     struct slot *prim; double mult;
+    /* run_maxscore_window: the list has nothing that can enter before
+     * this doc; its cursor is moved there only when it is next read */
+    uint32_t skip_to;
     /* lengths of every doc in the cursor's decoded block, fetched in one
      * call when a candidate first needs them: the independent loads overlap,
      * where one lookup per candidate waits on memory each time */
@@ -2050,6 +2053,9 @@ static uint32_t window_gather(plan *p, slot *s, wlist *w, wpool *wp, uint32_t d0
     uint32_t cnt = wp->n;
     uint64_t tw = *touched;
     w->first = wp->n;
+    w->cnt = 0;
+    /* a list skipped lazily (skip_to) is moved to the window now */
+    if (c->doc < d0 && cursor_seek(p, c, d0)) return 0;
     while (c->doc <= wend) {
         if (c->n == 0 || c->n > TR_BLOCK_DOCS || c->i >= c->n) { cursor_failed(p, c, TR_ECORRUPT); break; }
         wp->n = cnt;
@@ -2275,6 +2281,30 @@ static wscratch *window_scratch_get(void)
     return window_scratch = ws;
 }
 
+/* Move an essential list past a window nothing of which can enter: a list
+ * with long blocks (tight: a block spans a window or more) is sought there
+ * (one decode, and the next window starts at its next posting); a denser
+ * one only remembers the doc (skip_to), and is decoded there when a
+ * window reads it: the next windows are often skipped too. */
+static void window_skip(plan *p, slot *s, int tight, uint32_t to)
+{
+    if (tight) cursor_seek(p, s->n->cur, to);
+    else if (s->skip_to < to) s->skip_to = to;
+}
+
+/* The first doc the essential lists ord[first..nt) may still hold: each
+ * one's cursor doc, or its skip_to where that is further. */
+static uint32_t window_min_doc(slot *const *ord, size_t first, size_t nt)
+{
+    uint32_t d = TR_DOC_END;
+    for (size_t j = first; j < nt; j++) {
+        uint32_t c = ord[j]->n->cur->doc, k = ord[j]->skip_to;
+        c = c > k ? c : k;
+        if (c < d) d = c;
+    }
+    return d;
+}
+
 static int run_maxscore_window(plan *p, xnode *root, topk *t)
 {
     size_t nk = root->type == X_TERM ? 1 : root->nshould; /* clauses */
@@ -2312,7 +2342,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     while (!p->rc) {
         while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
         if (first_ess == nt) break;
-        uint32_t d0 = ess_min_doc(ord, first_ess, nt);
+        uint32_t d0 = window_min_doc(ord, first_ess, nt);
         if (d0 == TR_DOC_END) break;
         uint64_t wend = (uint64_t)d0 + TQ_WINDOW - 1; /* inclusive */
         if (wend > TR_DOC_END - 1) wend = TR_DOC_END - 1;
@@ -2336,7 +2366,11 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
             uint32_t last;
             wl[j].bb = term_block_ub(p, ord[j]->n, d0, &last);
             if (dups) wl[j].bb *= ord[j]->mult;
-            if (last == TR_DOC_END) wl[j].bb = 0.0; /* exhausted: nothing in the window */
+            if (last == TR_DOC_END) {
+                /* exhausted: nothing in the window or after it */
+                wl[j].bb = 0.0;
+                ord[j]->skip_to = TR_DOC_END;
+            }
             bub += wl[j].bb;
             if (last < wend) wend = last;
             /* by window bound, smallest first (insertion sort: few lists) */
@@ -2348,7 +2382,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
         uint32_t to_next = wend >= TR_DOC_END - 1 ? TR_DOC_END : (uint32_t)wend + 1;
         if (bub <= thr) {
             /* no document of the window can enter: skip it undecoded */
-            for (size_t j = first_ess; j < nt; j++) cursor_seek(p, ord[j]->n->cur, to_next);
+            for (size_t j = first_ess; j < nt; j++) window_skip(p, ord[j], wl[j].tight, to_next);
             continue;
         }
         /* The essential lists with the smallest window bounds, as many as
@@ -2363,6 +2397,18 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
         for (size_t k = 0; k < nlz && lz_ub + wl[lz[k]].bb <= thr; k++) {
             lz_ub += wl[lz[k]].bb;
             wl[lz[k]].marked = 1;
+        }
+        {
+            /* no marking list has a posting in the window: nothing in it
+             * can enter (the others' bounds fit under the threshold), and
+             * no list is decoded there */
+            int any = 0;
+            for (size_t j = first_ess; j < nt && !any; j++)
+                any = !wl[j].marked && wl[j].bb > 0.0 && ord[j]->n->cur->doc <= wend;
+            if (!any) {
+                for (size_t j = first_ess; j < nt; j++) window_skip(p, ord[j], wl[j].tight, to_next);
+                continue;
+            }
         }
         /* the non-essential lists not much longer than the essential ones
          * read in full are read too, marked-only (TQ_GATHER_DF_RATIO) */
