@@ -1455,6 +1455,93 @@ static void test_window_block_ends(void)
     tr_index_close(ix);
 }
 
+/* Unions of a word in nearly every document with words rarer than k:
+ * the heap fills with documents of the common word alone, so most of its
+ * blocks bound under the threshold and their windows, where no rarer word
+ * has a posting, are skipped undecoded (the common list keeps the doc to
+ * resume from, skip_to); blocks with higher tf (every third region of
+ * 1,500 docs) are read. Both ways of moving a list past a skipped window
+ * (sought, for lists with long blocks: tight_span 1; remembered, at the
+ * default) must give the exhaustive top k, and the pruned run must score
+ * far fewer postings than the common word has. */
+static void test_union_lazy_skips(void)
+{
+    enum { NDOCS = 30000, NRARE = 12 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    static char body[4096];
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        size_t len = 0;
+        uint32_t nf = 3 + wr_below(40);
+        for (uint32_t i = 0; i < nf; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len, "f%u ", wr_below(80));
+        if (wr_below(20) != 0) {
+            uint32_t tf = (d / 1500) % 3 == 1 ? 1 + wr_below(6) : 1;
+            for (uint32_t i = 0; i < tf; i++) len += (size_t)snprintf(body + len, sizeof body - len, "cw ");
+        }
+        /* rare k: about (k + 1) * 2 docs, so below and above small k */
+        for (uint32_t k = 0; k < NRARE; k++)
+            if (wr_below(NDOCS / (2 * (k + 1))) == 0)
+                len += (size_t)snprintf(body + len, sizeof body - len, "rare%u ", k);
+        char id[16];
+        snprintf(id, sizeof id, "l%u", d);
+        if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tally tl = { 0, 0, 0 };
+    for (int q = 0; q < 480; q++) {
+        tq_node *k[4];
+        size_t n = 0;
+        char words[2][16];
+        size_t nr = 1 + q % 2;
+        for (size_t i = 0; i < nr; i++) {
+            snprintf(words[i], sizeof words[i], "rare%u", wr_below(NRARE));
+            k[n++] = term(words[i]);
+        }
+        k[n++] = term("cw");
+        if (q % 4 == 3) k[n++] = term("f7");
+        tq_query qq = query(with_kids(TQ_BOOL, n, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        static const size_t ks[4] = { 1, 10, 20, 50 };
+        o.k = ks[q % 4];
+        if (q % 3 == 0) o.tight_span = 1;
+        tally_query(&tl, r, &qq, &o, "lazy-skip union", q);
+        free_nodes();
+    }
+    CHECK_EQ_INT(tl.bad, 0);
+    CHECK_EQ_INT(tl.nq, 480);
+    /* one union, counted: the common word's blocks outside the tf regions
+     * are not scored */
+    tq_node *k2[2] = { term("rare0"), term("cw") };
+    tq_query qq = query(with_kids(TQ_BOOL, 2, k2));
+    tq_eval_opts o;
+    tq_eval_opts_default(&o);
+    o.k = 10;
+    tq_result res;
+    tr_term_info ti;
+    CHECK_EQ_INT(tr_reader_term(r, "cw", 2, &ti), 0);
+    if (tq_search(r, &qq, &o, &res, err, sizeof err) == 0) {
+        CHECK(res.postings_scored * 2 < ti.df);
+        printf("lazy-skip unions: 480 pruned as exhaustive, %d differ; rare0 cw: %llu of %llu postings scored\n",
+               tl.bad, (unsigned long long)res.postings_scored, (unsigned long long)ti.df);
+        tq_result_free(&res);
+    } else {
+        CHECK(0);
+    }
+    free_nodes();
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* Windowed unions whose marking lists score 0 on some documents: at title
  * weight 0 a word in a title alone scores 0, so a document that only such
  * postings mark has a sum of 0 in the accumulator, which pool_survivors and
@@ -1887,6 +1974,7 @@ int main(void)
     test_prefix_cap();
     test_collection();
     test_window_block_ends();
+    test_union_lazy_skips();
     test_union_zero_scores();
     test_union_doc_bounds();
     test_union_wide_windows();
