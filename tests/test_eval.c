@@ -1542,6 +1542,63 @@ static void test_union_lazy_skips(void)
     tr_index_close(ix);
 }
 
+/* A union starts from a floor, the k-th best score of its rarest word
+ * with k documents (union_floor), which is sound only when every document
+ * can enter: here the 12 best documents of `rw` alone all hold `xw`, so in
+ * `rw cw -xw` a floor from `rw` would prune the real top k (documents with
+ * `rw` once, or `cw` only), and the union must not take one. Deleted
+ * documents and a date filter are left out of the floor as of the union. */
+static void test_union_floor(void)
+{
+    enum { NDOCS = 3000 };
+    const char *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    static char body[2048];
+    for (uint32_t d = 0; d < NDOCS; d++) {
+        size_t len = 0;
+        uint32_t nf = 4 + wr_below(20);
+        for (uint32_t i = 0; i < nf; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len, "f%u ", wr_below(60));
+        if (d % 7 == 0) len += (size_t)snprintf(body + len, sizeof body - len, "cw ");
+        if (d % 50 == 1) {
+            /* rw in 60 docs: the first 12 with tf 5 and xw */
+            int top = d / 50 < 12;
+            for (int i = 0; i < (top ? 5 : 1); i++) len += (size_t)snprintf(body + len, sizeof body - len, "rw ");
+            if (top) len += (size_t)snprintf(body + len, sizeof body - len, "xw ");
+        }
+        char id[16];
+        snprintf(id, sizeof id, "u%u", d);
+        int64_t date = (int64_t)d * 86400;
+        if (add_doc(w, id, "", body, date)) { CHECK(0); break; }
+    }
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_index *ix;
+    tr_reader *r;
+    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
+    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tally tl = { 0, 0, 0 };
+    static const size_t ks[4] = { 1, 5, 10, 20 };
+    for (int q = 0; q < 16; q++) {
+        tq_node *k[3] = { term("rw"), term("cw"), occ(term("xw"), TQ_MUST_NOT) };
+        tq_query qq = query(with_kids(TQ_BOOL, q < 8 ? 3 : 2, k));
+        tq_eval_opts o;
+        tq_eval_opts_default(&o);
+        o.k = ks[q % 4];
+        if (q % 8 >= 4) qq.after = 200 * 86400; /* the first 4 rw docs filtered out */
+        tally_query(&tl, r, &qq, &o, "floored union", q);
+        free_nodes();
+    }
+    CHECK_EQ_INT(tl.bad, 0);
+    CHECK_EQ_INT(tl.nq, 16);
+    printf("floored unions: 16 with and without NOT and a date filter, pruned as exhaustive, %d differ\n", tl.bad);
+    tr_reader_end(r);
+    tr_index_close(ix);
+}
+
 /* Windowed unions whose marking lists score 0 on some documents: at title
  * weight 0 a word in a title alone scores 0, so a document that only such
  * postings mark has a sum of 0 in the accumulator, which pool_survivors and
@@ -1975,6 +2032,7 @@ int main(void)
     test_collection();
     test_window_block_ends();
     test_union_lazy_skips();
+    test_union_floor();
     test_union_zero_scores();
     test_union_doc_bounds();
     test_union_wide_windows();
