@@ -2314,7 +2314,7 @@ static uint32_t window_min_doc(slot *const *ord, size_t first, size_t nt)
  * none (their documents may be among those k). It is lowered by far more
  * than the rounding of a sum in another order, so that a document whose
  * score equals the final k-th is never pruned by it; -inf when no word
- * qualifies. On the q300 union TOP_10 lines (callgrind): 539.8M -> 513.0M
+ * qualifies. On the q300 union TOP_10 lines (callgrind): 539.8M -> 512.0M
  * instructions, TOP_100 969.2M -> 886.8M; with every word's floor given
  * free the unions would read 0.913x, but computing more than the rarest
  * word's cost more than it saved (the two rarest: 521.9M), as did words
