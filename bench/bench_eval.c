@@ -11,7 +11,8 @@
  * BENCH_EVAL_KINDS=union,phrase runs only the kinds named; BENCH_EVAL_COUNT=1
  * times tq_count (the protocol's COUNT) instead of TOP_10;
  * BENCH_EVAL_TERM_ONLY=base|exhaustive|pruned runs only that part of the
- * ns/posting section (for profiling one of them). */
+ * ns/posting section (for profiling one of them); BENCH_EVAL_TERM=word
+ * times that term there instead of the most common one. */
 #include "eval.h"
 #include "score.h"
 
@@ -101,7 +102,18 @@ int main(int argc, char **argv)
 
     /* ---- ns/posting: exhaustive scoring vs the baseline walk ---- */
     best_term bt = { "", 0, 0 };
-    tr_reader_prefix(r, "", 0, SIZE_MAX, find_best, &bt);
+    const char *pick = getenv("BENCH_EVAL_TERM");
+    if (pick && *pick) {
+        /* BENCH_EVAL_TERM=word: that term instead of the most common one */
+        tr_term_info pi;
+        if (strlen(pick) <= TR_MAX_TERM_BYTES && tr_reader_term(r, pick, strlen(pick), &pi) == 0) {
+            snprintf(bt.t, sizeof bt.t, "%s", pick);
+            bt.len = strlen(pick);
+            bt.df = pi.df;
+        }
+    } else {
+        tr_reader_prefix(r, "", 0, SIZE_MAX, find_best, &bt);
+    }
     if (bt.df > 0 && !getenv("BENCH_EVAL_NO_TERM")) {
         tr_term_info ti;
         tr_reader_term(r, bt.t, bt.len, &ti);
