@@ -1472,7 +1472,11 @@ static int unpack_stream(const stream_ref *s, uint32_t n, uint32_t *out, unsigne
 static int decode_tf(const doc_block_ref *r, uint32_t n, uint32_t *tf, uint32_t *ttf,
                      const uint8_t *rend)
 {
-    int w = unpack_stream(&r->s[1], n, tf, 1, rend);
+    const stream_ref *s = &r->s[1];
+    int w = (int)s->b;
+    /* no exceptions (nearly every tf stream): the unpacker straight away */
+    if (s->nexc) w = unpack_stream(s, n, tf, 1, rend);
+    else tr_bitpack_unpack_plus1(tf, s->lows, n, s->b, (size_t)(rend - s->lows));
     if (w < 0) return TR_ECORRUPT;
     uint32_t bad = 0;
     if (w == 32) /* only a 32-bit tf - 1 can wrap tf to 0 */
