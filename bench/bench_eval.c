@@ -9,7 +9,10 @@
  * CPU time (BENCH_EVAL_WALL=1 for wall time); BENCH_EVAL_NO_TERM=1 skips the
  * ns/posting part; BENCH_EVAL_DUMP=FILE writes every query's time;
  * BENCH_EVAL_KINDS=union,phrase runs only the kinds named; BENCH_EVAL_COUNT=1
- * times tq_count (the protocol's COUNT) instead of TOP_10. */
+ * times tq_count (the protocol's COUNT) instead of TOP_10;
+ * BENCH_EVAL_TERM_ONLY=base|exhaustive|pruned runs only that part of the
+ * ns/posting section (for profiling one of them); BENCH_EVAL_TERM=word
+ * times that term there instead of the most common one. */
 #include "eval.h"
 #include "score.h"
 
@@ -99,7 +102,18 @@ int main(int argc, char **argv)
 
     /* ---- ns/posting: exhaustive scoring vs the baseline walk ---- */
     best_term bt = { "", 0, 0 };
-    tr_reader_prefix(r, "", 0, SIZE_MAX, find_best, &bt);
+    const char *pick = getenv("BENCH_EVAL_TERM");
+    if (pick && *pick) {
+        /* BENCH_EVAL_TERM=word: that term instead of the most common one */
+        tr_term_info pi;
+        if (strlen(pick) <= TR_MAX_TERM_BYTES && tr_reader_term(r, pick, strlen(pick), &pi) == 0) {
+            snprintf(bt.t, sizeof bt.t, "%s", pick);
+            bt.len = strlen(pick);
+            bt.df = pi.df;
+        }
+    } else {
+        tr_reader_prefix(r, "", 0, SIZE_MAX, find_best, &bt);
+    }
     if (bt.df > 0 && !getenv("BENCH_EVAL_NO_TERM")) {
         tr_term_info ti;
         tr_reader_term(r, bt.t, bt.len, &ti);
@@ -116,21 +130,29 @@ int main(int argc, char **argv)
         n.len = bt.len;
         q.root = &n;
         q.after = q.before = TR_NO_DATE;
+        const char *only = getenv("BENCH_EVAL_TERM_ONLY");
+        int do_base = !only || !strcmp(only, "base"), do_exh = !only || !strcmp(only, "exhaustive");
+        int do_pr = !only || !strcmp(only, "pruned");
+        sink += baseline_walk(r, &ti, &np); /* np for every mode */
         for (int rep = 0; rep < repeats + 2; rep++) {
             double t0 = now_ns();
-            sink += baseline_walk(r, &ti, &np);
+            if (do_base) sink += baseline_walk(r, &ti, &np);
             double t1 = now_ns();
             tq_eval_opts o;
             tq_eval_opts_default(&o);
             o.exhaustive = 1;
             tq_result res;
-            if (tq_search(r, &q, &o, &res, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
-            tq_result_free(&res);
+            if (do_exh) {
+                if (tq_search(r, &q, &o, &res, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+                tq_result_free(&res);
+            }
             double t2 = now_ns();
             o.exhaustive = 0;
-            if (tq_search(r, &q, &o, &res, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
-            pr_scored = res.postings_scored;
-            tq_result_free(&res);
+            if (do_pr) {
+                if (tq_search(r, &q, &o, &res, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+                pr_scored = res.postings_scored;
+                tq_result_free(&res);
+            }
             double t3 = now_ns();
             if (t1 - t0 < best_base) best_base = t1 - t0;
             if (t2 - t1 < best_exh) best_exh = t2 - t1;

@@ -1472,7 +1472,11 @@ static int unpack_stream(const stream_ref *s, uint32_t n, uint32_t *out, unsigne
 static int decode_tf(const doc_block_ref *r, uint32_t n, uint32_t *tf, uint32_t *ttf,
                      const uint8_t *rend)
 {
-    int w = unpack_stream(&r->s[1], n, tf, 1, rend);
+    const stream_ref *s = &r->s[1];
+    int w = (int)s->b;
+    /* no exceptions (nearly every tf stream): the unpacker straight away */
+    if (s->nexc) w = unpack_stream(s, n, tf, 1, rend);
+    else tr_bitpack_unpack_plus1(tf, s->lows, n, s->b, (size_t)(rend - s->lows));
     if (w < 0) return TR_ECORRUPT;
     uint32_t bad = 0;
     if (w == 32) /* only a 32-bit tf - 1 can wrap tf to 0 */
@@ -1712,20 +1716,61 @@ static uint32_t block_csum(const tr_chunk *c, uint32_t b, int which)
     return tr_get_le32(dir_entry(c, b) + (which ? l.pos_csum : l.doc_csum));
 }
 
+/* The stored checksum of a doc-block, by directory flags (dir_layout's
+ * doc_csum): after last_doc and the doc and positions end offsets. */
+static const uint8_t doc_csum_at[8] = {
+    [0] = 4 + 4, [FLAG_POSITIONS] = 4 + 4 + 4, [FLAG_DOC_OFF16] = 4 + 2,
+    [FLAG_POSITIONS | FLAG_DOC_OFF16] = 4 + 2 + 4, [FLAG_POS_OFF16] = 4 + 4,
+    [FLAG_POSITIONS | FLAG_POS_OFF16] = 4 + 4 + 2, [FLAG_DOC_OFF16 | FLAG_POS_OFF16] = 4 + 2,
+    [FLAG_POSITIONS | FLAG_DOC_OFF16 | FLAG_POS_OFF16] = 4 + 2 + 2,
+};
+
+/* Block b's doc-block slice, its last doc and its base (the doc its first
+ * gap counts from), straight from the directory entry: the straight walk
+ * decodes every block, and block_slices, tr_chunk_block_count and
+ * tr_chunk_block_last, each checking b and laying out the entry again,
+ * cost it ~150 instructions a block. b < c->nblocks. Returns the stored
+ * checksum of the doc-block (unused without a directory). */
+static inline uint32_t doc_block_at(const tr_chunk *c, uint32_t b, const uint8_t **dp, size_t *dn,
+                                    uint32_t *last, uint64_t *base)
+{
+    if (!c->dir) {
+        *dp = c->docdata;
+        *dn = c->doclen;
+        *last = c->last_doc;
+        *base = c->first_doc;
+        return 0;
+    }
+    const uint8_t *e = dir_entry(c, b);
+    int off16 = (c->dir_flags & FLAG_DOC_OFF16) != 0;
+    uint32_t d0 = 0, d1 = off16 ? tr_get_le16(e + 4) : tr_get_le32(e + 4);
+    *base = c->first_doc;
+    if (b) {
+        const uint8_t *pe = e - c->dir_stride;  /* the previous entry */
+        d0 = off16 ? tr_get_le16(pe + 4) : tr_get_le32(pe + 4);
+        *base = (uint64_t)tr_get_le32(pe) + 1;
+    }
+    *dp = c->docdata + d0;
+    *dn = d1 - d0;
+    *last = tr_get_le32(e);
+    return tr_get_le32(e + doc_csum_at[c->dir_flags & 7]);
+}
+
 int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
                           uint32_t *docs, uint32_t *tf, uint32_t *ttf)
 {
     if (b >= c->nblocks) return TR_ECORRUPT;
-    uint32_t n = tr_chunk_block_count(c, b);
-    const uint8_t *dp, *pp;
-    size_t dn, pn;
-    block_slices(c, b, &dp, &dn, &pp, &pn);
+    uint32_t n = b + 1 < c->nblocks ? TR_BLOCK_DOCS : c->ndocs - (c->nblocks - 1) * TR_BLOCK_DOCS;
+    const uint8_t *dp;
+    size_t dn;
+    uint32_t last;
+    uint64_t base;
+    uint32_t csum = doc_block_at(c, b, &dp, &dn, &last, &base);
     doc_block_ref r;
     if (doc_block_parse(dp, dn, n, &r) != dn) return TR_ECORRUPT;
-    if (verify && c->dir && tr_csum32(dp, dn) != block_csum(c, b, 0)) return TR_ECORRUPT;
+    if (verify && c->dir && tr_csum32(dp, dn) != csum) return TR_ECORRUPT;
     /* the doc and position areas are contiguous: loads may run on to the end */
     const uint8_t *rend = c->posdata + c->poslen;
-    uint64_t base = b == 0 ? c->first_doc : (uint64_t)tr_chunk_block_last(c, b - 1) + 1;
     /* base <= last_doc < 2^32 - 1 for a block after the first (the
      * directory's last docs increase) */
     if (base > UINT32_MAX) return TR_ECORRUPT;
@@ -1742,7 +1787,7 @@ int tr_chunk_block_decode(const tr_chunk *c, uint32_t b, int verify,
         if (w < 0) return TR_ECORRUPT;
         d = tr_bitpack_gaps_to_docs(docs, n, (uint32_t)base, (unsigned)w);
     }
-    if (d != tr_chunk_block_last(c, b)) return TR_ECORRUPT;
+    if (d != last) return TR_ECORRUPT;
     if (b == 0 && docs[0] != c->first_doc) return TR_ECORRUPT;
     if (tf && decode_tf(&r, n, tf, ttf, rend)) return TR_ECORRUPT;
     return (int)n;

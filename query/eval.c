@@ -1103,6 +1103,7 @@ static void block_scores(const uint32_t *restrict tf, const uint32_t *restrict t
 }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TQ_HAVE_AVX2_CLONE 1
+#include <immintrin.h>
 __attribute__((target("avx2")))
 static void block_scores_avx2(const uint32_t *restrict tf, const uint32_t *restrict ttf,
                               const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
@@ -1168,13 +1169,122 @@ static uint32_t block_pass_avx2(const uint32_t *restrict tf, const uint32_t *res
 }
 #endif
 
+#if TQ_HAVE_AVX2_CLONE
+/* BLOCK_PASS_BODY for the 8 postings at i (dl' and den with FMA): their
+ * pass bits; big gets the OR of their tf, tl and bl. */
+typedef struct pass_consts { __m256 w, num, ca, cb, lim; } pass_consts;
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) uint32_t
+pass8_avx2(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl, const uint32_t *bl,
+           uint32_t i, const pass_consts *k, const int no_title, __m256i *big)
+{
+    __m256i f = _mm256_loadu_si256((const __m256i *)(tf + i));
+    __m256i l = _mm256_loadu_si256((const __m256i *)(tl + i));
+    __m256i b = _mm256_loadu_si256((const __m256i *)(bl + i));
+    *big = _mm256_or_si256(*big, _mm256_or_si256(f, _mm256_or_si256(l, b)));
+    __m256 tfp;
+    if (no_title) {
+        /* every ttf 0: w * 0 + f is exactly f */
+        tfp = _mm256_cvtepi32_ps(f);
+    } else {
+        __m256i tt = _mm256_min_epu32(_mm256_loadu_si256((const __m256i *)(ttf + i)), f);
+        tfp = _mm256_add_ps(_mm256_mul_ps(k->w, _mm256_cvtepi32_ps(tt)),
+                            _mm256_cvtepi32_ps(_mm256_sub_epi32(f, tt)));
+    }
+    __m256 dlp = _mm256_fmadd_ps(k->w, _mm256_cvtepi32_ps(l), _mm256_cvtepi32_ps(b));
+    __m256 num = _mm256_mul_ps(k->num, tfp);
+    __m256 den = _mm256_add_ps(tfp, _mm256_fmadd_ps(k->cb, dlp, k->ca));
+    return (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(num, _mm256_mul_ps(k->lim, den), _CMP_GT_OQ));
+}
+
+/* BLOCK_PASS_BODY's operations for posting i alone: its pass bit. */
+static inline uint64_t pass1(uint32_t f, uint32_t tt, uint32_t tl, uint32_t bl, float wf, float numf,
+                             float caf, float cbf, float lim)
+{
+    tt = tt < f ? tt : f;
+    float tfp = wf * (float)(int32_t)tt + (float)(int32_t)(f - tt);
+    float dlp = wf * (float)(int32_t)tl + (float)(int32_t)bl;
+    float num = numf * tfp, den = tfp + (caf + cbf * dlp);
+    return num > lim * den;
+}
+
+/* block_pass for the single-term loop, as bits: bit i of pass[i / 64] set
+ * for the candidates, eight postings a step written by hand (the
+ * compiler's loop spent most of its instructions packing the compares into
+ * bytes). The operations are BLOCK_PASS_BODY's but for two fused
+ * multiply-adds (dl' and ca + cb * dl', one rounding each instead of two:
+ * 0.96x the exhaustive ns/posting of "the" and "is" in the passages), so N
+ * and min * D are each at least as close to exact as there and the margin
+ * argument above holds unchanged; the candidates can differ from
+ * block_pass's only where N and min * D agree to a float rounding, far
+ * inside the margin, never for a posting that beats min. Callers check
+ * for FMA (tq_cpu_avx2_fma). It also folds in the check that every tf, tl
+ * and bl is at most INT32_MAX (the signed conversions need it): returns 1,
+ * pass then not to be used, when one is not; else 0. */
+__attribute__((target("avx2,fma")))
+static int block_pass_bits_avx2(const uint32_t *restrict tf, const uint32_t *restrict ttf,
+                                const uint32_t *restrict tl, const uint32_t *restrict bl, uint32_t m,
+                                double w, const tr_bm25_term *restrict bm, double min,
+                                uint64_t pass[TR_BLOCK_DOCS / 64])
+{
+    const float lim = (float)min * (1.0f - TQ_PASS_MARGIN);
+    const float wf = (float)w, numf = (float)bm->num;
+    const float caf = (float)bm->ca, cbf = (float)bm->cb;
+    const pass_consts k = { _mm256_set1_ps(wf), _mm256_set1_ps(numf), _mm256_set1_ps(caf),
+                            _mm256_set1_ps(cbf), _mm256_set1_ps(lim) };
+    __m256i big = _mm256_setzero_si256();
+    uint32_t i = 0, bigs = 0;
+    if (m == TR_BLOCK_DOCS) {
+        /* a whole block (almost every call): 64 postings a word, every
+         * shift a constant; most blocks have no title hit (every ttf 0,
+         * 86% of those of "the" in the passages): tf' is tf then */
+        __m256i anyt = _mm256_setzero_si256();
+        for (unsigned j = 0; j < TR_BLOCK_DOCS; j += 8)
+            anyt = _mm256_or_si256(anyt, _mm256_loadu_si256((const __m256i *)(ttf + j)));
+        int no_title = _mm256_testz_si256(anyt, anyt);
+        for (unsigned q = 0; q < TR_BLOCK_DOCS / 64; q++) {
+            uint64_t word = 0;
+            if (no_title) {
+#pragma GCC unroll 8
+                for (unsigned g = 0; g < 8; g++)
+                    word |= (uint64_t)pass8_avx2(tf, ttf, tl, bl, q * 64 + g * 8, &k, 1, &big) << (g * 8);
+            } else {
+#pragma GCC unroll 8
+                for (unsigned g = 0; g < 8; g++)
+                    word |= (uint64_t)pass8_avx2(tf, ttf, tl, bl, q * 64 + g * 8, &k, 0, &big) << (g * 8);
+            }
+            pass[q] = word;
+        }
+    } else {
+        for (unsigned q = 0; q < TR_BLOCK_DOCS / 64; q++) pass[q] = 0;
+        for (; i + 8 <= m; i += 8)
+            pass[i / 64] |= (uint64_t)pass8_avx2(tf, ttf, tl, bl, i, &k, 0, &big) << (i % 64);
+        for (; i < m; i++) {
+            bigs |= tf[i] | tl[i] | bl[i];
+            pass[i / 64] |= pass1(tf[i], ttf[i], tl[i], bl[i], wf, numf, caf, cbf, lim) << (i % 64);
+        }
+    }
+    return _mm256_movemask_ps(_mm256_castsi256_ps(big)) || bigs > INT32_MAX;
+}
+#endif
+
 int tq_pass_usable(double w, const tr_bm25_term *bm) { return pass_float_ok(w, bm); }
 
+/* simd: 0 the portable loop, 1 block_pass_avx2, 2 block_pass_bits_avx2
+ * (its bits as bytes; UINT32_MAX when a count is past INT32_MAX); without
+ * AVX2 (and FMA for 2), 1 and 2 are the portable loop. */
 uint32_t tq_block_pass(const uint32_t *tf, const uint32_t *ttf, const uint32_t *tl,
                        const uint32_t *bl, uint32_t m, double w, const tr_bm25_term *bm,
                        double min, uint8_t *pass, int simd)
 {
 #if TQ_HAVE_AVX2_CLONE
+    if (simd == 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        /* the bits of run_single_term: as bytes (counts fit, so never "big") */
+        uint64_t bits[TR_BLOCK_DOCS / 64];
+        uint32_t cnt = 0;
+        if (m > TR_BLOCK_DOCS || block_pass_bits_avx2(tf, ttf, tl, bl, m, w, bm, min, bits)) return UINT32_MAX;
+        for (uint32_t i = 0; i < m; i++) cnt += pass[i] = (uint8_t)(bits[i / 64] >> (i % 64) & 1);
+        return cnt;
+    }
     if (simd && __builtin_cpu_supports("avx2")) return block_pass_avx2(tf, ttf, tl, bl, m, w, bm, min, pass);
 #endif
     (void)simd;
@@ -1185,6 +1295,16 @@ static int tq_cpu_avx2(void)
 {
 #if TQ_HAVE_AVX2_CLONE
     return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+/* AVX2 and FMA both (block_pass_bits_avx2). */
+static int tq_cpu_avx2_fma(void)
+{
+#if TQ_HAVE_AVX2_CLONE
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     return 0;
 #endif
@@ -1218,6 +1338,7 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
     uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
     double sc[TR_BLOCK_DOCS];
     const int float_ok = pass_float_ok(w, &bm);
+    const int avx2_fma = tq_cpu_avx2_fma();
     if (t->cap == 0) scoring = 0; /* k + offset = 0: only the count is wanted */
     if (!scoring && !check_deleted && !filter_dates && field == TR_FIELD_ANY && c->term) {
         /* counting every posting of a list with nothing to filter: its df */
@@ -1244,23 +1365,46 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
              * one call, scores into an array (the compiler vectorises it),
              * then the heap sees only what beats its minimum */
             uint32_t m = nb - i0;
+            int heap_full = t->cap && t->n == t->cap && t->h[0].score >= 0;
             tr_reader_lengths(p->r, c->docs + i0, m, tl, bl);
+#if TQ_HAVE_AVX2_CLONE
+            if (heap_full && float_ok && avx2_fma) {
+                /* the heap is full: the few postings that can enter, as
+                 * bits (unless a count is past INT32_MAX: below), scored
+                 * exactly (the doubles of block_scores) */
+                uint64_t pass[TR_BLOCK_DOCS / 64];
+                double min = t->h[0].score;
+                if (!block_pass_bits_avx2(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass)) {
+                    for (uint32_t k = 0; k < TR_BLOCK_DOCS / 64; k++) {
+                        for (uint64_t bits = pass[k]; bits; bits &= bits - 1) {
+                            uint32_t i = k * 64 + (uint32_t)__builtin_ctzll(bits);
+                            uint32_t f = c->tf[i0 + i], tt = c->ttf[i0 + i];
+                            tt = tt < f ? tt : f;
+                            double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);
+                            double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
+                            double s = tr_bm25_score(&bm, tfp, dlp);
+                            if (s > min) {
+                                topk_push(t, c->docs[i0 + i], s);
+                                min = t->h[0].score;
+                            }
+                        }
+                    }
+                    cnt += m;
+                    scored += m;
+                    goto next_block;
+                }
+            }
+#endif
             uint32_t big = 0;
             const uint32_t *restrict ftf = c->tf + i0;
             for (uint32_t i = 0; i < m; i++) big |= ftf[i] | tl[i] | bl[i];
-            if (big <= INT32_MAX && t->cap && t->n == t->cap && t->h[0].score >= 0 && float_ok) {
+            if (big <= INT32_MAX && heap_full && float_ok) {
                 /* the heap is full: find the few postings that can enter
                  * without dividing, then score those exactly (the doubles
                  * of block_scores) */
                 uint8_t pass[TR_BLOCK_DOCS];
                 double min = t->h[0].score;
-                uint32_t np;
-#if TQ_HAVE_AVX2_CLONE
-                if (__builtin_cpu_supports("avx2"))
-                    np = block_pass_avx2(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass);
-                else
-#endif
-                    np = block_pass(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass);
+                uint32_t np = block_pass(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass);
                 for (uint32_t i = 0; i < m && np; i++) {
                     if (!pass[i]) continue;
                     np--;
