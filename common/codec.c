@@ -1237,9 +1237,27 @@ static int pos_dec_open(pos_dec *d, const uint8_t *p, size_t len, const uint8_t 
  * Inlined into a build with and one without the popcnt instruction (the
  * skip counts ones a word at a time: libgcc's popcount was 3% of a phrase
  * query with a common word). */
+/* The bit index of the r-th one (r >= 1) of w, which has at least r: with
+ * BMI2's pdep (written as asm so that every build compiles it; run only
+ * where the CPU has BMI2) one deposit, else a bit clear per one. */
+static inline __attribute__((always_inline)) unsigned nth_one(uint64_t w, uint64_t r, int bmi2)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (bmi2) {
+        uint64_t x;
+        __asm__("pdepq %2, %1, %0" : "=r"(x) : "r"(1ull << (r - 1)), "r"(w));
+        return (unsigned)__builtin_ctzll(x);
+    }
+#else
+    (void)bmi2;
+#endif
+    for (; r > 1; r--) w &= w - 1;
+    return (unsigned)__builtin_ctzll(w);
+}
+
 static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, uint64_t *at,
                                                             uint64_t skip, uint64_t want,
-                                                            uint32_t *quot, int all)
+                                                            uint32_t *quot, int all, int bmi2)
 {
     const uint64_t end = (uint64_t)d->len * 8;
     uint64_t base = *at, prev = base - 1, g = 0;  /* prev: the last one seen (mod 2^64) */
@@ -1258,26 +1276,25 @@ static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, ui
                 continue;
             }
             /* the skip ends in this window: drop its ones up to the last
-             * one skipped (a bit clear each, not the loop below) */
-            for (uint64_t r = skip - g; r > 1; r--) w &= w - 1;
-            prev = base + (uint64_t)__builtin_ctzll(w);
-            w &= w - 1;
+             * one skipped (at most 56 bits valid: the shift stays below 64) */
+            unsigned z = nth_one(w, skip - g, bmi2);
+            prev = base + z;
+            w &= ~0ull << z << 1;
             g = skip;
         }
-        while (w) {
+        /* as many of the window's ones as are still wanted, counted first
+         * (no test per one of whether it is skipped or past the end) */
+        uint64_t c = (uint64_t)__builtin_popcountll(w), take = total - g < c ? total - g : c;
+        uint32_t *out = quot + (g - skip);
+        for (uint64_t t = 0; t < take; t++) {
             uint64_t one = base + (uint64_t)__builtin_ctzll(w);
-            if (g >= total) {
-                if (all) return TR_ECORRUPT;   /* a one in the padding */
-                break;
-            }
-            if (g >= skip) {
-                uint64_t q = one - prev - 1;
-                quot[g - skip] = q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
-            }
-            g++;
+            uint64_t q = one - prev - 1;
+            out[t] = q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
             prev = one;
             w &= w - 1;
         }
+        g += take;
+        if (all && w) return TR_ECORRUPT;   /* a one in the padding */
         base += valid;
     }
     *at = prev + 1;
@@ -1288,7 +1305,7 @@ static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, ui
 static int unary_portable(const pos_src *d, uint64_t *at, uint64_t skip, uint64_t want,
                           uint32_t *quot, int all)
 {
-    return unary_scan(d, at, skip, want, quot, all);
+    return unary_scan(d, at, skip, want, quot, all, 0);
 }
 
 #if POS_AVX2
@@ -1296,7 +1313,7 @@ __attribute__((target("popcnt")))
 static int unary_popcnt(const pos_src *d, uint64_t *at, uint64_t skip, uint64_t want,
                         uint32_t *quot, int all)
 {
-    return unary_scan(d, at, skip, want, quot, all);
+    return unary_scan(d, at, skip, want, quot, all, 0);
 }
 #endif
 
@@ -2256,7 +2273,7 @@ static inline uint32_t decode_run(const pos_src *s, uint64_t *lo, uint32_t m, un
 }
 
 static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block *pb, uint32_t i,
-                                                                   uint32_t *pos)
+                                                                   uint32_t *pos, int vec)
 {
     if (i >= pb->n) return TR_EINPUT;
     uint32_t t = pb->ttf[i], m = pb->tf[i] - t;
@@ -2267,16 +2284,32 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
          * has a count (at least one one to skip there, so the scan knows
          * where the quotient starts), or from where the last posting
          * asked for stopped when that is further on */
+        uint64_t at, skip;
         uint32_t lo = 0, hi = pb->nucum;   /* ucum[0] = 0 < g0 when g0 > 0 */
-        while (hi - lo > 1) {
-            uint32_t mid = (lo + hi) / 2;
-            if (pb->ucum[mid] < g0) lo = mid;
-            else hi = mid;
+        int resume = 0;
+        if (g0 >= pb->useen) {
+            /* no word after the one where the scan stopped starts
+             * before the quotient: go on from there, without a search */
+            uint64_t w = ((pb->ubit >> 3) - (pb->unary_at >> 3)) / 8 + 1;
+            if (w >= hi || pb->ucum[w] >= g0) resume = 1;
+            else lo = (uint32_t)w;
         }
-        uint64_t at = lo ? ((pb->unary_at >> 3) + 8 * (uint64_t)lo) * 8 : pb->unary_at;
-        uint64_t skip = g0 - (pb->nucum ? pb->ucum[lo] : 0);
-        if (g0 >= pb->useen && pb->ubit >= at) { at = pb->ubit; skip = g0 - pb->useen; }
-        if (pos_unary(&pb->s, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
+        if (resume) {
+            at = pb->ubit;
+            skip = g0 - pb->useen;
+        } else {
+            while (hi - lo > 1) {
+                uint32_t mid = (lo + hi) / 2;
+                if (pb->ucum[mid] < g0) lo = mid;
+                else hi = mid;
+            }
+            at = lo ? ((pb->unary_at >> 3) + 8 * (uint64_t)lo) * 8 : pb->unary_at;
+            skip = g0 - (pb->nucum ? pb->ucum[lo] : 0);
+        }
+        /* the vector build scans inline, with BMI2's select (a phrase's
+         * common word skips ~15 ones within the word it starts in) */
+        if (vec ? unary_scan(&pb->s, &at, skip, cnt, pos + own, 0, 1)
+                : pos_unary(&pb->s, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
         pb->ubit = at;
         pb->useen = g0 + cnt;
     }
@@ -2311,14 +2344,14 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
 
 static int pos_block_posting_portable(tr_pos_block *pb, uint32_t i, uint32_t *pos)
 {
-    return pos_block_posting(pb, i, pos);
+    return pos_block_posting(pb, i, pos, 0);
 }
 
 #if POS_AVX2
 __attribute__((target("avx2,bmi,bmi2,popcnt")))
 static int pos_block_posting_avx2(tr_pos_block *pb, uint32_t i, uint32_t *pos)
 {
-    return pos_block_posting(pb, i, pos);
+    return pos_block_posting(pb, i, pos, 1);
 }
 #endif
 
