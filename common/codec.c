@@ -1813,17 +1813,38 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
  * asked for stopped, so postings asked for in order scan the quotients
  * once between them. (The set-up used to read every first position and
  * scan the whole unary section: 56% of a phrase COUNT with a common word;
- * see tr_pos_block_open for what is still checked.) */
+ * see tr_pos_block_open for what is still checked.) The vector set-up
+ * works only the parameters and the sections' sizes out for every
+ * posting; where each posting's bits start, and its last bits, up to the
+ * posting asked for (a phrase's common word asks for the first two thirds
+ * of a block on average: 68.5% of the eight-posting steps on the peers'
+ * phrase COUNTs), and the quotients from the payload's end, which does
+ * not depend on the last bits; the block's last posting finishes it. */
 #define POS_UNARY_WORDS 64   /* 4,096 bits: a block of a common word needs a few hundred */
 struct tr_pos_block {
     pos_src s;
     uint32_t n;
     int fast_cpu;           /* AVX2, BMI2 and POPCNT: the set-up's vector build */
     int fast_loads;         /* 8 bytes readable past the payload: no tail checks */
+    int anytitle;           /* some posting has title positions (lazy set-up) */
     uint64_t lows_bits;     /* the leading bits start here */
     uint64_t lasts_at;      /* the last bits start here */
-    uint64_t unary_at;
-    uint64_t ubit, useen;   /* the bit after the useen-th one */
+    uint64_t unary_at;      /* known once complete */
+    uint64_t ubit, useen;   /* the bit after the useen-th one (ubit UINT64_MAX: none yet) */
+    /* The vector set-up is lazy (complete = 0): it works out every
+     * posting's parameters and the sections' sizes, but the prefix sums
+     * (gaps0, lows0, lead0) only for postings [0, upto) and the last bits
+     * before a posting (bigs0) for [0, bigsupto), extended as postings are
+     * asked for (carries: cg, cl, cw, cnb); a posting's quotients are found
+     * from the payload's end (rcum), where the unary section ends, since
+     * where it starts depends on every posting's last bits. complete = 1:
+     * laid out in full and checked as pos_block_finish says. */
+    int complete;
+    uint32_t upto, bigsupto, cg, cl, cw, cnb, gtot;
+    uint32_t graw[TR_BLOCK_DOCS], lraw[TR_BLOCK_DOCS], wraw[TR_BLOCK_DOCS]; /* each posting's own */
+    /* ones in the payload's last 8w bytes (rcum[w], w <= nrc) */
+    uint32_t nrc;
+    uint32_t rcum[POS_UNARY_WORDS + 1];
     /* ones of the unary section before each of its first 64-bit words
      * (word w: bytes from (unary_at >> 3) + 8w), counted by the set-up's
      * check: a posting's scan starts at the word of its first quotient */
@@ -1919,6 +1940,7 @@ static inline __attribute__((always_inline)) int pos_block_finish(tr_pos_block *
     if (g == 0) pb->nucum = 0;
     pb->ubit = at;
     pb->useen = 0;
+    pb->complete = 1;
     return TR_OK;
 }
 
@@ -2050,6 +2072,15 @@ LAYOUT_FN __m256i prefix8(__m256i x)
 
 LAYOUT_FN uint32_t lane7(__m256i x) { return (uint32_t)_mm256_extract_epi32(x, 7); }
 
+/* The sum of eight 32-bit lanes, in 64 bits. */
+LAYOUT_FN uint64_t hsum8(__m256i x)
+{
+    __m256i a = _mm256_add_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(x)),
+                                 _mm256_cvtepu32_epi64(_mm256_extracti128_si256(x, 1)));
+    __m128i b = _mm_add_epi64(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    return (uint64_t)_mm_cvtsi128_si64(b) + (uint64_t)_mm_extract_epi64(b, 1);
+}
+
 /* Which of eight first positions (leading bits of width w below 25 at bit
  * offsets o, where live) have a last bit: all ones in those lanes. One
  * 32-bit gather (a leading part and its bit offset fit 32 bits). */
@@ -2064,12 +2095,12 @@ LAYOUT_FN __m256i has_last8(const uint8_t *p, __m256i o, __m256i w, __m256i u, _
     return _mm256_and_si256(_mm256_cmpeq_epi32(_mm256_max_epu32(y, u), y), live);
 }
 
-/* tr_pos_block_open's layout eight postings a step: parameters and prefix
- * sums; then, once the leading bits' start is known, which first positions
- * have a last bit (gathers), and their prefix sums.
- * Returns 1 when done, 0 when the block is not for it (a run of 2^20 or
- * more positions, a field of 2^24 terms, a payload of 2^27 bytes, ttf >
- * tf: the scalar layout takes it), or TR_ECORRUPT. */
+/* tr_pos_block_open's layout eight postings a step, lazy: every posting's
+ * parameters and the sections' sizes; the prefix sums and which first
+ * positions have a last bit (gathers) as postings are asked for
+ * (pos_block_extend). Returns 1 when done, 0 when the block is not for it
+ * (a run of 2^20 or more positions, a field of 2^24 terms, a payload of
+ * 2^27 bytes, ttf > tf: the scalar layout takes it), or TR_ECORRUPT. */
 LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const uint32_t *ttf,
                                    uint32_t n, const uint32_t *tl, const uint32_t *bl)
 {
@@ -2079,9 +2110,7 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     const __m256i zero = _mm256_setzero_si256(), ones = _mm256_set1_epi32(-1);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i bigv = zero, badv = zero, titlev = zero;
-    /* running sums in every lane (lane 7 of each step's prefix sums,
-     * broadcast): gaps, low bits (below 2^32: under 2^28 a step), widths */
-    const __m256i seven = _mm256_set1_epi32(7);
+    /* sums in each lane: gaps, low bits, widths */
     __m256i cg = zero, cl = zero, cw = zero, orm = zero, orl = zero;
     for (uint32_t j = 0; j < n; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
@@ -2129,50 +2158,104 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         _mm256_storeu_si256((__m256i *)(pb->bk + j), bk);
         _mm256_storeu_si256((__m256i *)(pb->bw + j), bwv);
         _mm256_storeu_si256((__m256i *)(pb->bu + j), buv);
-        __m256i pg = _mm256_add_epi32(prefix8(g8), cg), pl = _mm256_add_epi32(prefix8(l8), cl);
-        __m256i pw = _mm256_add_epi32(prefix8(w8), cw);
-        _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), _mm256_sub_epi32(pg, g8));
-        _mm256_storeu_si256((__m256i *)(pb->lead0 + j), _mm256_sub_epi32(pw, w8));
-        __m256i xl = _mm256_sub_epi32(pl, l8);
-        _mm256_storeu_si256((__m256i *)(pb->lows0 + j), _mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)));
-        _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)));
-        cg = _mm256_permutevar8x32_epi32(pg, seven);
-        cl = _mm256_permutevar8x32_epi32(pl, seven);
-        cw = _mm256_permutevar8x32_epi32(pw, seven);
+        /* each posting's own counts, their prefix sums when asked for
+         * (pos_block_extend). A posting's low bits are below 2^26 (two
+         * runs of under 2^20 gaps, k <= 24), so a lane's sum over 16
+         * steps stays below 2^30; the totals are summed in 64 bits */
+        _mm256_storeu_si256((__m256i *)(pb->graw + j), g8);
+        _mm256_storeu_si256((__m256i *)(pb->lraw + j), l8);
+        _mm256_storeu_si256((__m256i *)(pb->wraw + j), w8);
+        cg = _mm256_add_epi32(cg, g8);
+        cl = _mm256_add_epi32(cl, l8);
+        cw = _mm256_add_epi32(cw, w8);
     }
     /* runs of 2^20 positions or more, fields of 2^24 terms (title fields
      * only where the group has title runs: no other reads them) */
     bigv = _mm256_or_si256(_mm256_srli_epi32(orm, 20), _mm256_srli_epi32(orl, 24));
     if (!_mm256_testz_si256(bigv, bigv)) return 0;
     if (!_mm256_testz_si256(badv, badv)) return TR_ECORRUPT;
-    const uint32_t gtot = (uint32_t)_mm256_cvtsi256_si32(cg), wtot = (uint32_t)_mm256_cvtsi256_si32(cw);
-    const uint64_t ltot = (uint32_t)_mm256_cvtsi256_si32(cl);
-    pb->gaps0[n] = gtot;
-    pb->lows0[n] = ltot;
+    const uint64_t gtot = hsum8(cg), wtot = hsum8(cw), ltot = hsum8(cl);
     const uint64_t end = (uint64_t)pn * 8;
     if (ltot > end || ltot + wtot > end) return TR_ECORRUPT;
-    const int anytitle = !_mm256_testz_si256(titlev, titlev);
-    /* Which first positions have a last bit: the leading bits at cl + lead0
-     * (title) and after the title's (body), below 2^30 bits (pn < 2^27),
-     * every width below 24 (fields below 2^24). A gather reads 4 bytes
-     * from a bit offset's byte, at most the payload's last, so it needs 4
-     * readable bytes after the payload: a chunk's last block, which may
-     * have none (or a compact chunk's checksum), is read by a scalar pass
-     * with tail-checked loads instead. (Reading every first position
-     * here, a scalar pass, was about half of a set-up.) */
-    const __m256i vcl = cl;
-    uint32_t nb = 0;
+    pb->gaps0[n] = (uint32_t)gtot;   /* below 2^31: n runs of under 2^20 */
+    pb->lows0[n] = ltot;
+    pb->gtot = (uint32_t)gtot;
+    pb->anytitle = !_mm256_testz_si256(titlev, titlev);
+    pb->fast_loads = (size_t)(s->rend - s->p) >= pn + 8;
+    pb->lows_bits = ltot;
+    pb->lasts_at = ltot + wtot;
+    pb->unary_at = 0;
+    pb->nucum = 0;
+    pb->ubit = UINT64_MAX;
+    pb->useen = 0;
+    pb->complete = 0;
+    pb->upto = pb->bigsupto = 0;
+    pb->cg = pb->cl = pb->cw = pb->cnb = 0;
+    pb->nrc = 0;
+    pb->rcum[0] = 0;
+    pb->n = n;
+    return 1;
+}
+
+/* Extend a lazy set-up: prefix sums for postings [0, need) at least, and
+ * with bigs the last bits before each of them (their leading bits
+ * gathered as the eager set-up did); steps of eight. */
+LAYOUT_FN void pos_block_extend(tr_pos_block *pb, uint32_t need, int bigs)
+{
+    const uint32_t n = pb->n;
+    const __m256i seven = _mm256_set1_epi32(7);
+    uint32_t j = pb->upto;
+    if (j < need) {
+        __m256i cg = _mm256_set1_epi32((int)pb->cg), cl = _mm256_set1_epi32((int)pb->cl);
+        __m256i cw = _mm256_set1_epi32((int)pb->cw);
+        for (; j < need; j += 8) {
+            __m256i g8 = _mm256_loadu_si256((const __m256i *)(pb->graw + j));
+            __m256i l8 = _mm256_loadu_si256((const __m256i *)(pb->lraw + j));
+            __m256i w8 = _mm256_loadu_si256((const __m256i *)(pb->wraw + j));
+            __m256i pg = _mm256_add_epi32(prefix8(g8), cg), pl = _mm256_add_epi32(prefix8(l8), cl);
+            __m256i pw = _mm256_add_epi32(prefix8(w8), cw);
+            _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), _mm256_sub_epi32(pg, g8));
+            _mm256_storeu_si256((__m256i *)(pb->lead0 + j), _mm256_sub_epi32(pw, w8));
+            __m256i xl = _mm256_sub_epi32(pl, l8);
+            _mm256_storeu_si256((__m256i *)(pb->lows0 + j), _mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)));
+            _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)));
+            cg = _mm256_permutevar8x32_epi32(pg, seven);
+            cl = _mm256_permutevar8x32_epi32(pl, seven);
+            cw = _mm256_permutevar8x32_epi32(pw, seven);
+        }
+        /* a last step past n wrote the totals at n again (dead lanes
+         * add 0) */
+        pb->upto = j < n ? j : n;
+        pb->cg = (uint32_t)_mm256_cvtsi256_si32(cg);
+        pb->cl = (uint32_t)_mm256_cvtsi256_si32(cl);
+        pb->cw = (uint32_t)_mm256_cvtsi256_si32(cw);
+    }
+    if (!bigs) return;
+    const pos_src *s = &pb->s;
+    const size_t pn = s->len;
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i vcl = _mm256_set1_epi32((int)pb->lows_bits);   /* below 2^30 */
+    uint32_t nb = pb->cnb;
+    j = pb->bigsupto;
+    /* Which first positions have a last bit: the leading bits at ltot +
+     * lead0 (title) and after the title's (body), below 2^30 bits (pn <
+     * 2^27), every width below 24 (fields below 2^24). A gather reads 4
+     * bytes from a bit offset's byte, at most the payload's last, so it
+     * needs 4 readable bytes after the payload: a chunk's last block,
+     * which may have none (or a compact chunk's checksum), is read by a
+     * scalar pass with tail-checked loads instead. */
     const size_t slack = (size_t)(s->rend - s->p) - pn;
     if (slack < 4) {
-        uint64_t o = ltot;
-        for (uint32_t j = 0; j < n; j++) {
+        uint64_t o = pb->lows_bits + (j < n ? pb->lead0[j] : 0);
+        for (; j < need; j++) {
             pb->bigs0[j] = nb;
             nb += has_last(s, o, pb->tw[j], pb->tu[j], 0);
             nb += has_last(s, o + pb->tw[j], pb->bw[j], pb->bu[j], 0);
             o += pb->tw[j] + pb->bw[j];
         }
     }
-    for (uint32_t j = 0; j < n && slack >= 4; j += 8) {
+    for (; j < need; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
         __m256i ot = _mm256_add_epi32(vcl, _mm256_loadu_si256((const __m256i *)(pb->lead0 + j)));
         __m256i twv = _mm256_loadu_si256((const __m256i *)(pb->tw + j));
@@ -2181,7 +2264,7 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         __m256i buv = _mm256_loadu_si256((const __m256i *)(pb->bu + j));
         /* a lane with no body run has u = UINT32_MAX: never a last bit */
         __m256i cnt = has_last8(s->p, ob, bwv, buv, live);
-        if (anytitle) {
+        if (pb->anytitle) {
             __m256i tuv = _mm256_loadu_si256((const __m256i *)(pb->tu + j));
             cnt = _mm256_add_epi32(cnt, has_last8(s->p, ot, twv, tuv, live));
         }
@@ -2191,14 +2274,27 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
                             _mm256_add_epi32(_mm256_sub_epi32(pc, cnt), _mm256_set1_epi32((int)nb)));
         nb += lane7(pc);
     }
-    pb->bigs0[n] = nb;
-    pb->fast_loads = slack >= 8;
-    int rc = pos_block_finish(pb, ltot, wtot, nb, gtot);
-    if (rc) return rc;
-    pb->n = n;
-    return 1;
+    pb->bigsupto = j < n ? j : n;
+    pb->cnb = nb;
+}
+
+/* A lazy set-up laid out in full and checked: what the eager set-up
+ * would have made of the block. */
+__attribute__((target("avx2,bmi,bmi2,popcnt")))
+static int pos_block_complete(tr_pos_block *pb)
+{
+    pos_block_extend(pb, pb->n, 1);
+    pb->bigs0[pb->n] = pb->cnb;
+    return pos_block_finish(pb, pb->lows_bits, pb->lasts_at - pb->lows_bits, pb->cnb, pb->gtot);
+}
+
+__attribute__((target("avx2,bmi,bmi2,popcnt")))
+static void pos_block_more(tr_pos_block *pb, uint32_t need, int bigs)
+{
+    pos_block_extend(pb, need, bigs);
 }
 #endif
+
 
 static int pos_block_layout_portable(tr_pos_block *pb, const uint8_t *pp, size_t pn,
                                      const uint8_t *rend, const uint32_t *tf, const uint32_t *ttf,
@@ -2272,10 +2368,65 @@ static inline uint32_t decode_run(const pos_src *s, uint64_t *lo, uint32_t m, un
     return bad;
 }
 
+/* Where a lazy set-up's scan for gap g0's quotient starts (its first
+ * bit *at, and *skip ones before it, the last of them gap g0 - 1's):
+ * from where the last posting asked for stopped when that is on the way,
+ * else from the 64-bit word, counted from the payload's end, that holds
+ * gap g0 - 1's one (the unary section ends the payload, and its ones are
+ * the gaps': gap g0 - 1's is the (gtot - g0 + 1)-th from the end), the
+ * words' ones counted (rcum) as far back as a posting needed. Returns 1,
+ * 0 when the block must be laid out in full first (g0 = 0: the section's
+ * start is needed; or a quotient more than POS_UNARY_WORDS words from the
+ * end), TR_ECORRUPT when the payload has fewer ones than gaps. */
+static inline __attribute__((always_inline)) int pos_block_from_end(tr_pos_block *pb, uint64_t g0,
+                                                                    uint64_t *at, uint64_t *skip)
+{
+    if (g0 == 0) return 0;
+    const uint64_t r = (uint64_t)pb->gtot - g0 + 1;
+    const size_t len = pb->s.len;
+    uint32_t w = pb->nrc;
+    while (pb->rcum[w] < r) {
+        size_t done = (size_t)w * 8;
+        if (done >= len) return TR_ECORRUPT;
+        if (w == POS_UNARY_WORDS) return 0;
+        size_t left = len - done;
+        uint64_t x = left >= 8 ? load64_le(pb->s.p + left - 8) : load64_tail(pb->s.p, pb->s.p + left);
+        pb->rcum[w + 1] = pb->rcum[w] + (uint32_t)__builtin_popcountll(x);
+        pb->nrc = ++w;
+    }
+    uint32_t lo = 0, hi = w;   /* rcum[lo] < r <= rcum[hi] */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (pb->rcum[mid] < r) lo = mid;
+        else hi = mid;
+    }
+    size_t sb = len > (size_t)hi * 8 ? len - (size_t)hi * 8 : 0;
+    uint64_t bat = (uint64_t)sb * 8;
+    if (pb->ubit != UINT64_MAX && g0 >= pb->useen && pb->ubit >= bat) {
+        *at = pb->ubit;
+        *skip = g0 - pb->useen;
+    } else {
+        *at = bat;
+        *skip = pb->rcum[hi] - r + 1;
+    }
+    return 1;
+}
+
 static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block *pb, uint32_t i,
                                                                    uint32_t *pos, int vec)
 {
     if (i >= pb->n) return TR_EINPUT;
+#if POS_AVX2
+    /* prefix sums up to posting i + 1's (gaps0[n] is the total); the
+     * block's last posting lays it out in full, with its checks */
+    if (vec && !pb->complete) {
+        if (i + 1 == pb->n) {
+            if (pos_block_complete(pb)) return TR_ECORRUPT;
+        } else if (pb->upto < i + 2) {
+            pos_block_more(pb, i + 2, 0);
+        }
+    }
+#endif
     uint32_t t = pb->ttf[i], m = pb->tf[i] - t;
     uint32_t own = (t > 0) + (m > 0);
     uint64_t g0 = pb->gaps0[i], cnt = pb->gaps0[i + 1] - g0;
@@ -2284,20 +2435,29 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
          * has a count (at least one one to skip there, so the scan knows
          * where the quotient starts), or from where the last posting
          * asked for stopped when that is further on */
-        uint64_t at, skip;
-        uint32_t lo = 0, hi = pb->nucum;   /* ucum[0] = 0 < g0 when g0 > 0 */
-        int resume = 0;
-        if (g0 >= pb->useen) {
+        uint64_t at = 0, skip = 0;
+        uint32_t lo = 0, hi = 0;
+        int resume = 0, found = 0;
+#if POS_AVX2
+        if (vec && !pb->complete) {
+            found = pos_block_from_end(pb, g0, &at, &skip);
+            if (found < 0 || (!found && pos_block_complete(pb))) return TR_ECORRUPT;
+        }
+#endif
+        hi = pb->nucum;   /* ucum[0] = 0 < g0 when g0 > 0 */
+        if (found) {
+            resume = 2;
+        } else if (g0 >= pb->useen) {
             /* no word after the one where the scan stopped starts
              * before the quotient: go on from there, without a search */
             uint64_t w = ((pb->ubit >> 3) - (pb->unary_at >> 3)) / 8 + 1;
             if (w >= hi || pb->ucum[w] >= g0) resume = 1;
             else lo = (uint32_t)w;
         }
-        if (resume) {
+        if (resume == 1) {
             at = pb->ubit;
             skip = g0 - pb->useen;
-        } else {
+        } else if (!resume) {
             while (hi - lo > 1) {
                 uint32_t mid = (lo + hi) / 2;
                 if (pb->ucum[mid] < g0) lo = mid;
@@ -2316,7 +2476,21 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
     /* its first positions: leading bits and last bits where the set-up
      * put them (offsets within the payload: checked there) */
     const uint64_t end = (uint64_t)pb->s.len * 8;
-    uint64_t o = pb->lows_bits + pb->lead0[i], lb = pb->lasts_at + pb->bigs0[i];
+    uint64_t o = pb->lows_bits + pb->lead0[i], lb = pb->lasts_at;
+    if (pb->complete) {
+        lb += pb->bigs0[i];
+    } else {
+#if POS_AVX2
+        /* a lazy set-up counts the last bits before posting i's only
+         * when one of its first positions has one */
+        int fl = pb->fast_loads;
+        if (has_last(&pb->s, o, pb->tw[i], pb->tu[i], fl) |
+            has_last(&pb->s, o + pb->tw[i], pb->bw[i], pb->bu[i], fl)) {
+            if (pb->bigsupto <= i) pos_block_more(pb, i + 1, 1);
+            lb += pb->bigs0[i];
+        }
+#endif
+    }
     uint32_t tfirst = 0, bfirst = 0;
     if (pb->fast_loads) {
         if (t) tfirst = read_first(&pb->s, &o, &lb, end, pb->tw[i], pb->tu[i], 1);
