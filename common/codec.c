@@ -1814,12 +1814,12 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
  * once between them. (The set-up used to read every first position and
  * scan the whole unary section: 56% of a phrase COUNT with a common word;
  * see tr_pos_block_open for what is still checked.) The vector set-up
- * works only the parameters and the sections' sizes out for every
- * posting; where each posting's bits start, and its last bits, up to the
- * posting asked for (a phrase's common word asks for the first two thirds
- * of a block on average: 68.5% of the eight-posting steps on the peers'
- * phrase COUNTs), and the quotients from the payload's end, which does
- * not depend on the last bits; the block's last posting finishes it. */
+ * reads the last bits only up to the posting asked for (a phrase's common
+ * word asks for the first two thirds of a block on average: 68.5% of the
+ * eight-posting steps on the peers' phrase COUNTs), and only when that
+ * posting's first positions have one, and finds the quotients from the
+ * payload's end, which does not depend on the last bits; the block's last
+ * posting finishes it. */
 #define POS_UNARY_WORDS 64   /* 4,096 bits: a block of a common word needs a few hundred */
 struct tr_pos_block {
     pos_src s;
@@ -1832,16 +1832,15 @@ struct tr_pos_block {
     uint64_t unary_at;      /* known once complete */
     uint64_t ubit, useen;   /* the bit after the useen-th one (ubit UINT64_MAX: none yet) */
     /* The vector set-up is lazy (complete = 0): it works out every
-     * posting's parameters and the sections' sizes, but the prefix sums
-     * (gaps0, lows0, lead0) only for postings [0, upto) and the last bits
-     * before a posting (bigs0) for [0, bigsupto), extended as postings are
-     * asked for (carries: cg, cl, cw, cnb); a posting's quotients are found
-     * from the payload's end (rcum), where the unary section ends, since
-     * where it starts depends on every posting's last bits. complete = 1:
-     * laid out in full and checked as pos_block_finish says. */
+     * posting's parameters, where its bits start and the sections' sizes,
+     * but the last bits before a posting's (bigs0) only for [0, bigsupto),
+     * extended as postings are asked for (cnb: the count so far); a
+     * posting's quotients are found from the payload's end (rcum), where
+     * the unary section ends, since where it starts depends on every
+     * posting's last bits. complete = 1: laid out in full and checked as
+     * pos_block_finish says. */
     int complete;
-    uint32_t upto, bigsupto, cg, cl, cw, cnb, gtot;
-    uint32_t graw[TR_BLOCK_DOCS], lraw[TR_BLOCK_DOCS], wraw[TR_BLOCK_DOCS]; /* each posting's own */
+    uint32_t bigsupto, cnb, gtot;
     /* ones in the payload's last 8w bytes (rcum[w], w <= nrc) */
     uint32_t nrc;
     uint32_t rcum[POS_UNARY_WORDS + 1];
@@ -2072,15 +2071,6 @@ LAYOUT_FN __m256i prefix8(__m256i x)
 
 LAYOUT_FN uint32_t lane7(__m256i x) { return (uint32_t)_mm256_extract_epi32(x, 7); }
 
-/* The sum of eight 32-bit lanes, in 64 bits. */
-LAYOUT_FN uint64_t hsum8(__m256i x)
-{
-    __m256i a = _mm256_add_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(x)),
-                                 _mm256_cvtepu32_epi64(_mm256_extracti128_si256(x, 1)));
-    __m128i b = _mm_add_epi64(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-    return (uint64_t)_mm_cvtsi128_si64(b) + (uint64_t)_mm_extract_epi64(b, 1);
-}
-
 /* Which of eight first positions (leading bits of width w below 25 at bit
  * offsets o, where live) have a last bit: all ones in those lanes. One
  * 32-bit gather (a leading part and its bit offset fit 32 bits). */
@@ -2096,9 +2086,9 @@ LAYOUT_FN __m256i has_last8(const uint8_t *p, __m256i o, __m256i w, __m256i u, _
 }
 
 /* tr_pos_block_open's layout eight postings a step, lazy: every posting's
- * parameters and the sections' sizes; the prefix sums and which first
- * positions have a last bit (gathers) as postings are asked for
- * (pos_block_extend). Returns 1 when done, 0 when the block is not for it
+ * parameters, prefix sums and the sections' sizes; which first positions
+ * have a last bit (gathers) as postings are asked for (pos_block_extend).
+ * Returns 1 when done, 0 when the block is not for it
  * (a run of 2^20 or more positions, a field of 2^24 terms, a payload of
  * 2^27 bytes, ttf > tf: the scalar layout takes it), or TR_ECORRUPT. */
 LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const uint32_t *ttf,
@@ -2110,7 +2100,9 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     const __m256i zero = _mm256_setzero_si256(), ones = _mm256_set1_epi32(-1);
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i bigv = zero, badv = zero, titlev = zero;
-    /* sums in each lane: gaps, low bits, widths */
+    /* running sums in every lane (lane 7 of each step's prefix sums,
+     * broadcast): gaps, low bits (below 2^32: under 2^28 a step), widths */
+    const __m256i seven = _mm256_set1_epi32(7);
     __m256i cg = zero, cl = zero, cw = zero, orm = zero, orl = zero;
     for (uint32_t j = 0; j < n; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
@@ -2158,28 +2150,29 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         _mm256_storeu_si256((__m256i *)(pb->bk + j), bk);
         _mm256_storeu_si256((__m256i *)(pb->bw + j), bwv);
         _mm256_storeu_si256((__m256i *)(pb->bu + j), buv);
-        /* each posting's own counts, their prefix sums when asked for
-         * (pos_block_extend). A posting's low bits are below 2^26 (two
-         * runs of under 2^20 gaps, k <= 24), so a lane's sum over 16
-         * steps stays below 2^30; the totals are summed in 64 bits */
-        _mm256_storeu_si256((__m256i *)(pb->graw + j), g8);
-        _mm256_storeu_si256((__m256i *)(pb->lraw + j), l8);
-        _mm256_storeu_si256((__m256i *)(pb->wraw + j), w8);
-        cg = _mm256_add_epi32(cg, g8);
-        cl = _mm256_add_epi32(cl, l8);
-        cw = _mm256_add_epi32(cw, w8);
+        __m256i pg = _mm256_add_epi32(prefix8(g8), cg), pl = _mm256_add_epi32(prefix8(l8), cl);
+        __m256i pw = _mm256_add_epi32(prefix8(w8), cw);
+        _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), _mm256_sub_epi32(pg, g8));
+        _mm256_storeu_si256((__m256i *)(pb->lead0 + j), _mm256_sub_epi32(pw, w8));
+        __m256i xl = _mm256_sub_epi32(pl, l8);
+        _mm256_storeu_si256((__m256i *)(pb->lows0 + j), _mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)));
+        _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)));
+        cg = _mm256_permutevar8x32_epi32(pg, seven);
+        cl = _mm256_permutevar8x32_epi32(pl, seven);
+        cw = _mm256_permutevar8x32_epi32(pw, seven);
     }
     /* runs of 2^20 positions or more, fields of 2^24 terms (title fields
      * only where the group has title runs: no other reads them) */
     bigv = _mm256_or_si256(_mm256_srli_epi32(orm, 20), _mm256_srli_epi32(orl, 24));
     if (!_mm256_testz_si256(bigv, bigv)) return 0;
     if (!_mm256_testz_si256(badv, badv)) return TR_ECORRUPT;
-    const uint64_t gtot = hsum8(cg), wtot = hsum8(cw), ltot = hsum8(cl);
+    const uint32_t gtot = (uint32_t)_mm256_cvtsi256_si32(cg), wtot = (uint32_t)_mm256_cvtsi256_si32(cw);
+    const uint64_t ltot = (uint32_t)_mm256_cvtsi256_si32(cl);
     const uint64_t end = (uint64_t)pn * 8;
     if (ltot > end || ltot + wtot > end) return TR_ECORRUPT;
-    pb->gaps0[n] = (uint32_t)gtot;   /* below 2^31: n runs of under 2^20 */
+    pb->gaps0[n] = gtot;
     pb->lows0[n] = ltot;
-    pb->gtot = (uint32_t)gtot;
+    pb->gtot = gtot;
     pb->anytitle = !_mm256_testz_si256(titlev, titlev);
     pb->fast_loads = (size_t)(s->rend - s->p) >= pn + 8;
     pb->lows_bits = ltot;
@@ -2189,55 +2182,26 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     pb->ubit = UINT64_MAX;
     pb->useen = 0;
     pb->complete = 0;
-    pb->upto = pb->bigsupto = 0;
-    pb->cg = pb->cl = pb->cw = pb->cnb = 0;
+    pb->bigsupto = 0;
+    pb->cnb = 0;
     pb->nrc = 0;
     pb->rcum[0] = 0;
     pb->n = n;
     return 1;
 }
 
-/* Extend a lazy set-up: prefix sums for postings [0, need) at least, and
- * with bigs the last bits before each of them (their leading bits
- * gathered as the eager set-up did); steps of eight. */
-LAYOUT_FN void pos_block_extend(tr_pos_block *pb, uint32_t need, int bigs)
+/* Extend a lazy set-up: the last bits before each of postings [0, need)
+ * at least (their leading bits gathered as the eager set-up did), in
+ * steps of eight. */
+LAYOUT_FN void pos_block_extend(tr_pos_block *pb, uint32_t need)
 {
     const uint32_t n = pb->n;
-    const __m256i seven = _mm256_set1_epi32(7);
-    uint32_t j = pb->upto;
-    if (j < need) {
-        __m256i cg = _mm256_set1_epi32((int)pb->cg), cl = _mm256_set1_epi32((int)pb->cl);
-        __m256i cw = _mm256_set1_epi32((int)pb->cw);
-        for (; j < need; j += 8) {
-            __m256i g8 = _mm256_loadu_si256((const __m256i *)(pb->graw + j));
-            __m256i l8 = _mm256_loadu_si256((const __m256i *)(pb->lraw + j));
-            __m256i w8 = _mm256_loadu_si256((const __m256i *)(pb->wraw + j));
-            __m256i pg = _mm256_add_epi32(prefix8(g8), cg), pl = _mm256_add_epi32(prefix8(l8), cl);
-            __m256i pw = _mm256_add_epi32(prefix8(w8), cw);
-            _mm256_storeu_si256((__m256i *)(pb->gaps0 + j), _mm256_sub_epi32(pg, g8));
-            _mm256_storeu_si256((__m256i *)(pb->lead0 + j), _mm256_sub_epi32(pw, w8));
-            __m256i xl = _mm256_sub_epi32(pl, l8);
-            _mm256_storeu_si256((__m256i *)(pb->lows0 + j), _mm256_cvtepu32_epi64(_mm256_castsi256_si128(xl)));
-            _mm256_storeu_si256((__m256i *)(pb->lows0 + j + 4), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(xl, 1)));
-            cg = _mm256_permutevar8x32_epi32(pg, seven);
-            cl = _mm256_permutevar8x32_epi32(pl, seven);
-            cw = _mm256_permutevar8x32_epi32(pw, seven);
-        }
-        /* a last step past n wrote the totals at n again (dead lanes
-         * add 0) */
-        pb->upto = j < n ? j : n;
-        pb->cg = (uint32_t)_mm256_cvtsi256_si32(cg);
-        pb->cl = (uint32_t)_mm256_cvtsi256_si32(cl);
-        pb->cw = (uint32_t)_mm256_cvtsi256_si32(cw);
-    }
-    if (!bigs) return;
     const pos_src *s = &pb->s;
     const size_t pn = s->len;
     const __m256i zero = _mm256_setzero_si256();
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i vcl = _mm256_set1_epi32((int)pb->lows_bits);   /* below 2^30 */
-    uint32_t nb = pb->cnb;
-    j = pb->bigsupto;
+    uint32_t nb = pb->cnb, j = pb->bigsupto;
     /* Which first positions have a last bit: the leading bits at ltot +
      * lead0 (title) and after the title's (body), below 2^30 bits (pn <
      * 2^27), every width below 24 (fields below 2^24). A gather reads 4
@@ -2283,15 +2247,15 @@ LAYOUT_FN void pos_block_extend(tr_pos_block *pb, uint32_t need, int bigs)
 __attribute__((target("avx2,bmi,bmi2,popcnt")))
 static int pos_block_complete(tr_pos_block *pb)
 {
-    pos_block_extend(pb, pb->n, 1);
+    pos_block_extend(pb, pb->n);
     pb->bigs0[pb->n] = pb->cnb;
     return pos_block_finish(pb, pb->lows_bits, pb->lasts_at - pb->lows_bits, pb->cnb, pb->gtot);
 }
 
 __attribute__((target("avx2,bmi,bmi2,popcnt")))
-static void pos_block_more(tr_pos_block *pb, uint32_t need, int bigs)
+static void pos_block_more(tr_pos_block *pb, uint32_t need)
 {
-    pos_block_extend(pb, need, bigs);
+    pos_block_extend(pb, need);
 }
 #endif
 
@@ -2394,12 +2358,15 @@ static inline __attribute__((always_inline)) int pos_block_from_end(tr_pos_block
         pb->rcum[w + 1] = pb->rcum[w] + (uint32_t)__builtin_popcountll(x);
         pb->nrc = ++w;
     }
-    uint32_t lo = 0, hi = w;   /* rcum[lo] < r <= rcum[hi] */
-    while (hi - lo > 1) {
-        uint32_t mid = (lo + hi) / 2;
-        if (pb->rcum[mid] < r) lo = mid;
-        else hi = mid;
+    /* the first w with rcum[w] >= r (rcum[0] = 0 < r): a search whose
+     * steps are selects, not branches (each a coin toss) */
+    uint32_t lo = 0, len1 = w + 1;
+    while (len1 > 1) {
+        uint32_t half = len1 / 2;
+        lo = pb->rcum[lo + half] < r ? lo + half : lo;
+        len1 -= half;
     }
+    uint32_t hi = lo + 1;
     size_t sb = len > (size_t)hi * 8 ? len - (size_t)hi * 8 : 0;
     uint64_t bat = (uint64_t)sb * 8;
     if (pb->ubit != UINT64_MAX && g0 >= pb->useen && pb->ubit >= bat) {
@@ -2417,15 +2384,8 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
 {
     if (i >= pb->n) return TR_EINPUT;
 #if POS_AVX2
-    /* prefix sums up to posting i + 1's (gaps0[n] is the total); the
-     * block's last posting lays it out in full, with its checks */
-    if (vec && !pb->complete) {
-        if (i + 1 == pb->n) {
-            if (pos_block_complete(pb)) return TR_ECORRUPT;
-        } else if (pb->upto < i + 2) {
-            pos_block_more(pb, i + 2, 0);
-        }
-    }
+    /* the block's last posting lays it out in full, with its checks */
+    if (vec && !pb->complete && i + 1 == pb->n && pos_block_complete(pb)) return TR_ECORRUPT;
 #endif
     uint32_t t = pb->ttf[i], m = pb->tf[i] - t;
     uint32_t own = (t > 0) + (m > 0);
@@ -2486,7 +2446,7 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
         int fl = pb->fast_loads;
         if (has_last(&pb->s, o, pb->tw[i], pb->tu[i], fl) |
             has_last(&pb->s, o + pb->tw[i], pb->bw[i], pb->bu[i], fl)) {
-            if (pb->bigsupto <= i) pos_block_more(pb, i + 1, 1);
+            if (pb->bigsupto <= i) pos_block_more(pb, i + 1);
             lb += pb->bigs0[i];
         }
 #endif
