@@ -1237,9 +1237,27 @@ static int pos_dec_open(pos_dec *d, const uint8_t *p, size_t len, const uint8_t 
  * Inlined into a build with and one without the popcnt instruction (the
  * skip counts ones a word at a time: libgcc's popcount was 3% of a phrase
  * query with a common word). */
+/* The bit index of the r-th one (r >= 1) of w, which has at least r: with
+ * BMI2's pdep (written as asm so that every build compiles it; run only
+ * where the CPU has BMI2) one deposit, else a bit clear per one. */
+static inline __attribute__((always_inline)) unsigned nth_one(uint64_t w, uint64_t r, int bmi2)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (bmi2) {
+        uint64_t x;
+        __asm__("pdepq %2, %1, %0" : "=r"(x) : "r"(1ull << (r - 1)), "r"(w));
+        return (unsigned)__builtin_ctzll(x);
+    }
+#else
+    (void)bmi2;
+#endif
+    for (; r > 1; r--) w &= w - 1;
+    return (unsigned)__builtin_ctzll(w);
+}
+
 static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, uint64_t *at,
                                                             uint64_t skip, uint64_t want,
-                                                            uint32_t *quot, int all)
+                                                            uint32_t *quot, int all, int bmi2)
 {
     const uint64_t end = (uint64_t)d->len * 8;
     uint64_t base = *at, prev = base - 1, g = 0;  /* prev: the last one seen (mod 2^64) */
@@ -1258,26 +1276,25 @@ static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, ui
                 continue;
             }
             /* the skip ends in this window: drop its ones up to the last
-             * one skipped (a bit clear each, not the loop below) */
-            for (uint64_t r = skip - g; r > 1; r--) w &= w - 1;
-            prev = base + (uint64_t)__builtin_ctzll(w);
-            w &= w - 1;
+             * one skipped (at most 56 bits valid: the shift stays below 64) */
+            unsigned z = nth_one(w, skip - g, bmi2);
+            prev = base + z;
+            w &= ~0ull << z << 1;
             g = skip;
         }
-        while (w) {
+        /* as many of the window's ones as are still wanted, counted first
+         * (no test per one of whether it is skipped or past the end) */
+        uint64_t c = (uint64_t)__builtin_popcountll(w), take = total - g < c ? total - g : c;
+        uint32_t *out = quot + (g - skip);
+        for (uint64_t t = 0; t < take; t++) {
             uint64_t one = base + (uint64_t)__builtin_ctzll(w);
-            if (g >= total) {
-                if (all) return TR_ECORRUPT;   /* a one in the padding */
-                break;
-            }
-            if (g >= skip) {
-                uint64_t q = one - prev - 1;
-                quot[g - skip] = q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
-            }
-            g++;
+            uint64_t q = one - prev - 1;
+            out[t] = q > UINT32_MAX ? UINT32_MAX : (uint32_t)q;
             prev = one;
             w &= w - 1;
         }
+        g += take;
+        if (all && w) return TR_ECORRUPT;   /* a one in the padding */
         base += valid;
     }
     *at = prev + 1;
@@ -1288,7 +1305,7 @@ static inline __attribute__((always_inline)) int unary_scan(const pos_src *d, ui
 static int unary_portable(const pos_src *d, uint64_t *at, uint64_t skip, uint64_t want,
                           uint32_t *quot, int all)
 {
-    return unary_scan(d, at, skip, want, quot, all);
+    return unary_scan(d, at, skip, want, quot, all, 0);
 }
 
 #if POS_AVX2
@@ -1296,7 +1313,7 @@ __attribute__((target("popcnt")))
 static int unary_popcnt(const pos_src *d, uint64_t *at, uint64_t skip, uint64_t want,
                         uint32_t *quot, int all)
 {
-    return unary_scan(d, at, skip, want, quot, all);
+    return unary_scan(d, at, skip, want, quot, all, 0);
 }
 #endif
 
@@ -1841,17 +1858,37 @@ int tr_chunk_block_positions(const tr_chunk *c, uint32_t b, int verify,
  * asked for stopped, so postings asked for in order scan the quotients
  * once between them. (The set-up used to read every first position and
  * scan the whole unary section: 56% of a phrase COUNT with a common word;
- * see tr_pos_block_open for what is still checked.) */
+ * see tr_pos_block_open for what is still checked.) The vector set-up
+ * reads the last bits only up to the posting asked for (a phrase's common
+ * word asks for the first two thirds of a block on average: 68.5% of the
+ * eight-posting steps on the peers' phrase COUNTs), and only when that
+ * posting's first positions have one, and finds the quotients from the
+ * payload's end, which does not depend on the last bits; the block's last
+ * posting finishes it. */
 #define POS_UNARY_WORDS 64   /* 4,096 bits: a block of a common word needs a few hundred */
 struct tr_pos_block {
     pos_src s;
     uint32_t n;
     int fast_cpu;           /* AVX2, BMI2 and POPCNT: the set-up's vector build */
     int fast_loads;         /* 8 bytes readable past the payload: no tail checks */
+    int anytitle;           /* some posting has title positions (lazy set-up) */
     uint64_t lows_bits;     /* the leading bits start here */
     uint64_t lasts_at;      /* the last bits start here */
-    uint64_t unary_at;
-    uint64_t ubit, useen;   /* the bit after the useen-th one */
+    uint64_t unary_at;      /* known once complete */
+    uint64_t ubit, useen;   /* the bit after the useen-th one (ubit UINT64_MAX: none yet) */
+    /* The vector set-up is lazy (complete = 0): it works out every
+     * posting's parameters, where its bits start and the sections' sizes,
+     * but the last bits before a posting's (bigs0) only for [0, bigsupto),
+     * extended as postings are asked for (cnb: the count so far); a
+     * posting's quotients are found from the payload's end (rcum), where
+     * the unary section ends, since where it starts depends on every
+     * posting's last bits. complete = 1: laid out in full and checked as
+     * pos_block_finish says. */
+    int complete;
+    uint32_t bigsupto, cnb, gtot;
+    /* ones in the payload's last 8w bytes (rcum[w], w <= nrc) */
+    uint32_t nrc;
+    uint32_t rcum[POS_UNARY_WORDS + 1];
     /* ones of the unary section before each of its first 64-bit words
      * (word w: bytes from (unary_at >> 3) + 8w), counted by the set-up's
      * check: a posting's scan starts at the word of its first quotient */
@@ -1947,6 +1984,7 @@ static inline __attribute__((always_inline)) int pos_block_finish(tr_pos_block *
     if (g == 0) pb->nucum = 0;
     pb->ubit = at;
     pb->useen = 0;
+    pb->complete = 1;
     return TR_OK;
 }
 
@@ -2092,12 +2130,12 @@ LAYOUT_FN __m256i has_last8(const uint8_t *p, __m256i o, __m256i w, __m256i u, _
     return _mm256_and_si256(_mm256_cmpeq_epi32(_mm256_max_epu32(y, u), y), live);
 }
 
-/* tr_pos_block_open's layout eight postings a step: parameters and prefix
- * sums; then, once the leading bits' start is known, which first positions
- * have a last bit (gathers), and their prefix sums.
- * Returns 1 when done, 0 when the block is not for it (a run of 2^20 or
- * more positions, a field of 2^24 terms, a payload of 2^27 bytes, ttf >
- * tf: the scalar layout takes it), or TR_ECORRUPT. */
+/* tr_pos_block_open's layout eight postings a step, lazy: every posting's
+ * parameters, prefix sums and the sections' sizes; which first positions
+ * have a last bit (gathers) as postings are asked for (pos_block_extend).
+ * Returns 1 when done, 0 when the block is not for it
+ * (a run of 2^20 or more positions, a field of 2^24 terms, a payload of
+ * 2^27 bytes, ttf > tf: the scalar layout takes it), or TR_ECORRUPT. */
 LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const uint32_t *ttf,
                                    uint32_t n, const uint32_t *tl, const uint32_t *bl)
 {
@@ -2175,32 +2213,58 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
     if (!_mm256_testz_si256(badv, badv)) return TR_ECORRUPT;
     const uint32_t gtot = (uint32_t)_mm256_cvtsi256_si32(cg), wtot = (uint32_t)_mm256_cvtsi256_si32(cw);
     const uint64_t ltot = (uint32_t)_mm256_cvtsi256_si32(cl);
-    pb->gaps0[n] = gtot;
-    pb->lows0[n] = ltot;
     const uint64_t end = (uint64_t)pn * 8;
     if (ltot > end || ltot + wtot > end) return TR_ECORRUPT;
-    const int anytitle = !_mm256_testz_si256(titlev, titlev);
-    /* Which first positions have a last bit: the leading bits at cl + lead0
-     * (title) and after the title's (body), below 2^30 bits (pn < 2^27),
-     * every width below 24 (fields below 2^24). A gather reads 4 bytes
-     * from a bit offset's byte, at most the payload's last, so it needs 4
-     * readable bytes after the payload: a chunk's last block, which may
-     * have none (or a compact chunk's checksum), is read by a scalar pass
-     * with tail-checked loads instead. (Reading every first position
-     * here, a scalar pass, was about half of a set-up.) */
-    const __m256i vcl = cl;
-    uint32_t nb = 0;
+    pb->gaps0[n] = gtot;
+    pb->lows0[n] = ltot;
+    pb->gtot = gtot;
+    pb->anytitle = !_mm256_testz_si256(titlev, titlev);
+    pb->fast_loads = (size_t)(s->rend - s->p) >= pn + 8;
+    pb->lows_bits = ltot;
+    pb->lasts_at = ltot + wtot;
+    pb->unary_at = 0;
+    pb->nucum = 0;
+    pb->ubit = UINT64_MAX;
+    pb->useen = 0;
+    pb->complete = 0;
+    pb->bigsupto = 0;
+    pb->cnb = 0;
+    pb->nrc = 0;
+    pb->rcum[0] = 0;
+    pb->n = n;
+    return 1;
+}
+
+/* Extend a lazy set-up: the last bits before each of postings [0, need)
+ * at least (their leading bits gathered as the eager set-up did), in
+ * steps of eight. */
+LAYOUT_FN void pos_block_extend(tr_pos_block *pb, uint32_t need)
+{
+    const uint32_t n = pb->n;
+    const pos_src *s = &pb->s;
+    const size_t pn = s->len;
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i vcl = _mm256_set1_epi32((int)pb->lows_bits);   /* below 2^30 */
+    uint32_t nb = pb->cnb, j = pb->bigsupto;
+    /* Which first positions have a last bit: the leading bits at ltot +
+     * lead0 (title) and after the title's (body), below 2^30 bits (pn <
+     * 2^27), every width below 24 (fields below 2^24). A gather reads 4
+     * bytes from a bit offset's byte, at most the payload's last, so it
+     * needs 4 readable bytes after the payload: a chunk's last block,
+     * which may have none (or a compact chunk's checksum), is read by a
+     * scalar pass with tail-checked loads instead. */
     const size_t slack = (size_t)(s->rend - s->p) - pn;
     if (slack < 4) {
-        uint64_t o = ltot;
-        for (uint32_t j = 0; j < n; j++) {
+        uint64_t o = pb->lows_bits + (j < n ? pb->lead0[j] : 0);
+        for (; j < need; j++) {
             pb->bigs0[j] = nb;
             nb += has_last(s, o, pb->tw[j], pb->tu[j], 0);
             nb += has_last(s, o + pb->tw[j], pb->bw[j], pb->bu[j], 0);
             o += pb->tw[j] + pb->bw[j];
         }
     }
-    for (uint32_t j = 0; j < n && slack >= 4; j += 8) {
+    for (; j < need; j += 8) {
         __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), lanes);
         __m256i ot = _mm256_add_epi32(vcl, _mm256_loadu_si256((const __m256i *)(pb->lead0 + j)));
         __m256i twv = _mm256_loadu_si256((const __m256i *)(pb->tw + j));
@@ -2209,7 +2273,7 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
         __m256i buv = _mm256_loadu_si256((const __m256i *)(pb->bu + j));
         /* a lane with no body run has u = UINT32_MAX: never a last bit */
         __m256i cnt = has_last8(s->p, ob, bwv, buv, live);
-        if (anytitle) {
+        if (pb->anytitle) {
             __m256i tuv = _mm256_loadu_si256((const __m256i *)(pb->tu + j));
             cnt = _mm256_add_epi32(cnt, has_last8(s->p, ot, twv, tuv, live));
         }
@@ -2219,14 +2283,27 @@ LAYOUT_FN int pos_block_layout_vec(tr_pos_block *pb, const uint32_t *tf, const u
                             _mm256_add_epi32(_mm256_sub_epi32(pc, cnt), _mm256_set1_epi32((int)nb)));
         nb += lane7(pc);
     }
-    pb->bigs0[n] = nb;
-    pb->fast_loads = slack >= 8;
-    int rc = pos_block_finish(pb, ltot, wtot, nb, gtot);
-    if (rc) return rc;
-    pb->n = n;
-    return 1;
+    pb->bigsupto = j < n ? j : n;
+    pb->cnb = nb;
+}
+
+/* A lazy set-up laid out in full and checked: what the eager set-up
+ * would have made of the block. */
+__attribute__((target("avx2,bmi,bmi2,popcnt")))
+static int pos_block_complete(tr_pos_block *pb)
+{
+    pos_block_extend(pb, pb->n);
+    pb->bigs0[pb->n] = pb->cnb;
+    return pos_block_finish(pb, pb->lows_bits, pb->lasts_at - pb->lows_bits, pb->cnb, pb->gtot);
+}
+
+__attribute__((target("avx2,bmi,bmi2,popcnt")))
+static void pos_block_more(tr_pos_block *pb, uint32_t need)
+{
+    pos_block_extend(pb, need);
 }
 #endif
+
 
 static int pos_block_layout_portable(tr_pos_block *pb, const uint8_t *pp, size_t pn,
                                      const uint8_t *rend, const uint32_t *tf, const uint32_t *ttf,
@@ -2300,10 +2377,61 @@ static inline uint32_t decode_run(const pos_src *s, uint64_t *lo, uint32_t m, un
     return bad;
 }
 
+/* Where a lazy set-up's scan for gap g0's quotient starts (its first
+ * bit *at, and *skip ones before it, the last of them gap g0 - 1's):
+ * from where the last posting asked for stopped when that is on the way,
+ * else from the 64-bit word, counted from the payload's end, that holds
+ * gap g0 - 1's one (the unary section ends the payload, and its ones are
+ * the gaps': gap g0 - 1's is the (gtot - g0 + 1)-th from the end), the
+ * words' ones counted (rcum) as far back as a posting needed. Returns 1,
+ * 0 when the block must be laid out in full first (g0 = 0: the section's
+ * start is needed; or a quotient more than POS_UNARY_WORDS words from the
+ * end), TR_ECORRUPT when the payload has fewer ones than gaps. */
+static inline __attribute__((always_inline)) int pos_block_from_end(tr_pos_block *pb, uint64_t g0,
+                                                                    uint64_t *at, uint64_t *skip)
+{
+    if (g0 == 0) return 0;
+    const uint64_t r = (uint64_t)pb->gtot - g0 + 1;
+    const size_t len = pb->s.len;
+    uint32_t w = pb->nrc;
+    while (pb->rcum[w] < r) {
+        size_t done = (size_t)w * 8;
+        if (done >= len) return TR_ECORRUPT;
+        if (w == POS_UNARY_WORDS) return 0;
+        size_t left = len - done;
+        uint64_t x = left >= 8 ? load64_le(pb->s.p + left - 8) : load64_tail(pb->s.p, pb->s.p + left);
+        pb->rcum[w + 1] = pb->rcum[w] + (uint32_t)__builtin_popcountll(x);
+        pb->nrc = ++w;
+    }
+    /* the first w with rcum[w] >= r (rcum[0] = 0 < r): a search whose
+     * steps are selects, not branches (each a coin toss) */
+    uint32_t lo = 0, len1 = w + 1;
+    while (len1 > 1) {
+        uint32_t half = len1 / 2;
+        lo = pb->rcum[lo + half] < r ? lo + half : lo;
+        len1 -= half;
+    }
+    uint32_t hi = lo + 1;
+    size_t sb = len > (size_t)hi * 8 ? len - (size_t)hi * 8 : 0;
+    uint64_t bat = (uint64_t)sb * 8;
+    if (pb->ubit != UINT64_MAX && g0 >= pb->useen && pb->ubit >= bat) {
+        *at = pb->ubit;
+        *skip = g0 - pb->useen;
+    } else {
+        *at = bat;
+        *skip = pb->rcum[hi] - r + 1;
+    }
+    return 1;
+}
+
 static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block *pb, uint32_t i,
-                                                                   uint32_t *pos)
+                                                                   uint32_t *pos, int vec)
 {
     if (i >= pb->n) return TR_EINPUT;
+#if POS_AVX2
+    /* the block's last posting lays it out in full, with its checks */
+    if (vec && !pb->complete && i + 1 == pb->n && pos_block_complete(pb)) return TR_ECORRUPT;
+#endif
     uint32_t t = pb->ttf[i], m = pb->tf[i] - t;
     uint32_t own = (t > 0) + (m > 0);
     uint64_t g0 = pb->gaps0[i], cnt = pb->gaps0[i + 1] - g0;
@@ -2312,23 +2440,62 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
          * has a count (at least one one to skip there, so the scan knows
          * where the quotient starts), or from where the last posting
          * asked for stopped when that is further on */
-        uint32_t lo = 0, hi = pb->nucum;   /* ucum[0] = 0 < g0 when g0 > 0 */
-        while (hi - lo > 1) {
-            uint32_t mid = (lo + hi) / 2;
-            if (pb->ucum[mid] < g0) lo = mid;
-            else hi = mid;
+        uint64_t at = 0, skip = 0;
+        uint32_t lo = 0, hi = 0;
+        int resume = 0, found = 0;
+#if POS_AVX2
+        if (vec && !pb->complete) {
+            found = pos_block_from_end(pb, g0, &at, &skip);
+            if (found < 0 || (!found && pos_block_complete(pb))) return TR_ECORRUPT;
         }
-        uint64_t at = lo ? ((pb->unary_at >> 3) + 8 * (uint64_t)lo) * 8 : pb->unary_at;
-        uint64_t skip = g0 - (pb->nucum ? pb->ucum[lo] : 0);
-        if (g0 >= pb->useen && pb->ubit >= at) { at = pb->ubit; skip = g0 - pb->useen; }
-        if (pos_unary(&pb->s, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
+#endif
+        hi = pb->nucum;   /* ucum[0] = 0 < g0 when g0 > 0 */
+        if (found) {
+            resume = 2;
+        } else if (g0 >= pb->useen) {
+            /* no word after the one where the scan stopped starts
+             * before the quotient: go on from there, without a search */
+            uint64_t w = ((pb->ubit >> 3) - (pb->unary_at >> 3)) / 8 + 1;
+            if (w >= hi || pb->ucum[w] >= g0) resume = 1;
+            else lo = (uint32_t)w;
+        }
+        if (resume == 1) {
+            at = pb->ubit;
+            skip = g0 - pb->useen;
+        } else if (!resume) {
+            while (hi - lo > 1) {
+                uint32_t mid = (lo + hi) / 2;
+                if (pb->ucum[mid] < g0) lo = mid;
+                else hi = mid;
+            }
+            at = lo ? ((pb->unary_at >> 3) + 8 * (uint64_t)lo) * 8 : pb->unary_at;
+            skip = g0 - (pb->nucum ? pb->ucum[lo] : 0);
+        }
+        /* the vector build scans inline, with BMI2's select (a phrase's
+         * common word skips ~15 ones within the word it starts in) */
+        if (vec ? unary_scan(&pb->s, &at, skip, cnt, pos + own, 0, 1)
+                : pos_unary(&pb->s, &at, skip, cnt, pos + own, 0)) return TR_ECORRUPT;
         pb->ubit = at;
         pb->useen = g0 + cnt;
     }
     /* its first positions: leading bits and last bits where the set-up
      * put them (offsets within the payload: checked there) */
     const uint64_t end = (uint64_t)pb->s.len * 8;
-    uint64_t o = pb->lows_bits + pb->lead0[i], lb = pb->lasts_at + pb->bigs0[i];
+    uint64_t o = pb->lows_bits + pb->lead0[i], lb = pb->lasts_at;
+    if (pb->complete) {
+        lb += pb->bigs0[i];
+    } else {
+#if POS_AVX2
+        /* a lazy set-up counts the last bits before posting i's only
+         * when one of its first positions has one */
+        int fl = pb->fast_loads;
+        if (has_last(&pb->s, o, pb->tw[i], pb->tu[i], fl) |
+            has_last(&pb->s, o + pb->tw[i], pb->bw[i], pb->bu[i], fl)) {
+            if (pb->bigsupto <= i) pos_block_more(pb, i + 1);
+            lb += pb->bigs0[i];
+        }
+#endif
+    }
     uint32_t tfirst = 0, bfirst = 0;
     if (pb->fast_loads) {
         if (t) tfirst = read_first(&pb->s, &o, &lb, end, pb->tw[i], pb->tu[i], 1);
@@ -2356,14 +2523,14 @@ static inline __attribute__((always_inline)) int pos_block_posting(tr_pos_block 
 
 static int pos_block_posting_portable(tr_pos_block *pb, uint32_t i, uint32_t *pos)
 {
-    return pos_block_posting(pb, i, pos);
+    return pos_block_posting(pb, i, pos, 0);
 }
 
 #if POS_AVX2
 __attribute__((target("avx2,bmi,bmi2,popcnt")))
 static int pos_block_posting_avx2(tr_pos_block *pb, uint32_t i, uint32_t *pos)
 {
-    return pos_block_posting(pb, i, pos);
+    return pos_block_posting(pb, i, pos, 1);
 }
 #endif
 

@@ -124,14 +124,19 @@ int tr_chunk_posting_positions(const tr_chunk *c, uint32_t b, int verify,
 
 /* The same for several postings of one block, the block's set-up done
  * once: tr_pos_block_open takes what tr_chunk_posting_positions takes
- * (without i), checks that the block's bits add up with the lengths
- * given (TR_ECORRUPT otherwise), and borrows the chunk's memory and the
- * tf, ttf, tl and bl arrays (which must not change) until the next open;
- * tr_pos_block_posting then gives posting i's positions (pos has room for
- * tf[i]) and returns tf[i], TR_EINPUT (i out of range, or the block did not
- * open), TR_ECORRUPT. Postings asked in increasing order cost their own
- * bits only. tr_pos_block_new returns NULL without memory; free accepts
- * NULL. Not thread-safe: one per cursor. */
+ * (without i), checks that every run fits its field and the sections fit
+ * the payload (TR_ECORRUPT otherwise), and borrows the chunk's memory and
+ * the tf, ttf, tl and bl arrays (which must not change) until the next
+ * open; tr_pos_block_posting then gives posting i's positions (pos has
+ * room for tf[i]) and returns tf[i], TR_EINPUT (i out of range, or the
+ * block did not open), TR_ECORRUPT. The set-up is finished as postings
+ * are asked for: the check that the block's bits add up exactly with the
+ * lengths given is made when the block's last posting (or one that needs
+ * the unary section's start) is asked; before that, lengths that do not
+ * match the bits give TR_ECORRUPT or positions inside the fields given.
+ * Postings asked in increasing order cost their own bits only.
+ * tr_pos_block_new returns NULL without memory; free accepts NULL. Not
+ * thread-safe: one per cursor. */
 typedef struct tr_pos_block tr_pos_block;
 tr_pos_block *tr_pos_block_new(void);
 void tr_pos_block_free(tr_pos_block *pb);

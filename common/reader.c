@@ -966,10 +966,11 @@ int tr_cursor_shallow(tr_cursor *c, uint32_t target)
     return 0;
 }
 
-/* Room for want positions in c->pos (doubling from 256). */
-static int pos_reserve(tr_cursor *c, size_t want)
+/* Room for want positions in c->pos (doubling from 256); the check inline:
+ * a phrase makes it for every posting whose positions it reads. */
+static inline int pos_reserve(tr_cursor *c, size_t want)
 {
-    return tr_u32_reserve(&c->pos, &c->pos_cap, want, 256);
+    return want <= c->pos_cap ? TR_OK : tr_u32_reserve(&c->pos, &c->pos_cap, want, 256);
 }
 
 void tr_cursor_docs_only(tr_cursor *c)

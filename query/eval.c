@@ -758,7 +758,11 @@ again:
         pos_seek(p, c, d);
         if (c->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
         if (n->mult[ci] > 1 && pos_skip_short(p, n, c, n->mult[ci])) { n->doc = TR_DOC_END; return; }
-        if (c->doc > d) { d = c->doc; goto again; }
+        /* the first list raising d sits on it: on to the second */
+        if (c->doc > d) {
+            d = c->doc;
+            if (i) goto again;
+        }
     }
     n->doc = d;
 }

@@ -800,6 +800,110 @@ static void single_alone(const plist *l, const char *what)
     tr_buf_free(&out);
 }
 
+/* A common word's postings: tf of 10 to 70 in bodies a few times as long,
+ * so a block's unary section runs to thousands of bits (past what a lazy
+ * set-up indexes from the payload's end). */
+static void plist_dense(plist *l, uint32_t n)
+{
+    plist_alloc(l, n);
+    uint64_t d = rnd_below(10);
+    for (uint32_t i = 0; i < n; i++) {
+        l->docs[i] = (uint32_t)d;
+        d += 1 + rnd_below(3);
+        l->tf[i] = 10 + rnd_below(61);
+        l->ttf[i] = rnd_below(8) == 0 ? rnd_below(3) : 0;
+        l->npos += l->tf[i];
+    }
+    l->pos = malloc((l->npos + 1) * 4);
+    uint64_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = rnd_below(3);
+        for (uint32_t j = 0; j < l->ttf[i]; j++) { l->pos[k++] = p; p += 1 + rnd_below(3); }
+        l->title_len[i] = (l->ttf[i] ? l->pos[k - 1] + 1 : 0) + rnd_below(5);
+        p = rnd_below(10);
+        uint32_t body = 0;
+        for (uint32_t j = l->ttf[i]; j < l->tf[i]; j++) {
+            l->pos[k++] = p;
+            body = p + 1;
+            p += 1 + rnd_below(12);
+        }
+        l->dl[i] = l->title_len[i] + body + rnd_below(50);
+    }
+}
+
+/* A set-up is lazy: the prefix sums and last-bit counts are extended as
+ * postings are asked for, and a posting's quotients are found from the
+ * payload's end. Damaged payload bytes (verification off, as behind a
+ * checksum that matches) must give, to a posting asked alone, to sparse
+ * postings in order and to the block's last (which lays the block out in
+ * full and checks it), positions inside the fields or TR_ECORRUPT, and
+ * never a read outside the chunk (ASan: the chunk is copied to a buffer of
+ * its exact size). */
+static void damaged_singles(const plist *l, const char *what)
+{
+    tr_postings_in in = plist_in(l);
+    tr_buf out = {0};
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    tr_chunk c;
+    CHECK_EQ_INT(tr_chunk_open(&c, out.data, out.len), 0);
+    size_t pos_at = (size_t)(c.posdata - out.data), pos_len = c.poslen;
+    uint32_t docs[TR_BLOCK_DOCS], tf[TR_BLOCK_DOCS], ttf[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
+    tr_pos_block *pb = tr_pos_block_new();
+    uint32_t *one = malloc(4096 * 4);
+    int outside = 0, refused = 0, given = 0;
+    for (int t = 0; t < 300 && pb && one && pos_len; t++) {
+        uint8_t *p = malloc(out.len);
+        memcpy(p, out.data, out.len);
+        for (int k = 1 + (int)rnd_below(3); k > 0; k--) {
+            size_t at = pos_at + rnd_below((uint32_t)pos_len);
+            p[at] = rnd_below(2) ? (uint8_t)rnd() : (uint8_t)(p[at] ^ (1u << rnd_below(8)));
+        }
+        if (p[0] == 0x08)   /* a compact chunk's checksum covers all of it */
+            tr_put_le32(p + out.len - 4, (uint32_t)XXH3_64bits(p, out.len - 4));
+        tr_chunk d;
+        if (tr_chunk_open(&d, p, out.len) == 0) {
+            uint32_t b = rnd_below(d.nblocks), at = b * TR_BLOCK_DOCS;
+            int n = tr_chunk_block_decode(&d, b, 0, docs, tf, ttf);
+            CHECK(n > 0);
+            plist_body_len(l, at, n > 0 ? (uint32_t)n : 0, bl);
+            const uint32_t *tl = l->title_len + at;
+            for (int pass = 0; pass < 3 && n > 0; pass++) {
+                if (tr_pos_block_open(pb, &d, b, 0, tf, ttf, (uint32_t)n, tl, bl)) { refused++; break; }
+                for (uint32_t i = pass == 2 ? (uint32_t)n - 1 : rnd_below((uint32_t)n); i < (uint32_t)n;
+                     i += 1 + rnd_below(40)) {
+                    int m = tr_pos_block_posting(pb, i, one);
+                    if (m < 0) { refused++; continue; }
+                    given++;
+                    if (m != (int)tf[i]) { outside++; continue; }
+                    for (uint32_t x = 0; x < tf[i]; x++)
+                        if (one[x] >= (x < ttf[i] ? tl[i] : bl[i])) outside++;
+                    if (pass == 0) break;   /* one posting alone */
+                }
+            }
+        }
+        free(p);
+    }
+    if (outside) fprintf(stderr, "damaged single postings (%s): %d outside their fields\n", what, outside);
+    CHECK_EQ_INT(outside, 0);
+    CHECK(refused + given > 0);
+    tr_pos_block_free(pb);
+    free(one);
+    tr_buf_free(&out);
+}
+
+static void test_single_posting_lazy(void)
+{
+    for (int t = 0; t < 24; t++) {
+        plist l;
+        uint32_t n = t % 3 == 0 ? TR_BLOCK_DOCS : t % 3 == 1 ? 3 * TR_BLOCK_DOCS + 7 : 1 + rnd_below(TR_BLOCK_DOCS);
+        if (t % 2) plist_dense(&l, n);
+        else plist_random(&l, n, 1 + rnd_below(50), 1);
+        if (t < 8) single_alone(&l, "dense");
+        damaged_singles(&l, t % 2 ? "dense" : "random");
+        plist_free(&l);
+    }
+}
+
 static void test_single_posting_alone(void)
 {
     static const uint32_t sizes[] = { 1, 2, 9, TR_BLOCK_DOCS, TR_BLOCK_DOCS + 1, 3 * TR_BLOCK_DOCS + 5 };
@@ -1225,6 +1329,7 @@ int main(void)
     test_random_roundtrips();
     test_single_posting_layout();
     test_single_posting_alone();
+    test_single_posting_lazy();
     test_long_fields();
     test_rejects();
     test_bounds();
