@@ -771,13 +771,18 @@ static void bool_advance(plan *p, xnode *n, uint32_t target)
 {
     if (n->nmust) {
         uint32_t d = target;
+        size_t first = 0;
+        while (n->kids[first]->occur != TQ_MUST) first++;
     again:
         for (size_t i = 0; i < n->nkids; i++) {
             xnode *k = n->kids[i];
             if (k->occur != TQ_MUST) continue;
             if (k->doc < d) x_advance(p, k, d);
             if (k->doc == TR_DOC_END) { n->doc = TR_DOC_END; return; }
-            if (k->doc > d) { d = k->doc; goto again; }
+            if (k->doc > d) {
+                d = k->doc;
+                if (i > first) goto again; /* the first MUST kid sits on d */
+            }
         }
         n->doc = d;
         return;
@@ -3036,7 +3041,12 @@ static int run_conjunction(plan *p, xnode *root, topk *t)
             tr_cursor *c = m[i]->cur;
             cursor_seek(p, c, d);
             if (c->doc == TR_DOC_END) goto done;
-            if (c->doc > d) { d = c->doc; goto again; }
+            if (c->doc > d) {
+                /* the first list (never a duplicate) raising d sits on it:
+                 * on to the second */
+                d = c->doc;
+                if (i) goto again;
+            }
         }
         for (size_t i = 0; i < nm; i++) {
             if (dup[i]) {
