@@ -1334,6 +1334,24 @@ static uint32_t block_pass_avx2_call(const uint32_t *tf, const uint32_t *ttf, co
 /* One TERM at the root: a plain loop over the cursor's decoded arrays, block
  * by block. prune: skip, without decoding, every block whose bound cannot
  * beat the k-th score (block-max). */
+/* run_single_term: a posting i (of the block from i0) that passed the
+ * float prefilter, scored exactly (the doubles of block_scores, every count
+ * an int32) and pushed when it beats *min, which then follows the heap. */
+static inline void push_passed(topk *t, const tr_cursor *c, uint32_t i0, uint32_t i,
+                               const uint32_t *tl, const uint32_t *bl, double w,
+                               const tr_bm25_term *bm, double *min)
+{
+    uint32_t f = c->tf[i0 + i], tt = c->ttf[i0 + i];
+    tt = tt < f ? tt : f;
+    double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);
+    double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
+    double s = tr_bm25_score(bm, tfp, dlp);
+    if (s > *min) {
+        topk_push(t, c->docs[i0 + i], s);
+        *min = t->h[0].score;
+    }
+}
+
 static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int scoring, int prune)
 {
     tr_cursor *c = n->cur;
@@ -1385,18 +1403,9 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
                 double min = t->h[0].score;
                 if (!block_pass_bits_avx2(c->tf + i0, c->ttf + i0, tl, bl, m, w, &bm, min, pass)) {
                     for (uint32_t k = 0; k < TR_BLOCK_DOCS / 64; k++) {
-                        for (uint64_t bits = pass[k]; bits; bits &= bits - 1) {
-                            uint32_t i = k * 64 + (uint32_t)__builtin_ctzll(bits);
-                            uint32_t f = c->tf[i0 + i], tt = c->ttf[i0 + i];
-                            tt = tt < f ? tt : f;
-                            double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);
-                            double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
-                            double s = tr_bm25_score(&bm, tfp, dlp);
-                            if (s > min) {
-                                topk_push(t, c->docs[i0 + i], s);
-                                min = t->h[0].score;
-                            }
-                        }
+                        for (uint64_t bits = pass[k]; bits; bits &= bits - 1)
+                            push_passed(t, c, i0, k * 64 + (uint32_t)__builtin_ctzll(bits), tl, bl, w,
+                                        &bm, &min);
                     }
                     cnt += m;
                     scored += m;
@@ -1417,15 +1426,7 @@ static void run_single_term(plan *p, xnode *n, topk *t, uint64_t *count, int sco
                 for (uint32_t i = 0; i < m && np; i++) {
                     if (!pass[i]) continue;
                     np--;
-                    uint32_t f = c->tf[i0 + i], tt = c->ttf[i0 + i];
-                    tt = tt < f ? tt : f;
-                    double tfp = w * (double)(int32_t)tt + (double)(int32_t)(f - tt);
-                    double dlp = w * (double)(int32_t)tl[i] + (double)(int32_t)bl[i];
-                    double s = tr_bm25_score(&bm, tfp, dlp);
-                    if (s > min) {
-                        topk_push(t, c->docs[i0 + i], s);
-                        min = t->h[0].score;
-                    }
+                    push_passed(t, c, i0, i, tl, bl, w, &bm, &min);
                 }
                 cnt += m;
                 scored += m;

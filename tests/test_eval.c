@@ -165,6 +165,44 @@ static int add_doc(tr_writer *w, const char *id, const char *title, const char *
     return rc;
 }
 
+/* A writer at the default options on a fresh temporary directory (*dir);
+ * NULL after a failed check. */
+static tr_writer *open_writer(const char **dir)
+{
+    *dir = make_tmpdir();
+    tr_writer_opts wo;
+    tr_writer_opts_default(&wo);
+    tr_writer *w;
+    char err[256];
+    if (tr_writer_open(*dir, &wo, &w, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        CHECK(0);
+        return NULL;
+    }
+    return w;
+}
+
+/* Close w, committing its documents, and read the index in dir: a reader
+ * (*ix its index), or NULL after a failed check. */
+static tr_reader *close_and_read(tr_writer *w, const char *dir, tr_index **ix)
+{
+    char err[256];
+    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
+    tr_reader *r;
+    if (tr_index_open(dir, ix, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        CHECK(0);
+        return NULL;
+    }
+    if (tr_reader_begin(*ix, &r, err, sizeof err) != 0) {
+        CHECK(0);
+        tr_index_close(*ix);
+        return NULL;
+    }
+    return r;
+}
+
+
 /* Hit set as a string of external ids, in doc id order ("d1 d3"), for
  * comparing with the sets written by hand. */
 static void hit_set(tr_reader *r, const tq_result *res, char *out, size_t cap)
@@ -654,12 +692,10 @@ static int flip_value_byte(const char *dir, const char *db, const void *key, siz
 
 static void test_damaged(void)
 {
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
     for (int i = 0; i < 300; i++) {
         char id[16];
         snprintf(id, sizeof id, "k%d", i);
@@ -726,12 +762,10 @@ static void test_prefix_cap(void)
     /* 300 terms "zq" + three consonants; terms 44..299 also get a second doc
      * (df 2), so the 256 kept are exactly those: 512 matching docs. */
     static const char cons[] = "bcdfgkmnpt";
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
     for (int i = 0; i < 300; i++) {
         char word[8], id[16];
         snprintf(word, sizeof word, "zq%c%c%c", cons[i / 100], cons[i / 10 % 10], cons[i % 10]);
@@ -742,11 +776,9 @@ static void test_prefix_cap(void)
             add_doc(w, id, word, "other words", TR_NO_DATE);
         }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     tq_query q = query(prefix("zq"));
     tq_eval_opts o;
     tq_eval_opts_default(&o);
@@ -1396,12 +1428,9 @@ static uint32_t wr_below(uint32_t n)
 static void test_window_block_ends(void)
 {
     enum { NDOCS = 20000, NRARE = 20, REGION = 1024 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
-    char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     static char body[4096];
     for (uint32_t d = 0; d < NDOCS; d++) {
         size_t len = 0;
@@ -1426,11 +1455,9 @@ static void test_window_block_ends(void)
         snprintf(id, sizeof id, "w%u", d);
         if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     int bad = 0, withhits = 0;
     for (int q = 0; q < 600; q++) {
         tq_node *k[5];
@@ -1477,12 +1504,10 @@ static void test_window_block_ends(void)
 static void test_union_lazy_skips(void)
 {
     enum { NDOCS = 30000, NRARE = 12 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
     static char body[4096];
     for (uint32_t d = 0; d < NDOCS; d++) {
         size_t len = 0;
@@ -1501,11 +1526,9 @@ static void test_union_lazy_skips(void)
         snprintf(id, sizeof id, "l%u", d);
         if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     tally tl = { 0, 0, 0 };
     for (int q = 0; q < 480; q++) {
         tq_node *k[4];
@@ -1561,12 +1584,9 @@ static void test_union_lazy_skips(void)
 static void test_union_floor(void)
 {
     enum { NDOCS = 3000 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
-    char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     static char body[2048];
     for (uint32_t d = 0; d < NDOCS; d++) {
         size_t len = 0;
@@ -1585,11 +1605,9 @@ static void test_union_floor(void)
         int64_t date = (int64_t)d * 86400;
         if (add_doc(w, id, "", body, date)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     tally tl = { 0, 0, 0 };
     static const size_t ks[4] = { 1, 5, 10, 20 };
     for (int q = 0; q < 16; q++) {
@@ -1621,12 +1639,9 @@ static void test_union_floor(void)
 static void test_union_zero_scores(void)
 {
     enum { NDOCS = 12000, NRARE = 12 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
-    char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     static char body[4096], title[256];
     for (uint32_t d = 0; d < NDOCS; d++) {
         size_t len = 0, tlen = 0;
@@ -1649,11 +1664,9 @@ static void test_union_zero_scores(void)
         snprintf(id, sizeof id, "z%u", d);
         if (add_doc(w, id, title, body, TR_NO_DATE)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     tally tl = { 0, 0, 0 };
     for (int q = 0; q < 450; q++) {
         tq_node *k[5];
@@ -1701,12 +1714,9 @@ static void test_union_zero_scores(void)
 static void test_union_doc_bounds(void)
 {
     enum { NDOCS = 24000, NRARE = 16 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
-    char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     static char body[8192], title[256];
     size_t len = 0;
     for (uint32_t d = 0; d < NDOCS; d++) {
@@ -1737,11 +1747,9 @@ static void test_union_doc_bounds(void)
         snprintf(id, sizeof id, "b%u", d);
         if (add_doc(w, id, title, body, TR_NO_DATE)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     tally tl = { 0, 0, 0 };
     static const char *common[4] = { "cw", "lw", "tw", "mw" };
     for (int q = 0; q < 900; q++) {
@@ -1800,12 +1808,9 @@ static void test_union_doc_bounds(void)
 static void test_union_wide_windows(void)
 {
     enum { NDOCS = 70000, NRARE = 16 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
-    char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     static char body[1024];
     size_t len = 0;
     for (uint32_t d = 0; d < NDOCS; d++) {
@@ -1831,11 +1836,9 @@ static void test_union_wide_windows(void)
         snprintf(id, sizeof id, "x%u", d);
         if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     tally tl = { 0, 0, 0 };
     static const char *others[4] = { "wa", "wb", "we", "wl" };
     for (int q = 0; q < 600; q++) {
@@ -1899,12 +1902,10 @@ static void *union_thread(void *arg)
 static void test_union_threads(void)
 {
     enum { NDOCS = 3000, NTHREADS = 3 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
     for (uint32_t d = 0; d < NDOCS; d++) {
         char body[256], id[16];
         size_t len = 0;
@@ -1913,11 +1914,9 @@ static void test_union_threads(void)
         snprintf(id, sizeof id, "t%u", d);
         if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     tq_node *k[4] = { term("u1"), term("u7"), term("u19"), term("u33") };
     tq_query q = query(with_kids(TQ_BOOL, 4, k));
     tq_eval_opts o, ox;
@@ -1956,12 +1955,10 @@ static void test_union_threads(void)
 static void test_count_dense(void)
 {
     enum { NDOCS = 140000 };
-    const char *dir = make_tmpdir();
-    tr_writer_opts wo;
-    tr_writer_opts_default(&wo);
-    tr_writer *w;
+    const char *dir;
+    tr_writer *w = open_writer(&dir);
+    if (!w) return;
     char err[256];
-    if (tr_writer_open(dir, &wo, &w, err, sizeof err) != 0) { CHECK(0); return; }
     for (uint32_t d = 0; d < NDOCS; d++) {
         char body[64], id[16];
         size_t len = (size_t)snprintf(body, sizeof body, "w");
@@ -1972,11 +1969,9 @@ static void test_count_dense(void)
         snprintf(id, sizeof id, "c%u", d);
         if (add_doc(w, id, "", body, TR_NO_DATE)) { CHECK(0); break; }
     }
-    CHECK_EQ_INT(tr_writer_close(w, err, sizeof err), 0);
     tr_index *ix;
-    tr_reader *r;
-    CHECK_EQ_INT(tr_index_open(dir, &ix, err, sizeof err), 0);
-    if (tr_reader_begin(ix, &r, err, sizeof err) != 0) { CHECK(0); tr_index_close(ix); return; }
+    tr_reader *r = close_and_read(w, dir, &ix);
+    if (!r) return;
     static const char *const qs[][4] = {
         { "dd2", "dd3", NULL }, { "dd2", "dd3", "dd5", NULL }, { "gap", "dd2", NULL },
         { "gap", "dd2", "dd3", NULL }, { "dd3", "dd2", "dd3", NULL }, { "gap", "w", NULL },
