@@ -1792,12 +1792,16 @@ static int cmp_slot_ub(const void *a, const void *b)
     return (x->ub > y->ub) - (x->ub < y->ub);
 }
 
-/* The smallest current doc of the essential lists ord[first..nt). */
+/* The first doc the essential lists ord[first..nt) may still hold: each
+ * one's cursor doc, or its skip_to (run_maxscore_window) where further. */
 static uint32_t ess_min_doc(slot *const *ord, size_t first, size_t nt)
 {
     uint32_t d = TR_DOC_END;
-    for (size_t j = first; j < nt; j++)
-        if (ord[j]->n->cur->doc < d) d = ord[j]->n->cur->doc;
+    for (size_t j = first; j < nt; j++) {
+        uint32_t c = ord[j]->n->cur->doc, k = ord[j]->skip_to;
+        c = c > k ? c : k;
+        if (c < d) d = c;
+    }
     return d;
 }
 
@@ -2446,19 +2450,6 @@ static void window_skip(plan *p, slot *s, int tight, uint32_t to)
     else if (s->skip_to < to) s->skip_to = to;
 }
 
-/* The first doc the essential lists ord[first..nt) may still hold: each
- * one's cursor doc, or its skip_to where that is further. */
-static uint32_t window_min_doc(slot *const *ord, size_t first, size_t nt)
-{
-    uint32_t d = TR_DOC_END;
-    for (size_t j = first; j < nt; j++) {
-        uint32_t c = ord[j]->n->cur->doc, k = ord[j]->skip_to;
-        c = c > k ? c : k;
-        if (c < d) d = c;
-    }
-    return d;
-}
-
 /* A lower bound on a union's final k-th score before it starts: the k-th
  * best score of its rarest word with k documents, alone (each of those k
  * documents scores at least that much in the union, scores being >= 0),
@@ -2550,7 +2541,7 @@ static int run_maxscore_window(plan *p, xnode *root, topk *t)
     while (!p->rc) {
         while (first_ess < nt && cum[first_ess] <= thr) first_ess++;
         if (first_ess == nt) break;
-        uint32_t d0 = window_min_doc(ord, first_ess, nt);
+        uint32_t d0 = ess_min_doc(ord, first_ess, nt);
         if (d0 == TR_DOC_END) break;
         uint64_t wend = (uint64_t)d0 + TQ_WINDOW - 1; /* inclusive */
         if (wend > TR_DOC_END - 1) wend = TR_DOC_END - 1;
