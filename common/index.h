@@ -235,36 +235,54 @@ int tr_cursor_next(tr_cursor *c);                 /* advance by one posting */
 int tr_cursor_seek(tr_cursor *c, uint32_t target); /* first posting with doc >= target */
 
 /* The first index >= i of docs[0, n) whose doc is >= target, given
- * docs[n - 1] >= target and docs ascending. Eight at a time, counting the
- * docs below target without a branch per doc (the count is where the first
- * one >= target is): a seek in a dense list usually lands within eight, and
- * a branchy scan mispredicted its exit about once a seek. With SSE2 (every
- * x86-64) the eight are two compares and a mask whose trailing ones are the
- * count (and stay in 0..8 whatever the docs). */
-static inline uint32_t tr_docs_first_at_least(const uint32_t *docs, uint32_t i, uint32_t n,
-                                              uint32_t target)
-{
+ * docs[n - 1] >= target and docs ascending. A seek in a dense list usually
+ * lands within eight: those eight are compared at once, counting the docs
+ * below target without a branch per doc (a branchy scan mispredicted its
+ * exit about once a seek). Past them (a rarer list's candidate, dozens of
+ * postings on) a branchless binary search narrows the rest to eight, which
+ * are counted the same way: a scan of eight at a time would mispredict its
+ * exit once a seek and wait on each step. With SSE2 (every x86-64) eight
+ * are two compares and a mask whose trailing ones are the count (and stay
+ * in 0..8 whatever the docs). */
 #ifdef __SSE2__
+static inline uint32_t tr_docs_below8(const uint32_t *docs, uint32_t target)
+{
     /* unsigned compare through the sign flip */
     const __m128i flip = _mm_set1_epi32(INT32_MIN);
     const __m128i t = _mm_xor_si128(_mm_set1_epi32((int)target), flip);
-    while (i + 8 <= n) {
-        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(docs + i)), flip);
-        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(docs + i + 4)), flip);
-        unsigned below = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, a))) |
-                         (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, b))) << 4;
-        uint32_t k = (uint32_t)__builtin_ctz(~below);
-        i += k;
-        if (k < 8) return i;
-    }
+    __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)docs), flip);
+    __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(docs + 4)), flip);
+    unsigned below = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, a))) |
+                     (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(t, b))) << 4;
+    return (uint32_t)__builtin_ctz(~below);
+}
 #else
-    while (i + 8 <= n) {
-        uint32_t below = 0;
-        for (uint32_t k = 0; k < 8; k++) below += docs[i + k] < target;
-        i += below;
-        if (below < 8) return i;
-    }
+static inline uint32_t tr_docs_below8(const uint32_t *docs, uint32_t target)
+{
+    uint32_t k = 0;
+    while (k < 8 && docs[k] < target) k++;
+    return k;
+}
 #endif
+
+static inline uint32_t tr_docs_first_at_least(const uint32_t *docs, uint32_t i, uint32_t n,
+                                              uint32_t target)
+{
+    if (i + 8 <= n) {
+        uint32_t k = tr_docs_below8(docs + i, target);
+        if (k < 8) return i + k;
+        /* the answer is in [i + 8, n): halve [base, base + len) while it
+         * is longer than eight, keeping the answer inside */
+        uint32_t base = i + 8, len = n - base;
+        while (len > 8) {
+            uint32_t half = len / 2;
+            base = docs[base + half - 1] < target ? base + half : base;
+            len -= half;
+        }
+        /* eight ending at the range's end or later (within docs: n - 8 >= i) */
+        if (base + 8 > n) base = n - 8;
+        return base + tr_docs_below8(docs + base, target);
+    }
     while (docs[i] < target) i++;
     return i;
 }

@@ -1364,6 +1364,42 @@ static size_t lower(const uint32_t *v, size_t n, uint32_t t)
     return lo;
 }
 
+/* tr_docs_first_at_least, the in-block search under every seek: for
+ * blocks of every size, every start and every target up to the block's
+ * last doc (its contract), the first index at or after the start whose
+ * doc reaches the target, as a plain scan finds it. Gaps of 1 (a dense
+ * list) to thousands (a rare one) reach its every path: within the first
+ * eight, the binary search, and the last eight of the block. */
+static void test_docs_first_at_least(void)
+{
+    uint32_t docs[TR_BLOCK_DOCS];
+    size_t bad = 0, tried = 0;
+    for (uint32_t n = 1; n <= TR_BLOCK_DOCS; n++) {
+        for (int shape = 0; shape < 3; shape++) {
+            uint32_t d = 1 + rng() % 100;
+            for (uint32_t k = 0; k < n; k++) {
+                docs[k] = d;
+                d += shape == 0 ? 1 : shape == 1 ? 1 + rng() % 4 : 1 + rng() % 5000;
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                for (uint32_t probe = 0; probe < 24; probe++) {
+                    /* targets at, just below and between the docs from i on */
+                    uint32_t j = i + rng() % (n - i);
+                    uint32_t t = docs[j] - (probe % 3 == 1) * (1 + rng() % (j > i ? docs[j] - docs[j - 1] : 1));
+                    if (probe % 3 == 2) t = docs[j];
+                    if (t > docs[n - 1]) t = docs[n - 1];
+                    uint32_t want = i;
+                    while (docs[want] < t) want++;
+                    bad += tr_docs_first_at_least(docs, i, n, t) != want;
+                    tried++;
+                }
+            }
+        }
+    }
+    CHECK(tried > 100000);
+    CHECK_EQ_INT(bad, 0);
+}
+
 static void test_cursor(uint32_t batch, uint32_t min_chunks)
 {
     enum { NDOCS = 150000 };
@@ -1505,6 +1541,7 @@ int main(void)
     test_memory_budget();
     test_corrupt_chunk();
     test_crash();
+    test_docs_first_at_least();
     test_cursor(40000, 4);  /* a chunk per batch */
     test_cursor(0, 2);      /* one batch: chunks split by size */
     test_empty();
