@@ -1570,6 +1570,10 @@ static int open_compact(tr_chunk *c, const uint8_t *p, size_t len)
     return parse_compact(c, p + 1, p + body);
 }
 
+static int check_full_dir(const uint8_t *p, const uint8_t *dir, dir_layout l, uint32_t nblocks,
+                          uint32_t ndocs, uint32_t first, uint64_t last, uint64_t doclen,
+                          uint64_t poslen);
+
 static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
 {
     if (len < FULL_HEADER_BYTES) return TR_ECORRUPT;
@@ -1585,18 +1589,48 @@ static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
     uint64_t dirlen = (uint64_t)l.stride * nblocks;
     if (FULL_HEADER_BYTES + dirlen > len) return TR_ECORRUPT;
     const uint8_t *dir = p + FULL_HEADER_BYTES;
-    uint64_t seed = tr_hash64(p, FULL_CSUM_OFFSET);
-    if ((uint32_t)tr_hash64_seed(dir, (size_t)dirlen, seed) !=
-        tr_get_le32(p + FULL_CSUM_OFFSET))
-        return TR_ECORRUPT;
     /* The last entry ends both areas and the chunk. */
     const uint8_t *le = dir + (size_t)l.stride * (nblocks - 1);
     uint64_t last = tr_get_le32(le), doclen = get_off(le + 4, l.docw),
              poslen = get_off(le + 4 + l.docw, l.posw);
     if (FULL_HEADER_BYTES + dirlen + doclen + poslen != len) return TR_ECORRUPT;
     if (last >= TR_DOC_END || first > last || last - first < ndocs - 1) return TR_ECORRUPT;
-    /* The checksum catches accidents; these checks make a forged directory
-     * harmless: every later access relies on them. */
+    const size_t hd = FULL_HEADER_BYTES + (size_t)dirlen;
+    const uint32_t want = tr_get_le32(p + FULL_CSUM_OFFSET);
+    if (!tr_vseen_has(c->vs, p, hd, want)) {
+        int rc = check_full_dir(p, dir, l, nblocks, ndocs, first, last, doclen, poslen);
+        if (rc) return rc;
+        tr_vseen_note(c->vs, p, hd, want);
+    }
+    c->has_positions = flags & FLAG_POSITIONS;
+    c->nblocks = nblocks;
+    c->ndocs = ndocs;
+    c->first_doc = first;
+    c->last_doc = (uint32_t)last;
+    get_bound_fixed(p + 13, p[2], tr_get_le16(p + 11), &c->bound);
+    c->dir = dir;
+    c->dir_stride = (uint8_t)l.stride;
+    c->dir_flags = (uint8_t)flags;
+    c->docdata = dir + dirlen;
+    c->doclen = (size_t)doclen;
+    c->posdata = c->docdata + doclen;
+    c->poslen = (size_t)poslen;
+    return TR_OK;
+}
+
+/* A full chunk's header and directory checksum, and its directory: every
+ * entry's last doc and offsets in order and in range. The checksum catches
+ * accidents; the checks make a forged directory harmless: every later
+ * access relies on them. Both depend on the bytes alone, so a chunk found
+ * sound once in a snapshot (vseen.h) is not checked again there. */
+static int check_full_dir(const uint8_t *p, const uint8_t *dir, dir_layout l, uint32_t nblocks,
+                          uint32_t ndocs, uint32_t first, uint64_t last, uint64_t doclen,
+                          uint64_t poslen)
+{
+    uint64_t dirlen = (uint64_t)l.stride * nblocks;
+    uint64_t seed = tr_hash64(p, FULL_CSUM_OFFSET);
+    if ((uint32_t)tr_hash64_seed(dir, (size_t)dirlen, seed) != tr_get_le32(p + FULL_CSUM_OFFSET))
+        return TR_ECORRUPT;
     uint64_t base = first, prev_doc_end = 0, prev_pos_end = 0;
     for (uint32_t b = 0; b < nblocks; b++) {
         const uint8_t *e = dir + (size_t)l.stride * b;
@@ -1612,19 +1646,6 @@ static int open_full(tr_chunk *c, const uint8_t *p, size_t len)
         prev_pos_end = pe;
     }
     if (base - 1 != last) return TR_ECORRUPT;
-    c->has_positions = flags & FLAG_POSITIONS;
-    c->nblocks = nblocks;
-    c->ndocs = ndocs;
-    c->first_doc = first;
-    c->last_doc = (uint32_t)last;
-    get_bound_fixed(p + 13, p[2], tr_get_le16(p + 11), &c->bound);
-    c->dir = dir;
-    c->dir_stride = (uint8_t)l.stride;
-    c->dir_flags = (uint8_t)flags;
-    c->docdata = dir + dirlen;
-    c->doclen = (size_t)doclen;
-    c->posdata = c->docdata + doclen;
-    c->poslen = (size_t)poslen;
     return TR_OK;
 }
 
@@ -1642,7 +1663,13 @@ static int opened(tr_chunk *c, const uint8_t *p, size_t len, int rc)
 
 int tr_chunk_open(tr_chunk *c, const void *data, size_t len)
 {
+    return tr_chunk_open_seen(c, data, len, NULL);
+}
+
+int tr_chunk_open_seen(tr_chunk *c, const void *data, size_t len, tr_vseen *vs)
+{
     memset(c, 0, sizeof *c);
+    c->vs = vs;
     const uint8_t *p = data;
     if (!p || len < 1) return TR_ECORRUPT;
     int rc;

@@ -13,6 +13,7 @@
 #define TRAWL_CODEC_H
 
 #include "trawl.h"
+#include "vseen.h"
 
 #define TR_BLOCK_DOCS 128
 #define TR_BOUND_POINTS 4        /* (tf, dl) points kept per block and per chunk */
@@ -68,11 +69,17 @@ typedef struct tr_chunk {
     const uint8_t *docdata, *posdata;
     size_t doclen, poslen;
     uint8_t dir_stride, dir_flags; /* directory entry bytes and layout (codec.c) */
+    tr_vseen *vs;               /* its snapshot's chunks found sound (vseen.h), or NULL */
 } tr_chunk;
 
 /* Parse and verify a chunk's header and directory (checksum, lengths,
  * offsets, last docs increasing). TR_ECORRUPT on any failure. */
 int tr_chunk_open(tr_chunk *c, const void *data, size_t len);
+/* The same for a chunk read from a snapshot whose sound chunks vs
+ * remembers (vseen.h): a long list's header and directory are checked the
+ * first time the chunk is opened in that snapshot only (its blocks still
+ * every time they are decoded with verify). */
+int tr_chunk_open_seen(tr_chunk *c, const void *data, size_t len, tr_vseen *vs);
 
 /* Inline chunks (kept in a dictionary value, whose own checksum covers
  * them): a compact chunk without its format byte and checksum.

@@ -65,6 +65,7 @@ typedef struct tr_lencache {
     uint32_t n;                 /* documents covered: [0, n) */
     uint32_t *packed;           /* the table: 32 bits a document, or */
     uint16_t *packed16;         /* 16 bits (exactly one of the two is set) */
+    tr_vseen *vseen;            /* chunks found sound in the snapshot (NULL: none kept) */
     size_t refs;                /* under tr_index.lencache_lock */
 } tr_lencache;
 
@@ -106,6 +107,7 @@ static void lc_free(tr_lencache *lc)
     free(lc->norms);
     free(lc->norms_n);
     free(lc->del);
+    tr_vseen_free(lc->vseen);
     free(lc);
 }
 
@@ -298,6 +300,9 @@ static int lc_build(tr_reader *r, uint64_t txnid, tr_lencache **out, char *err, 
     if (!lc) return TR_ENOMEM;
     lc->txnid = txnid;
     lc->refs = 1;
+    /* chunks found sound, by address: a moved map gets a new cache entry
+     * (lc_attach), so a new table */
+    lc->vseen = tr_vseen_new();
     int rc;
     if ((rc = load_meta(r, lc, err, errcap)) || (rc = load_norms(r, lc, err, errcap)) ||
         (rc = load_deleted(r, lc)) || (rc = lc_pack(lc))) {
@@ -643,6 +648,7 @@ typedef struct cur_priv {
     int docs_only;              /* tr_cursor_docs_only: tf, ttf not decoded */
     uint32_t tl[TR_BLOCK_DOCS], bl[TR_BLOCK_DOCS];
     tr_pos_block *pb;           /* the block set up for single postings */
+    tr_vseen *vseen;            /* the snapshot's (reader's length cache) */
 } cur_priv;
 
 /* Single-posting position decodes per block before the whole block's
@@ -691,7 +697,7 @@ static int chunk_from_mc(cur_priv *p, uint32_t gen, int get_rc, MDB_val *k, MDB_
     if (k->mv_size != TR_POSTINGS_KEY_BYTES) return TR_ECORRUPT;
     const uint8_t *kb = k->mv_data;
     if (tr_get_be32(kb) != gen || tr_get_be32(kb + 4) != p->term_id) return 1;
-    if (tr_chunk_open(ch, v->mv_data, v->mv_size)) return TR_ECORRUPT;
+    if (tr_chunk_open_seen(ch, v->mv_data, v->mv_size, p->vseen)) return TR_ECORRUPT;
     if (ch->first_doc != tr_get_be32(kb + 8) || ch->nblocks == 0) return TR_ECORRUPT;
     return 0;
 }
@@ -852,6 +858,7 @@ int tr_cursor_open(tr_reader *r, const tr_term_info *t, int want_positions, int 
     if (!p) return cur_fail(c, TR_ENOMEM);
     c->mc = p;
     p->term_id = t->term_id;
+    p->vseen = r->lc->vseen;
     tr_chunk ch;
     if (t->inline_chunk) {
         if (tr_chunk_open_inline(&ch, t->inline_chunk, t->inline_len) || ch.nblocks == 0)

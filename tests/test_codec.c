@@ -1196,6 +1196,62 @@ static void test_corruption(void)
     CHECK(1);
 }
 
+/* tr_chunk_open_seen: a chunk whose header and directory were found sound
+ * in a snapshot is not checked again there (same address, length and
+ * stored checksum), while a damaged one is refused every time it is opened
+ * (a failure is not remembered), and one at another address, or with
+ * another table (a new snapshot), is checked afresh. Short directories are
+ * always checked. */
+static void test_open_seen(void)
+{
+    plist l;
+    plist_random(&l, 40 * TR_BLOCK_DOCS, 20, 1);   /* a directory of 40 entries */
+    tr_postings_in in = plist_in(&l);
+    tr_buf out = {0};
+    CHECK_EQ_INT(tr_chunk_encode(&in, &out), 0);
+    CHECK_EQ_INT(out.data[0], 0x07);               /* a full chunk */
+    tr_vseen *vs = tr_vseen_new(), *vs2 = tr_vseen_new();
+    CHECK(vs && vs2);
+    tr_chunk c;
+    const size_t hd = 33 + (size_t)full_stride(out.data[1]) * 40;
+    const uint32_t want = tr_get_le32(out.data + 29);
+    CHECK(!tr_vseen_has(vs, out.data, hd, want));
+    /* a damaged directory entry: refused, and still refused when asked again */
+    out.data[33 + 5] ^= 0x10;
+    CHECK_EQ_INT(tr_chunk_open_seen(&c, out.data, out.len, vs), TR_ECORRUPT);
+    CHECK(!tr_vseen_has(vs, out.data, hd, want));
+    CHECK_EQ_INT(tr_chunk_open_seen(&c, out.data, out.len, vs), TR_ECORRUPT);
+    out.data[33 + 5] ^= 0x10;
+    /* sound: opened, remembered, and decodes as ever */
+    CHECK_EQ_INT(tr_chunk_open_seen(&c, out.data, out.len, vs), 0);
+    CHECK(tr_vseen_has(vs, out.data, hd, want));
+    CHECK(c.vs == vs && c.nblocks == 40);
+    CHECK_EQ_INT(chunk_matches(&c, &l, 1), 0);
+    /* the same bytes elsewhere, or under another snapshot's table, are
+     * checked: a copy damaged at the other address is refused */
+    uint8_t *copy = malloc(out.len);
+    memcpy(copy, out.data, out.len);
+    copy[33 + 5] ^= 0x10;
+    CHECK_EQ_INT(tr_chunk_open_seen(&c, copy, out.len, vs), TR_ECORRUPT);
+    CHECK(!tr_vseen_has(vs2, out.data, hd, want));
+    out.data[33 + 5] ^= 0x10;
+    CHECK_EQ_INT(tr_chunk_open_seen(&c, out.data, out.len, vs2), TR_ECORRUPT);
+    /* the table trusts its snapshot's bytes (they never change): the
+     * remembered address opens without a check */
+    CHECK_EQ_INT(tr_chunk_open_seen(&c, out.data, out.len, vs), 0);
+    out.data[33 + 5] ^= 0x10;
+    /* a NULL table and a short range remember nothing */
+    tr_vseen_note(NULL, out.data, hd, want);
+    CHECK(!tr_vseen_has(NULL, out.data, hd, want));
+    tr_vseen_note(vs2, out.data, 100, want);
+    CHECK(!tr_vseen_has(vs2, out.data, 100, want));
+    free(copy);
+    tr_vseen_free(vs);
+    tr_vseen_free(vs2);
+    tr_buf_free(&out);
+    plist_free(&l);
+}
+
 /* The inline form (a compact chunk without format byte and checksum, kept
  * in a dictionary value): round trips for single-block lists, only compact
  * chunks convert, and every truncation or byte change of the inline bytes
@@ -1334,6 +1390,7 @@ int main(void)
     test_rejects();
     test_bounds();
     test_corruption();
+    test_open_seen();
     test_inline_form();
     test_encode_cut();
     return check_done();
